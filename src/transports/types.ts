@@ -1,0 +1,56 @@
+/** What every transport (ssh, local) offers the engine. One instance per host per run. */
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export interface ExecOptions {
+  /** Bytes fed to the command's standard input. */
+  stdin?: string | Buffer;
+  /** Abort the command after this many milliseconds (default: the transport's commandTimeoutMs). */
+  timeoutMs?: number;
+}
+
+export interface FileSpec {
+  mode?: string; // octal, e.g. "0644"
+  owner?: string;
+  group?: string;
+}
+
+export interface TransportStats {
+  /** Connections opened (ssh: TCP+SSH handshakes; local: 0). */
+  connections: number;
+  /** Commands run (ssh: exec channels). */
+  execs: number;
+}
+
+export interface Transport {
+  /** Inventory name of the host, used in every error. */
+  readonly host: string;
+  /** "ssh" or "local". */
+  readonly kind: 'ssh' | 'local';
+  /**
+   * Run a POSIX sh script on the host (with privilege escalation when the host has `become`).
+   * Never throws for a non-zero exit: the caller decides. Throws TransportError when the host
+   * cannot be reached or the command cannot be started.
+   */
+  exec(script: string, options?: ExecOptions): Promise<ExecResult>;
+  /** Atomically replace `path` (temp file in the same directory, fsync, rename). */
+  writeFile(path: string, content: string | Buffer, spec?: FileSpec): Promise<void>;
+  readonly stats: TransportStats;
+  close(): Promise<void>;
+}
+
+/** A failure to reach or talk to a host (not a command's non-zero exit). */
+export class TransportError extends Error {
+  constructor(
+    readonly host: string,
+    readonly step: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${host}: ${step}: ${message}`, options);
+    this.name = 'TransportError';
+  }
+}
