@@ -5,10 +5,15 @@ import { z } from 'zod';
  * Every object is strict: an unknown key is an error, reported with its line and column.
  */
 const hostName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a host name: letters, digits, "_", "." and "-"');
-const port = z.number().int().min(1).max(65535);
+// Messages are noun phrases naming what was expected: the loader words them as
+// `expected <message>, got <value>` (see errors.ts).
+const PORT = 'an integer 1..65535';
+const port = z.number({ error: PORT }).int({ error: PORT }).min(1, { error: PORT }).max(65535, { error: PORT });
+const MODE = 'an octal mode as a quoted string, e.g. "0750"';
+// Unquoted 0750 is the integer 750 in YAML 1.2, hence the type error also asks for quotes.
 const octalMode = z
-  .string()
-  .regex(/^0?[0-7]{3,4}$/, 'an octal mode as a quoted string, e.g. "0750"')
+  .string({ error: MODE })
+  .regex(/^0?[0-7]{3,4}$/, MODE)
   .transform((m) => m.replace(/^0?([0-7]{3,4})$/, '$1').padStart(4, '0'));
 const posixName = z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/, 'a user or group name');
 
@@ -26,7 +31,8 @@ export const hostVarsSchema = z
     known_hosts: z.string().min(1),
     /** strict: unknown or changed keys refused; accept-new: like OpenSSH's, unknown keys recorded. */
     host_key_checking: z.enum(['strict', 'accept-new']),
-    connect_timeout: z.number().positive(),
+    /** Seconds (HostConfig.connectTimeoutMs is milliseconds). */
+    connect_timeout: z.number({ error: 'a number of seconds > 0' }).positive({ error: 'a number of seconds > 0' }),
   })
   .partial()
   .strict();
@@ -50,18 +56,24 @@ const ruleString = z
   .string()
   .regex(/^\d{1,5}(:\d{1,5})?(\/(tcp|udp))?$/, 'a rule like "22/tcp", "80", "6000:6007/udp"');
 
-const firewallRuleSchema = z.union([
-  ruleString,
-  z
-    .object({
-      port: z.union([port, z.string().regex(/^\d{1,5}(:\d{1,5})?$/, 'a port or range "6000:6007"')]),
-      proto: z.enum(['tcp', 'udp', 'any']).default('tcp'),
-      action: z.enum(['allow', 'limit', 'deny', 'reject']).default('allow'),
-      from: z.string().default('any'),
-      comment: z.string().max(200).optional(),
-    })
-    .strict(),
-]);
+const rulePort = z.union([port, z.string().regex(/^\d{1,5}(:\d{1,5})?$/, 'a port or range "6000:6007"')], {
+  error: 'a port 1..65535 or a range like "6000:6007"',
+});
+
+const ruleObject = z
+  .object({
+    port: rulePort,
+    proto: z.enum(['tcp', 'udp', 'any']).default('tcp'),
+    action: z.enum(['allow', 'limit', 'deny', 'reject']).default('allow'),
+    from: z.string().default('any'),
+    comment: z.string().max(200).optional(),
+  })
+  .strict();
+
+// The union-level message only shows when the value is neither a string nor a map.
+const firewallRuleSchema = z.union([ruleString, ruleObject], {
+  error: 'a rule like "22/tcp" or a map with port, proto, action, from, comment',
+});
 
 export const firewallSchema = z
   .object({
@@ -81,7 +93,10 @@ export const firewallSchema = z
 
 const directorySchema = z
   .object({
-    path: z.string().regex(/^[^/\0][^\0]*$/, 'a path relative to the data root').refine((p) => !p.split('/').includes('..'), 'no ".." in data paths'),
+    path: z
+      .string({ error: 'a path relative to the data root' })
+      .regex(/^[^/\0][^\0]*$/, 'a path relative to the data root')
+      .refine((p) => !p.split('/').includes('..'), 'a path without ".." components'),
     owner: posixName.optional(),
     group: posixName.optional(),
     mode: octalMode.optional(),
@@ -91,7 +106,7 @@ const directorySchema = z
 
 export const dataSchema = z
   .object({
-    root: z.string().regex(/^\/[^\0]*$/, 'an absolute path'),
+    root: z.string({ error: 'an absolute path' }).regex(/^\/[^\0]*$/, 'an absolute path'),
     owner: posixName.default('root'),
     group: posixName.default('root'),
     mode: octalMode.default('0755'),

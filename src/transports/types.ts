@@ -44,13 +44,21 @@ export interface Transport {
 
 /** A failure to reach or talk to a host (not a command's non-zero exit). */
 export class TransportError extends Error {
+  /** The underlying errno-style code when there is one (ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH...). */
+  readonly code?: string;
+  /** For a command that ran and failed: its exit code and stdio (e.g. a failed writeFile). */
+  readonly result?: ExecResult;
+
   constructor(
     readonly host: string,
+    /** connect, auth, host-key, exec, write */
     readonly step: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; code?: string; result?: ExecResult },
   ) {
-    super(`${host}: ${step}: ${message}`, options);
+    super(`${host}: ${step}: ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TransportError';
+    if (options?.code !== undefined) this.code = options.code;
+    if (options?.result !== undefined) this.result = options.result;
   }
 }

@@ -1,0 +1,75 @@
+import { parseArgs } from 'node:util';
+import type { RunOptions } from '../engine/types.js';
+
+export const USAGE = `Options (every role and playbook):
+  -i, --inventory FILE   inventory file; repeat to overlay files (default: inventory.yaml)
+  -l, --limit HOSTS      comma list of hosts or groups (protected hosts must be named here)
+      --check            audit only: exit 0 when the host matches, 2 on drift, 1 on error
+      --dry-run          show every change (with diffs) that apply would make; change nothing
+      --diff             show file and rule diffs in apply mode too
+      --json             print a machine-readable JSON report on stdout instead of text
+      --local            run on this machine with the local transport (on the server itself)
+      --forks N          hosts processed at once (default 5)
+      --accept-new-host-keys  record unknown SSH host keys (a changed key is still refused)
+  -y, --yes              answer yes where a prompt would appear
+  -v, --verbose          more output
+  -h, --help             this text`;
+
+export class UsageError extends Error {}
+
+/** Parses the common options; `extra` lets a script add its own flags. */
+export function parseRunOptions(
+  argv: string[],
+  extra: NonNullable<Parameters<typeof parseArgs>[0]>['options'] = {},
+): { options: RunOptions; values: Record<string, unknown>; positionals: string[]; help: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        inventory: { type: 'string', short: 'i', multiple: true },
+        limit: { type: 'string', short: 'l' },
+        check: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        diff: { type: 'boolean' },
+        json: { type: 'boolean' },
+        local: { type: 'boolean' },
+        forks: { type: 'string' },
+        'accept-new-host-keys': { type: 'boolean' },
+        yes: { type: 'boolean', short: 'y' },
+        verbose: { type: 'boolean', short: 'v' },
+        help: { type: 'boolean', short: 'h' },
+        ...extra,
+      },
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const v = parsed.values as Record<string, unknown>;
+  if (v.check && v['dry-run']) throw new UsageError('--check and --dry-run exclude each other');
+  const forks = v.forks === undefined ? 5 : Number(v.forks);
+  if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks takes a positive integer, got ${String(v.forks)}`);
+  const options: RunOptions = {
+    mode: v.check ? 'check' : v['dry-run'] ? 'dry-run' : 'apply',
+    diff: Boolean(v.diff),
+    json: Boolean(v.json),
+    forks,
+    yes: Boolean(v.yes),
+    local: Boolean(v.local),
+    limit: v.limit as string | undefined,
+    inventoryPaths: (v.inventory as string[] | undefined) ?? ['inventory.yaml'],
+    acceptNewHostKeys: Boolean(v['accept-new-host-keys']),
+    connectTimeoutMs: 10_000,
+    verbose: Boolean(v.verbose),
+  };
+  return { options, values: v, positionals: parsed.positionals, help: Boolean(v.help) };
+}
+
+/** The arguments given to a zx script: everything after the script's own path in argv. */
+export function scriptArgs(scriptUrl: string, argv: string[] = process.argv): string[] {
+  const script = new URL(scriptUrl).pathname;
+  const i = argv.findIndex((a) => a === script || (a.length > 0 && script.endsWith('/' + a.replace(/^\.\//, ''))));
+  return i >= 0 ? argv.slice(i + 1) : argv.slice(2);
+}

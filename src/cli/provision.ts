@@ -1,0 +1,52 @@
+import { ROLES, rolesByName } from '../roles/index.js';
+import { parseRunOptions, scriptArgs, USAGE, UsageError } from './options.js';
+import { runPlaybook } from '../engine/run.js';
+import { errorMessage } from '../engine/errors.js';
+import { prepareSandboxInventory } from '../sandbox/demo.js';
+import type { RunOptions } from '../engine/types.js';
+
+const ABOUT = `scripts/provision.mjs: provision hosts with every role in order (${ROLES.map((r) => r.name).join(', ')}).
+  --only ROLE[,ROLE]   run only these roles (still in provisioning order)
+  --sandbox            no real host: start (or reuse) a local sandbox server and show the whole
+                       flow on it: plan (--dry-run), apply, a second apply, and --check`;
+
+/** The full-server playbook; with --sandbox, the guided demo on a local sandbox server. */
+export async function provisionMain(scriptUrl: string): Promise<never> {
+  try {
+    const { options, values, help } = parseRunOptions(scriptArgs(scriptUrl), {
+      only: { type: 'string' },
+      sandbox: { type: 'boolean' },
+    });
+    if (help) {
+      process.stdout.write(`${ABOUT}\n\n${USAGE}\n`);
+      process.exit(0);
+    }
+    const only = typeof values.only === 'string' ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+    const roles = only ? ROLES.filter((r) => rolesByName(only).includes(r)) : [...ROLES];
+    if (!values.sandbox) process.exit((await runPlaybook(roles, options)).exitCode);
+
+    const inventoryPaths = await prepareSandboxInventory(options.inventoryPaths);
+    const base: RunOptions = { ...options, inventoryPaths, limit: undefined };
+    const steps: [string, RunOptions][] =
+      options.mode === 'apply'
+        ? [
+            ['1/4 plan (--dry-run): what would change', { ...base, mode: 'dry-run' }],
+            ['2/4 apply', { ...base, mode: 'apply' }],
+            ['3/4 apply again: expect 0 changed', { ...base, mode: 'apply' }],
+            ['4/4 audit (--check): expect exit 0', { ...base, mode: 'check' }],
+          ]
+        : [[options.mode, base]];
+    let exitCode: 0 | 1 | 2 = 0;
+    for (const [title, stepOptions] of steps) {
+      process.stdout.write(`\n### ${title}\n`);
+      exitCode = (await runPlaybook(roles, stepOptions)).exitCode;
+      if (exitCode === 1) break;
+    }
+    process.stdout.write(`\nsandbox inventory: ${inventoryPaths.join(' + ')}\n`);
+    process.exit(exitCode);
+  } catch (err) {
+    process.stderr.write(`error: ${errorMessage(err)}\n`);
+    if (err instanceof UsageError) process.stderr.write(`\n${ABOUT}\n\n${USAGE}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,27 @@
+import type { Action } from './types.js';
+import type { Transport } from '../transports/types.js';
+import { StepError } from './errors.js';
+
+/** Runs one action on the host; a non-zero exit becomes a StepError naming the step. */
+export async function runAction(transport: Transport, step: string, action: Action): Promise<void> {
+  if (action.kind === 'write') {
+    await transport.writeFile(action.path, action.content, {
+      mode: action.mode,
+      owner: action.owner,
+      group: action.group,
+    });
+    return;
+  }
+  const result = await transport.exec(action.script);
+  if (result.exitCode !== 0) {
+    throw new StepError(transport.host, step, action.display ?? action.script, result.exitCode, result.stderr || result.stdout);
+  }
+}
+
+/** How an action reads in a plan: the command or "write PATH (mode)". */
+export function describeAction(action: Action): string {
+  if (action.display) return action.display;
+  if (action.kind === 'exec') return action.script;
+  const meta = [action.mode, action.owner && `${action.owner}:${action.group ?? action.owner}`].filter(Boolean).join(' ');
+  return `write ${action.path}${meta ? ` (${meta})` : ''}`;
+}

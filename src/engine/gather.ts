@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import type { Fact, FactSet, ProbeOutput } from './types.js';
+import type { Transport } from '../transports/types.js';
+
+/**
+ * Runs many read-only probes in ONE exec (one SSH round trip) and splits their outputs.
+ * Each probe runs in its own subshell with stderr captured to a temp file; a random marker
+ * frames the sections so probe output can never be mistaken for a frame.
+ */
+export function batchScript(facts: readonly Fact<unknown>[], marker: string): string {
+  const lines = [
+    'set +e',
+    `__err=$(mktemp 2>/dev/null || echo /tmp/.hostkit-probe.$$)`,
+    // Probes must never block on stdin or a pager; C locale keeps outputs parseable.
+    'export LC_ALL=C LANG=C PAGER=cat SYSTEMD_PAGER=cat',
+  ];
+  facts.forEach((fact, i) => {
+    lines.push(
+      `printf '%s\\n' '${marker} begin ${i}'`,
+      `( ${fact.command}\n) </dev/null 2>"$__err"`,
+      `__rc=$?`,
+      `printf '\\n%s\\n' "${marker} end ${i} $__rc"`,
+      `base64 -w0 <"$__err" 2>/dev/null || base64 <"$__err" | tr -d '\\n'`,
+      `printf '\\n%s\\n' '${marker} done ${i}'`,
+    );
+  });
+  lines.push('rm -f "$__err"');
+  return lines.join('\n');
+}
+
+export function splitBatchOutput(stdout: string, count: number, marker: string): ProbeOutput[] {
+  const outputs: ProbeOutput[] = [];
+  let cursor = 0;
+  for (let i = 0; i < count; i++) {
+    const begin = `${marker} begin ${i}\n`;
+    const start = stdout.indexOf(begin, cursor);
+    if (start < 0) throw new Error(`probe batch output is missing section ${i}`);
+    const bodyStart = start + begin.length;
+    const endRe = new RegExp(`\\n${marker} end ${i} (\\d+)\\n`, 'g');
+    endRe.lastIndex = bodyStart - 1;
+    const end = endRe.exec(stdout);
+    if (!end) throw new Error(`probe batch output is missing the end of section ${i}`);
+    const done = `\n${marker} done ${i}\n`;
+    const doneAt = stdout.indexOf(done, end.index + end[0].length);
+    if (doneAt < 0) throw new Error(`probe batch output is missing the stderr of section ${i}`);
+    const stderrB64 = stdout.slice(end.index + end[0].length, doneAt).trim();
+    outputs.push({
+      stdout: stdout.slice(bodyStart, end.index),
+      stderr: Buffer.from(stderrB64, 'base64').toString('utf8'),
+      exitCode: Number(end[1]),
+    });
+    cursor = doneAt + done.length;
+  }
+  return outputs;
+}
+
+export class ProbeError extends Error {
+  constructor(host: string, fact: Fact<unknown>, output: ProbeOutput, cause: unknown) {
+    const tail = output.stderr.trim().split('\n').slice(-5).join('\n');
+    super(
+      `${host}: probe ${fact.key}: could not parse its output (exit ${output.exitCode}): ` +
+        `${cause instanceof Error ? cause.message : String(cause)}` +
+        (tail ? `\nstderr: ${tail}` : '') +
+        `\ncommand: ${fact.command.split('\n')[0]}`,
+      { cause },
+    );
+    this.name = 'ProbeError';
+  }
+}
+
+class MapFactSet implements FactSet {
+  constructor(private readonly values: Map<string, unknown>) {}
+  get<T>(fact: Fact<T>): T {
+    if (!this.values.has(fact.key)) throw new Error(`fact ${fact.key} was not gathered`);
+    return this.values.get(fact.key) as T;
+  }
+}
+
+/** Gathers the distinct facts in one exec on the host; parse errors name the host and probe. */
+export async function gatherFacts(transport: Transport, facts: readonly Fact<unknown>[]): Promise<FactSet> {
+  const unique = [...new Map(facts.map((f) => [f.key, f])).values()];
+  const values = new Map<string, unknown>();
+  if (unique.length === 0) return new MapFactSet(values);
+  const marker = `@@hostkit-${randomBytes(6).toString('hex')}@@`;
+  const result = await transport.exec(batchScript(unique, marker));
+  if (result.exitCode !== 0) {
+    throw new Error(
+      `${transport.host}: gathering facts failed (exit ${result.exitCode}): ${result.stderr.trim().split('\n').slice(-5).join('\n')}`,
+    );
+  }
+  const outputs = splitBatchOutput(result.stdout, unique.length, marker);
+  unique.forEach((fact, i) => {
+    const output = outputs[i]!;
+    try {
+      values.set(fact.key, fact.parse(output));
+    } catch (err) {
+      throw new ProbeError(transport.host, fact, output, err);
+    }
+  });
+  return new MapFactSet(values);
+}
+
+/** For unit tests: a FactSet from already-parsed values or raw outputs. */
+export function factSetFrom(entries: [Fact<unknown>, ProbeOutput | { value: unknown }][]): FactSet {
+  const values = new Map<string, unknown>();
+  for (const [fact, data] of entries) {
+    values.set(fact.key, 'value' in data ? data.value : fact.parse(data));
+  }
+  return new MapFactSet(values);
+}

@@ -1,0 +1,36 @@
+import type { Fact } from '../engine/types.js';
+import { sh } from '../transports/quote.js';
+
+export interface PathState {
+  path: string;
+  exists: boolean;
+  type?: 'directory' | 'file' | 'symlink' | 'other';
+  owner?: string;
+  group?: string;
+  /** Four octal digits, e.g. "0750". */
+  mode?: string;
+}
+
+/** stat(1) of one path, without following a final symlink (a symlink is never a directory). */
+export function pathFact(path: string): Fact<PathState> {
+  return {
+    key: `stat:${path}`,
+    command: `if [ -e ${sh([path])} ] || [ -L ${sh([path])} ]; then stat -c '%F|%U|%G|%a' -- ${sh([path])}; else echo absent; fi`,
+    parse: ({ stdout, exitCode, stderr }) => {
+      if (exitCode !== 0) throw new Error(`stat failed: ${stderr.trim()}`);
+      return parseStat(path, stdout.trim());
+    },
+  };
+}
+
+export function parseStat(path: string, line: string): PathState {
+  if (line === 'absent') return { path, exists: false };
+  const [kind, owner, group, mode] = line.split('|');
+  if (!kind || !owner || !group || !mode) throw new Error(`unexpected stat output: ${line}`);
+  const type =
+    kind === 'directory' ? 'directory'
+    : kind === 'regular file' || kind === 'regular empty file' ? 'file'
+    : kind === 'symbolic link' ? 'symlink'
+    : 'other';
+  return { path, exists: true, type, owner, group, mode: mode.padStart(4, '0') };
+}

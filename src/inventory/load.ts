@@ -1,0 +1,459 @@
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from 'yaml';
+import type { z } from 'zod';
+import { didYouMean, expectedErrorMap, formatPath, InventoryError, showValue, type Problem } from './errors.js';
+import { inventorySchema, type Group, type HostVars, type InventoryDocument } from './schema.js';
+import type { HostConfig, Inventory } from './types.js';
+
+type Path = (string | number)[];
+
+/** One parsed file: its YAML nodes give the positions, its plain value feeds the merge. */
+interface Source {
+  file: string;
+  text: string;
+  doc: Document.Parsed;
+  lc: LineCounter;
+  value: unknown;
+}
+
+/** Read, merge in order (later files override) and validate inventory files; throws InventoryError. */
+export async function loadInventory(paths: string[]): Promise<Inventory> {
+  if (paths.length === 0) throw new InventoryError([{ file: '(none)', line: 0, col: 0, path: '', message: 'no inventory file given' }]);
+  const read = await Promise.all(
+    paths.map(async (file) => {
+      try {
+        return { file, text: await readFile(file, 'utf8') };
+      } catch (err) {
+        return { file, error: (err as Error).message };
+      }
+    }),
+  );
+  const unreadable = read.flatMap((r) => ('error' in r ? [{ file: r.file, line: 0, col: 0, path: '', message: `cannot read: ${r.error}` }] : []));
+  if (unreadable.length) throw new InventoryError(unreadable);
+  return parseInventorySources(read as { file: string; text: string }[]);
+}
+
+/** One inventory file's text; `file` only labels the problems. */
+export function parseInventory(text: string, file: string): Inventory {
+  return parseInventorySources([{ file, text }]);
+}
+
+/** Several inventory texts merged in order, as `-i a.yaml -i b.yaml` does. */
+export function parseInventorySources(inputs: { file: string; text: string }[]): Inventory {
+  const problems: Problem[] = [];
+  const sources: Source[] = [];
+  let fatal = false;
+  for (const { file, text } of inputs) {
+    const parsed = parseSource(file, text);
+    problems.push(...parsed.problems);
+    fatal ||= parsed.fatal;
+    sources.push(parsed.source);
+  }
+  // Schema errors on a half-parsed document would only echo the syntax error.
+  if (fatal) throw new InventoryError(problems);
+
+  const merged = sources.reduce<unknown>((acc, s) => mergeValues(acc, s.value), undefined);
+  const where = new Locator(sources);
+  const result = inventorySchema.safeParse(merged, { error: expectedErrorMap });
+  if (!result.success) {
+    for (const { issue, path } of flattenIssues(result.error.issues, [])) problems.push(...issueProblems(issue, path, merged, where));
+    throw new InventoryError(sortProblems(problems, inputs));
+  }
+  const resolved = resolveHosts(result.data, where);
+  problems.push(...resolved.problems);
+  if (problems.length) throw new InventoryError(sortProblems(problems, inputs));
+  return { sources: inputs.map((i) => i.file), hosts: resolved.hosts, groups: resolved.groups, doc: result.data };
+}
+
+function sortProblems(problems: Problem[], inputs: { file: string }[]): Problem[] {
+  const order = (f: string) => inputs.findIndex((i) => i.file === f);
+  return problems.sort((a, b) => order(a.file) - order(b.file) || a.line - b.line || a.col - b.col);
+}
+
+// ---------------------------------------------------------------- YAML
+
+function parseSource(file: string, text: string): { source: Source; problems: Problem[]; fatal: boolean } {
+  const lc = new LineCounter();
+  // merge: Ansible inventories use `<<: *defaults`; uniqueKeys: a repeated key is a mistake, not an override.
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: true, merge: true });
+  const at = (offset: number) => lc.linePos(offset);
+  const problems: Problem[] = [];
+  let fatal = false;
+  for (const err of doc.errors) {
+    if (err.code === 'DUPLICATE_KEY') {
+      problems.push(duplicateKeyProblem(file, doc, lc, err.pos[0]));
+      continue;
+    }
+    fatal = true;
+    // prettyErrors appends " at line L, column C:" and a source excerpt; the position is ours to print.
+    const message = err.message.replace(/ at line \d+, column \d+:[\s\S]*$/, '');
+    problems.push({ file, ...at(err.pos[0]), path: '', message: `YAML syntax: ${message}` });
+  }
+  // An alias inside its own anchor makes a cyclic value that validation would recurse into forever.
+  visit(doc, {
+    Alias(_, alias, ancestors) {
+      const target = alias.resolve(doc);
+      if (target && ancestors.includes(target)) {
+        fatal = true;
+        problems.push({ file, ...at(alias.range?.[0] ?? 0), path: '', message: `YAML: alias *${alias.source} refers to a node that contains it` });
+      }
+    },
+  });
+  let value: unknown;
+  if (!fatal) {
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // Unresolved aliases only surface here.
+      fatal = true;
+      problems.push({ file, line: 1, col: 1, path: '', message: `YAML: ${(err as Error).message}` });
+    }
+  }
+  return { source: { file, text, doc, lc, value }, problems, fatal };
+}
+
+/** Word a duplicate key with its path and the first occurrence, found from the error offset. */
+function duplicateKeyProblem(file: string, doc: Document.Parsed, lc: LineCounter, offset: number): Problem {
+  let found: Problem | undefined;
+  visit(doc, {
+    Pair(_, pair, ancestors) {
+      if (!isScalar(pair.key) || pair.key.range?.[0] !== offset) return;
+      const path: Path = [];
+      const chain = [...ancestors, pair];
+      chain.forEach((n, i) => {
+        if (isPair(n) && isScalar(n.key)) path.push(String(n.key.value));
+        if (isSeq(n)) path.push(n.items.indexOf(chain[i + 1] as never));
+      });
+      const map = ancestors[ancestors.length - 1];
+      const key = String(pair.key.value);
+      const first = isMap(map) ? map.items.find((p) => isScalar(p.key) && String(p.key.value) === key) : undefined;
+      const firstAt = first && isScalar(first.key) && first.key.range ? lc.linePos(first.key.range[0]) : undefined;
+      const also = firstAt ? ` (first given at line ${firstAt.line}, column ${firstAt.col})` : '';
+      found = { file, ...lc.linePos(offset), path: formatPath(path), message: `duplicate key "${key}"${also}` };
+      return visit.BREAK;
+    },
+  });
+  return found ?? { file, ...lc.linePos(offset), path: '', message: 'duplicate key' };
+}
+
+/** Maps merge recursively; lists and scalars replace; null in a later file deletes the key. */
+function mergeValues(base: unknown, over: unknown): unknown {
+  if (over === undefined || over === null) return base === undefined ? over : base;
+  if (!isPlainObject(base) || !isPlainObject(over)) return over;
+  const out: Record<string, unknown> = {};
+  const set = (k: string, v: unknown) => Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of Object.entries(base)) set(k, v);
+  for (const [k, v] of Object.entries(over)) {
+    const has = Object.hasOwn(out, k);
+    if (v === null && has) delete out[k];
+    else set(k, has ? mergeValues(out[k], v) : v);
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+// ------------------------------------------------------------ positions
+
+interface Found {
+  source: Source;
+  key?: Node;
+  value?: Node;
+}
+
+/** Finds where a path of the merged document was written: in the last file that set it. */
+class Locator {
+  constructor(private readonly sources: Source[]) {}
+
+  /** The value at path (its key when the value is empty), else the nearest ancestor. */
+  value(path: Path): Problem {
+    for (let n = path.length; n >= 0; n--) {
+      const f = this.find(path.slice(0, n));
+      if (!f) continue;
+      const node = f.value && !isEmpty(f, f.value) ? f.value : (f.key ?? f.value);
+      if (node?.range) return this.pos(f.source, node.range[0], path);
+    }
+    return this.fallback(path);
+  }
+
+  /** The key node itself (unknown keys, duplicate definitions). */
+  key(path: Path): Problem {
+    const f = this.find(path);
+    if (f?.key?.range) return this.pos(f.source, f.key.range[0], path);
+    return this.value(path);
+  }
+
+  /** Where in the document path is; with several files, in the last one that set it. */
+  private find(path: Path): Found | undefined {
+    let candidates = this.sources;
+    for (let i = 1; i <= path.length; i++) {
+      const prefix = path.slice(0, i);
+      const setters = candidates.filter((s) => nodeAt(s, prefix));
+      const last = setters[setters.length - 1];
+      if (!last) return undefined;
+      const lastNode = nodeAt(last, prefix)!;
+      // A list, scalar or null replaced whatever earlier files had: that file owns the subtree.
+      if (!isMap(deref(last, lastNode.value))) return nodeAt(last, path) ?? lastNode;
+      // Maps merge, but only those after the last file that replaced or deleted this path.
+      const replaced = setters.findLastIndex((s) => !isMap(deref(s, nodeAt(s, prefix)!.value)));
+      candidates = setters.slice(replaced + 1);
+    }
+    const last = candidates[candidates.length - 1];
+    return last ? (nodeAt(last, path) ?? undefined) : undefined;
+  }
+
+  /** The value's text as written, for scalars (YAML may have read it as something else). */
+  written(path: Path): string | undefined {
+    const f = this.find(path);
+    return f && isScalar(f.value) && f.value.range ? f.source.text.slice(f.value.range[0], f.value.range[1]) : undefined;
+  }
+
+  private pos(source: Source, offset: number, path: Path): Problem {
+    return { file: source.file, ...source.lc.linePos(offset), path: formatPath(path), message: '' };
+  }
+
+  private fallback(path: Path): Problem {
+    const last = this.sources[this.sources.length - 1];
+    return { file: last?.file ?? '(none)', line: 1, col: 1, path: formatPath(path), message: '' };
+  }
+}
+
+function deref(source: Source, node: unknown): unknown {
+  return isAlias(node) ? node.resolve(source.doc) : node;
+}
+
+/** `key:` with nothing after it: its empty scalar sits at the end of the line; the key reads better. */
+function isEmpty(f: Found, node: Node): boolean {
+  return isScalar(node) && node.value === null && (!node.range || node.range[0] === node.range[1]);
+}
+
+function nodeAt(source: Source, path: Path): Found | undefined {
+  let found: Found = { source, value: source.doc.contents ?? undefined };
+  for (const seg of path) {
+    const node = deref(source, found.value);
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) return undefined;
+      found = { source, key: pair.key as Node, value: (pair.value ?? undefined) as Node | undefined };
+    } else if (isSeq(node) && typeof seg === 'number') {
+      const item = node.items[seg];
+      if (item === undefined) return undefined;
+      found = { source, value: item as Node };
+    } else return undefined;
+  }
+  return found;
+}
+
+function valueAt(value: unknown, path: Path): unknown {
+  let v = value;
+  for (const seg of path) v = (isPlainObject(v) || Array.isArray(v)) && Object.hasOwn(v, seg) ? (v as Record<string, unknown>)[seg] : undefined;
+  return v;
+}
+
+// ----------------------------------------------------------- zod issues
+
+/** Unions report every branch; keep the branch whose type matched (the one the user meant). */
+function flattenIssues(issues: readonly z.core.$ZodIssue[], base: Path): { issue: z.core.$ZodIssue; path: Path }[] {
+  return issues.flatMap((issue) => {
+    const path = [...base, ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))];
+    if (issue.code === 'invalid_union') {
+      const meant = issue.errors.find((b) => !b.every((i) => i.code === 'invalid_type' && i.path.length === 0));
+      if (meant) return flattenIssues(meant, path);
+    }
+    return [{ issue, path }];
+  });
+}
+
+function issueProblems(issue: z.core.$ZodIssue, path: Path, merged: unknown, where: Locator): Problem[] {
+  if (issue.code === 'unrecognized_keys') {
+    const allowed = issue.message.split(', ');
+    return issue.keys.map((key) => {
+      const guess = didYouMean(key, allowed);
+      const hint = guess ? ` (did you mean "${guess}"?)` : '';
+      return { ...where.key([...path, key]), message: `unknown key "${key}"${hint}; allowed keys: ${issue.message}` };
+    });
+  }
+  if (issue.code === 'invalid_key') {
+    const expected = issue.issues[0]?.message ?? 'a valid name';
+    return [{ ...where.key(path), message: `expected ${expected}, got ${showValue(path[path.length - 1])}` }];
+  }
+  const value = valueAt(merged, path);
+  const parent = valueAt(merged, path.slice(0, -1));
+  if (value === undefined && isPlainObject(parent) && path.length > 0) {
+    const p = where.value(path.slice(0, -1));
+    return [{ ...p, message: `missing required key "${String(path[path.length - 1])}" (expected ${issue.message})` }];
+  }
+  if (path.length === 0 && issue.code === 'invalid_type') {
+    return [{ ...where.value(path), message: `expected a map with "all:" at the top, got ${showValue(value)}` }];
+  }
+  return [{ ...where.value(path), message: `expected ${issue.message}, got ${showWritten(value, where.written(path))}` }];
+}
+
+/** Unquoted 0750 is read as 750: show what was written next to what YAML made of it. */
+function showWritten(value: unknown, written: string | undefined): string {
+  const shown = showValue(value);
+  return typeof value === 'number' && written !== undefined && written !== shown ? `${written}, which YAML reads as the number ${shown}` : shown;
+}
+
+// ------------------------------------------------------- host resolution
+
+interface GroupInfo {
+  name: string;
+  /** Every place the group appears (a null entry is a reference to a group defined elsewhere). */
+  paths: Path[];
+  parents: Set<string>;
+  vars?: { vars: HostVars; path: Path };
+}
+
+interface HostInfo {
+  name: string;
+  paths: Path[];
+  /** Groups listing the host directly. */
+  groups: Set<string>;
+  vars?: { vars: HostVars; path: Path };
+}
+
+/**
+ * Ansible semantics: a host or group may be listed in several places but defined (given vars)
+ * in one; vars apply all < parent groups < child groups < host, groups of equal depth by name.
+ */
+function resolveHosts(doc: InventoryDocument, where: Locator): { hosts: HostConfig[]; groups: Record<string, string[]>; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const problem = (pos: Problem, message: string) => problems.push({ ...pos, message });
+  // "line 3, column 5", with the file name only when the other place is in another file.
+  const at = (path: Path, from: Path) => {
+    const p = where.key(path);
+    const inFile = p.file === where.key(from).file ? '' : `${p.file} `;
+    return `${inFile}line ${p.line}, column ${p.col}`;
+  };
+  const groups = new Map<string, GroupInfo>();
+  const hosts = new Map<string, HostInfo>();
+
+  const walk = (name: string, group: Group | null, path: Path, parent?: string) => {
+    const info = groups.get(name) ?? { name, paths: [], parents: new Set<string>() };
+    groups.set(name, info);
+    info.paths.push(path);
+    if (parent) info.parents.add(parent);
+    if (!group) return;
+    if (group.vars) {
+      if (info.vars) problem(where.key([...path, 'vars']), `vars of group "${name}" are already given at ${at(info.vars.path, [...path, 'vars'])}; give them in one place`);
+      else info.vars = { vars: group.vars, path: [...path, 'vars'] };
+    }
+    for (const [h, vars] of Object.entries(group.hosts ?? {})) {
+      const hpath = [...path, 'hosts', h];
+      const host = hosts.get(h) ?? { name: h, paths: [], groups: new Set<string>() };
+      hosts.set(h, host);
+      host.paths.push(hpath);
+      host.groups.add(name);
+      if (vars === null) continue;
+      if (host.vars) problem(where.key(hpath), `duplicate host definition: "${h}" already has vars at ${at(host.vars.path, hpath)}; list it here with an empty value ("${h}:")`);
+      else host.vars = { vars, path: hpath };
+    }
+    for (const [c, child] of Object.entries(group.children ?? {})) {
+      if (c === 'all') problem(where.key([...path, 'children', c]), '"all" is the implicit top group and cannot be a child group');
+      else walk(c, child, [...path, 'children', c], name);
+    }
+  };
+  walk('all', doc.all, ['all']);
+
+  for (const g of groups.values()) {
+    const clash = hosts.get(g.name);
+    if (clash) problem(where.key(g.name === 'all' ? clash.paths[0]! : g.paths[0]!), `group "${g.name}" has the same name as a host; --limit ${g.name} would be ambiguous, rename one`);
+  }
+  const cycles = new Set<string>();
+  const depth = groupDepths(groups, (g, chain) => {
+    const id = [...new Set(chain)].sort().join();
+    if (!cycles.has(id)) problem(where.key(g.paths[0]!), `group "${g.name}" contains itself: ${chain.join(' > ')}`);
+    cycles.add(id);
+  });
+
+  const configs: HostConfig[] = [];
+  const members = new Map<string, string[]>([...groups.keys()].map((g) => [g, []]));
+  const byAddress = new Map<string, string>();
+  for (const host of hosts.values()) {
+    const memberOf = ancestors(host.groups, groups);
+    memberOf.sort((a, b) => (depth.get(a) ?? 0) - (depth.get(b) ?? 0) || a.localeCompare(b));
+    for (const g of memberOf) members.get(g)?.push(host.name);
+
+    // Each var remembers where it was set, so errors point at the line that set it.
+    const set: Partial<Record<keyof HostVars, { value: unknown; path: Path }>> = {};
+    const layers = [...memberOf.map((g) => groups.get(g)?.vars), host.vars];
+    for (const layer of layers) {
+      for (const [k, v] of Object.entries(layer?.vars ?? {})) {
+        if (v !== undefined) set[k as keyof HostVars] = { value: v, path: [...layer!.path, k] };
+      }
+    }
+    const get = <K extends keyof HostVars>(k: K) => set[k]?.value as HostVars[K] | undefined;
+    const hostPath = host.vars?.path ?? host.paths[0]!;
+    const connection = get('connection') ?? 'ssh';
+    const address = get('address');
+    const port = get('port') ?? 22;
+    if (connection === 'ssh' && !address) {
+      problem(where.key(hostPath), `missing address: ssh host "${host.name}" needs "address: <ip or dns name>" (or "connection: local")`);
+    }
+    if (connection === 'ssh' && address) {
+      const key = `${address.toLowerCase()}:${port}`;
+      const other = byAddress.get(key);
+      if (other) problem(where.value(set.address!.path), `address ${address} port ${port} is also host "${other}"; one machine, one inventory name`);
+      else byAddress.set(key, host.name);
+    }
+    const identityFile = get('identity_file');
+    const knownHosts = get('known_hosts');
+    configs.push({
+      name: host.name,
+      address: address ?? 'localhost',
+      port,
+      user: get('user') ?? 'root',
+      ...(identityFile ? { identityFile: expandHome(identityFile) } : {}),
+      become: get('become') ?? false,
+      connection,
+      protected: get('protected') ?? false,
+      ...(knownHosts ? { knownHosts: expandHome(knownHosts) } : {}),
+      hostKeyChecking: get('host_key_checking') ?? 'strict',
+      connectTimeoutMs: Math.round((get('connect_timeout') ?? 10) * 1000),
+      groups: memberOf,
+    });
+  }
+  return { hosts: configs, groups: Object.fromEntries(members), problems };
+}
+
+/** Distance from "all" along the longest parent chain (Ansible's group depth); reports cycles. */
+function groupDepths(groups: Map<string, GroupInfo>, onCycle: (g: GroupInfo, chain: string[]) => void): Map<string, number> {
+  const depth = new Map<string, number>([['all', 0]]);
+  const visit = (name: string, chain: string[]): number => {
+    const known = depth.get(name);
+    if (known !== undefined) return known;
+    if (chain.includes(name)) {
+      onCycle(groups.get(name)!, [...chain.slice(chain.indexOf(name)), name]);
+      return 0;
+    }
+    const parents = [...(groups.get(name)?.parents ?? [])];
+    const d = 1 + Math.max(0, ...parents.map((p) => visit(p, [...chain, name])));
+    depth.set(name, d);
+    return d;
+  };
+  for (const name of groups.keys()) visit(name, []);
+  return depth;
+}
+
+/** The groups listing a host and all their ancestors, "all" always included. */
+function ancestors(direct: Set<string>, groups: Map<string, GroupInfo>): string[] {
+  const seen = new Set<string>(['all']);
+  const todo = [...direct];
+  for (let g = todo.pop(); g !== undefined; g = todo.pop()) {
+    if (seen.has(g)) continue;
+    seen.add(g);
+    todo.push(...(groups.get(g)?.parents ?? []));
+  }
+  return [...seen];
+}
+
+/** "~" and "~/x" are the user's home, as ssh reads them. */
+export function expandHome(path: string, home: string = homedir()): string {
+  if (path === '~') return home;
+  return path.startsWith('~/') ? join(home, path.slice(2)) : path;
+}

@@ -1,0 +1,56 @@
+import type { Change, FactSet, Resource } from '../engine/types.js';
+import { pathFact } from '../facts/stat.js';
+import { sh } from '../transports/quote.js';
+import { RefusedError } from '../engine/errors.js';
+
+export interface DirectorySpec {
+  path: string;
+  owner: string;
+  group: string;
+  mode: string; // four octal digits
+}
+
+/** A directory with owner, group and mode. Creates or corrects it; never deletes or empties. */
+export class Directory implements Resource {
+  readonly id: string;
+  private readonly fact;
+
+  constructor(readonly spec: DirectorySpec, readonly requires?: readonly string[]) {
+    this.id = `directory ${spec.path}`;
+    this.fact = pathFact(spec.path);
+  }
+
+  facts() {
+    return [this.fact];
+  }
+
+  plan(facts: FactSet, ctx: { host: { name: string } }): Change[] {
+    const { path, owner, group, mode } = this.spec;
+    const cur = facts.get(this.fact);
+    if (!cur.exists) {
+      return [
+        {
+          summary: `create ${path} (${owner}:${group} ${mode})`,
+          actions: [{ kind: 'exec', script: sh(['install', '-d', '-m', mode, '-o', owner, '-g', group, path]) }],
+        },
+      ];
+    }
+    if (cur.type !== 'directory') {
+      throw new RefusedError(ctx.host.name, this.id, `${path} exists and is a ${cur.type}, not a directory; it is left alone`);
+    }
+    const changes: Change[] = [];
+    if (cur.owner !== owner || cur.group !== group) {
+      changes.push({
+        summary: `owner of ${path} ${cur.owner}:${cur.group} -> ${owner}:${group}`,
+        actions: [{ kind: 'exec', script: sh(['chown', `${owner}:${group}`, path]) }],
+      });
+    }
+    if (cur.mode !== mode) {
+      changes.push({
+        summary: `mode of ${path} ${cur.mode} -> ${mode}`,
+        actions: [{ kind: 'exec', script: sh(['chmod', mode, path]) }],
+      });
+    }
+    return changes;
+  }
+}

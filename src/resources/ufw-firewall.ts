@@ -1,0 +1,180 @@
+import type { Change, FactSet, PlanContext, Resource } from '../engine/types.js';
+import { ufwState as ufwStateFact, matchKey, ruleKey, toUfwArgs, type UfwRule, type UfwState } from '../facts/ufw.js';
+import { sshSessionFact, type SshSession } from '../facts/ssh-session.js';
+import { RefusedError } from '../engine/errors.js';
+import { sh } from '../transports/quote.js';
+
+export type Policy = 'allow' | 'deny' | 'reject';
+export interface DesiredFirewall {
+  defaults: { incoming: Policy; outgoing: Policy; routed: Policy | 'disabled' };
+  logging?: string;
+  /** Rules without address family; `from: "any"` means both v4 and v6 when IPv6 is on. */
+  rules: Omit<UfwRule, 'family'>[];
+}
+
+/** What Debian's ufw package sets before anyone touches it (used while ufw is not installed). */
+const PACKAGE_DEFAULTS = { incoming: 'deny', outgoing: 'allow', routed: 'disabled' } as const;
+
+const familiesOf = (from: string, ipv6: boolean): UfwRule['family'][] =>
+  from === 'any' ? (ipv6 ? ['v4', 'v6'] : ['v4']) : from.includes(':') ? ['v6'] : ['v4'];
+
+/** Identity of a rule across address families: a v4+v6 pair is one logical rule. */
+const logicalKey = (r: UfwRule) => ruleKey({ ...r, family: 'v4' });
+
+export function describeRule(r: Omit<UfwRule, 'family'>, families?: UfwRule['family'][]): string {
+  const proto = r.proto === 'any' ? '' : `/${r.proto}`;
+  const from = r.from === 'any' ? '' : ` from ${r.from}`;
+  const dir = r.direction === 'out' ? ' out' : '';
+  const fam = families ? ` (${families.join('+')})` : '';
+  const comment = r.comment ? ` # ${r.comment}` : '';
+  return `${r.action}${dir} ${r.port}${proto}${from}${fam}${comment}`;
+}
+
+function portCovers(port: string, wanted: number): boolean {
+  if (port === 'any') return true;
+  const [lo, hi] = port.split(':').map(Number);
+  return hi === undefined ? lo === wanted : wanted >= lo! && wanted <= hi;
+}
+
+function sourceCovers(from: string, address: string | undefined): boolean {
+  if (from === 'any' || from === '0.0.0.0/0' || from === '::/0') return true;
+  if (!address) return false;
+  if (!from.includes('/')) return from === address;
+  const [net, bits] = from.split('/');
+  const toInt = (ip: string) => ip.split('.').reduce((n, o) => (n << 8) + Number(o), 0) >>> 0;
+  if (net!.includes(':') || address.includes(':')) return false; // v6 CIDR matching: refuse to assume
+  const mask = Number(bits) === 0 ? 0 : (~0 << (32 - Number(bits))) >>> 0;
+  return (toInt(net!) & mask) === (toInt(address) & mask);
+}
+
+/** The port the operator's SSH session uses on the server side. */
+export function sessionSshPort(session: SshSession, fallback: number): number {
+  return session.client?.serverPort ?? session.sshdPorts[0] ?? fallback;
+}
+
+/** True when the desired rules keep the management SSH path open. */
+export function allowsSsh(desired: DesiredFirewall, port: number, clientAddress?: string): boolean {
+  if (desired.defaults.incoming === 'allow') return true;
+  return desired.rules.some(
+    (r) =>
+      (r.action === 'allow' || r.action === 'limit') &&
+      r.direction === 'in' &&
+      (r.proto === 'tcp' || r.proto === 'any') &&
+      portCovers(r.port, port) &&
+      sourceCovers(r.from, clientAddress),
+  );
+}
+
+/**
+ * Plans UFW from its live state: add missing rules (SSH first), set policies that differ,
+ * delete undeclared rules, enable last. Pure: facts in, changes out.
+ */
+export function planFirewall(desired: DesiredFirewall, state: UfwState, sshPort: number): Change[] {
+  const ipv6 = state.installed ? state.ipv6 : true;
+  const current = state.installed ? state.rules : [];
+  const currentByKey = new Map(current.map((r) => [ruleKey(r), r]));
+  const changes: Change[] = [];
+
+  // Adds, one command per logical rule (ufw writes both families for "any" and skips the
+  // existing one). Re-adding a rule that differs only in comment or action updates it in place.
+  const adds: Change[] = [];
+  const desiredKeys = new Set<string>();
+  const desiredMatch = new Set<string>();
+  for (const rule of desired.rules) {
+    const families = familiesOf(rule.from, ipv6);
+    const concrete = families.map((family) => ({ ...rule, family }) as UfwRule);
+    concrete.forEach((c) => (desiredKeys.add(ruleKey(c)), desiredMatch.add(matchKey(c))));
+    const missing = concrete.filter((c) => !currentByKey.has(ruleKey(c)));
+    const stale = concrete
+      .map((c) => currentByKey.get(ruleKey(c)))
+      .find((cur) => cur && (cur.comment ?? '') !== (rule.comment ?? ''));
+    if (missing.length === 0 && !stale) continue;
+    const desc = describeRule(rule, families);
+    const family = families.length === 2 ? 'both' : families[0]!;
+    adds.push({
+      summary: missing.length ? `add rule ${desc}` : `update comment of rule ${desc}`,
+      ...(missing.length ? {} : { diff: `- ${describeRule(stale!, families)}\n+ ${desc}\n` }),
+      actions: [{ kind: 'exec', script: sh(toUfwArgs({ ...rule, family }, 'add')) }],
+    });
+    const isSsh = (rule.action === 'allow' || rule.action === 'limit') && rule.direction === 'in' && portCovers(rule.port, sshPort);
+    if (isSsh) adds.unshift(adds.pop()!); // the SSH rule goes in first
+  }
+  changes.push(...adds);
+
+  const defaults = state.installed ? state.defaults : PACKAGE_DEFAULTS;
+  for (const direction of ['incoming', 'outgoing', 'routed'] as const) {
+    const want = desired.defaults[direction];
+    // "disabled" routing is a kernel forwarding setting, not a ufw policy: leave it alone.
+    if (want === 'disabled' || defaults[direction] === want) continue;
+    changes.push({
+      summary: `default ${direction} policy ${defaults[direction]} -> ${want}`,
+      actions: [{ kind: 'exec', script: sh(['ufw', 'default', want, direction]) }],
+    });
+  }
+
+  if (desired.logging && state.installed && state.logging !== desired.logging) {
+    changes.push({
+      summary: `logging ${state.logging} -> ${desired.logging}`,
+      actions: [{ kind: 'exec', script: sh(['ufw', 'logging', desired.logging]) }],
+    });
+  } else if (desired.logging && !state.installed) {
+    changes.push({ summary: `logging -> ${desired.logging}`, actions: [{ kind: 'exec', script: sh(['ufw', 'logging', desired.logging]) }] });
+  }
+
+  // Deletes of undeclared rules; a v4+v6 pair is one change. A rule that a declared one
+  // replaces in place (same match, other action) is not deleted separately.
+  const undeclared = new Map<string, UfwRule[]>();
+  for (const rule of current) {
+    if (desiredKeys.has(ruleKey(rule)) || desiredMatch.has(matchKey(rule))) continue;
+    undeclared.set(logicalKey(rule), [...(undeclared.get(logicalKey(rule)) ?? []), rule]);
+  }
+  for (const group of undeclared.values()) {
+    const first = group[0]!;
+    const families = group.map((r) => r.family);
+    const bothAny = group.length === 2 && first.from === 'any' && first.to === 'any';
+    const specs = bothAny ? [{ ...first, family: 'both' as const }] : group;
+    const desc = describeRule(first, families);
+    changes.push({
+      summary: `delete undeclared rule ${desc}`,
+      actions: specs.map((spec) => ({ kind: 'exec' as const, script: sh(toUfwArgs(spec, 'delete')) })),
+    });
+  }
+
+  if (!state.installed || !state.active) {
+    changes.push({ summary: 'enable ufw', actions: [{ kind: 'exec', script: 'ufw --force enable' }] });
+  }
+  return changes;
+}
+
+/** UFW as declared: rules, policies, logging, enabled; guarded against locking out SSH. */
+export class UfwFirewall implements Resource {
+  readonly id = 'ufw firewall';
+  constructor(
+    private readonly desired: DesiredFirewall,
+    readonly requires: readonly string[] = [],
+  ) {}
+
+  facts() {
+    return [ufwStateFact, sshSessionFact];
+  }
+
+  plan(facts: FactSet, ctx: PlanContext): Change[] {
+    const session = facts.get(sshSessionFact);
+    return planFirewall(this.desired, facts.get(ufwStateFact), sessionSshPort(session, ctx.host.port));
+  }
+
+  guard(changes: readonly Change[], facts: FactSet, ctx: PlanContext): void {
+    if (changes.length === 0) return;
+    const session = facts.get(sshSessionFact);
+    const port = sessionSshPort(session, ctx.host.port);
+    const client = session.client?.address;
+    if (!allowsSsh(this.desired, port, client)) {
+      throw new RefusedError(
+        ctx.host.name,
+        this.id,
+        `the declared firewall would lock out SSH: default incoming is "${this.desired.defaults.incoming}" and no rule allows ` +
+          `${port}/tcp${client ? ` from ${client}` : ''} (the port this session uses). Add "${port}/tcp" to firewall.rules. Nothing was changed.`,
+      );
+    }
+  }
+}

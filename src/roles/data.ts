@@ -1,0 +1,29 @@
+import type { Resource, Role } from '../engine/types.js';
+import { Directory } from '../resources/directory.js';
+
+/** The data layout: the data root and every declared directory with owner, group and mode. */
+export const dataRole: Role = {
+  name: 'data',
+  description: 'The /mnt/data layout: every declared directory with owner, group and mode; never deletes.',
+  build(inventory) {
+    const data = inventory.doc.data;
+    if (!data) return { resources: [] };
+    const root = data.root.replace(/\/+$/, '') || '/';
+    const rootId = `directory ${root}`;
+    const resources: Resource[] = [new Directory({ path: root, owner: data.owner, group: data.group, mode: data.mode })];
+    for (const dir of data.directories) {
+      resources.push(
+        new Directory(
+          {
+            path: `${root}/${dir.path.replace(/\/+$/, '')}`,
+            owner: dir.owner ?? data.owner,
+            group: dir.group ?? dir.owner ?? data.group,
+            mode: dir.mode ?? data.mode,
+          },
+          [rootId],
+        ),
+      );
+    }
+    return { resources };
+  },
+};

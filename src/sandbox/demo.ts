@@ -1,0 +1,38 @@
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { attachTarget, listTargets, startTarget, type Target } from './targets.js';
+import { ensureSandboxState } from './keys.js';
+import { sandboxPaths } from './paths.js';
+import { loadInventory } from '../inventory/index.js';
+
+export const DEMO_TARGET = 'hostkit-demo';
+
+/**
+ * The inventory for a sandbox run: the given inventory (the real one by default) with its hosts
+ * replaced by one local sandbox server, so everything else (firewall, data, stacks) is the real
+ * declaration. Returns the inventory paths to use, the overlay last.
+ */
+export async function prepareSandboxInventory(inventoryPaths: string[]): Promise<string[]> {
+  const paths = await ensureSandboxState(sandboxPaths());
+  const existing = (await listTargets({})).find((t) => t.name === DEMO_TARGET && t.state === 'running');
+  const target: Target = existing ? await attachTarget(DEMO_TARGET) : await startTarget({ name: DEMO_TARGET, runId: 'demo' });
+  const base = await loadInventory(inventoryPaths);
+  const removeHosts = Object.fromEntries(base.hosts.map((h) => [h.name, null]));
+  const removeGroups = Object.fromEntries(Object.keys(base.groups).filter((g) => g !== 'all').map((g) => [g, null]));
+  const overlay = {
+    all: {
+      vars: {
+        user: 'root',
+        identity_file: target.keyFile,
+        known_hosts: target.knownHosts,
+        host_key_checking: 'strict',
+      },
+      hosts: { ...removeHosts, [DEMO_TARGET]: { address: target.address, port: target.port, protected: false } },
+      children: { ...removeGroups, sandbox: { hosts: { [DEMO_TARGET]: null } } },
+    },
+  };
+  const overlayPath = resolve(paths.dir, 'demo-overlay.yaml');
+  await writeFile(overlayPath, `# Generated: the sandbox server replaces every host of ${inventoryPaths.join(', ')}\n${stringify(overlay)}`);
+  return [...inventoryPaths, overlayPath];
+}

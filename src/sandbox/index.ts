@@ -1,0 +1,20 @@
+export { ensureImage } from './image.js';
+export { repoRoot, sandboxDir, sandboxPaths, SANDBOX_DIR_ENV, type SandboxPaths } from './paths.js';
+export { ensureSandboxState, knownHostsPattern, setKnownHost, removeKnownHost } from './keys.js';
+export {
+  startTarget,
+  attachTarget,
+  removeTarget,
+  listTargets,
+  removeAllTargets,
+  currentRunId,
+  SANDBOX_LABEL,
+  RUN_LABEL,
+  RUN_ENV,
+  type Target,
+  type TargetInfo,
+  type StartTargetOptions,
+} from './targets.js';
+export { writeSandboxInventory, sandboxInventoryYaml, defaultPlatformYaml, type SandboxInventoryOptions } from './inventory.js';
+export { readSshBanner, waitForSsh } from './wait.js';
+export type { RunResult } from './docker.js';

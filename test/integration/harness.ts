@@ -1,0 +1,148 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll } from 'vitest';
+import {
+  defaultPlatformYaml,
+  repoRoot,
+  startTarget,
+  writeSandboxInventory,
+  type StartTargetOptions,
+  type Target,
+} from '../../src/sandbox/index.js';
+
+export { defaultPlatformYaml, startTarget, type Target } from '../../src/sandbox/index.js';
+
+export interface CommandResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+/** Start a target, run fn, always remove the target. */
+export async function withTarget<T>(fn: (t: Target) => Promise<T>, opts: StartTargetOptions = {}): Promise<T> {
+  const t = await startTarget(opts);
+  try {
+    return await fn(t);
+  } finally {
+    await t.remove();
+  }
+}
+
+export interface UseTargetsOptions extends StartTargetOptions {
+  count?: number;
+  user?: 'root' | 'admin';
+  /** Appended to the inventory; default defaultPlatformYaml(), '' for none. */
+  platformYaml?: string;
+}
+
+export interface TargetsFixture {
+  /** The first target. */
+  readonly target: Target;
+  readonly targets: Target[];
+  /** Absolute path of an inventory listing every target (group "sandbox"). */
+  readonly inventory: string;
+  /** Rewrite the inventory, e.g. after restart() moved a port. */
+  writeInventory(opts?: { user?: 'root' | 'admin'; platformYaml?: string }): Promise<string>;
+  /** target.restart() plus an inventory rewrite (Docker publishes a new port on restart). */
+  restart(t: Target): Promise<void>;
+}
+
+/**
+ * beforeAll: start `count` targets in parallel and write an inventory in a temp dir;
+ * afterAll: remove them. Use at the top of a describe/file: `const sb = useTargets({ count: 2 })`.
+ */
+export function useTargets(opts: UseTargetsOptions = {}): TargetsFixture {
+  const { count = 1, user = 'root', platformYaml = defaultPlatformYaml(), ...start } = opts;
+  if (start.name && count > 1) throw new Error('useTargets: name only with count 1');
+  let targets: Target[] = [];
+  let dir = '';
+  let inventory = '';
+  const write = async (o: { user?: 'root' | 'admin'; platformYaml?: string } = {}) =>
+    (inventory = await writeSandboxInventory(targets, {
+      path: join(dir, 'inventory.yaml'),
+      user: o.user ?? user,
+      platformYaml: o.platformYaml ?? platformYaml,
+    }));
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'hostkit-it-'));
+    const settled = await Promise.allSettled(Array.from({ length: count }, () => startTarget(start)));
+    targets = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason; // afterAll still removes the ones that started
+    await write();
+  });
+  afterAll(async () => {
+    await Promise.all(targets.map((t) => t.remove()));
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  return {
+    get target() {
+      const t = targets[0];
+      if (!t) throw new Error('useTargets: no target (beforeAll failed or not run yet)');
+      return t;
+    },
+    get targets() {
+      return targets;
+    },
+    get inventory() {
+      return inventory;
+    },
+    writeInventory: write,
+    async restart(t: Target) {
+      await t.restart();
+      await write();
+    },
+  };
+}
+
+/** Single-target shorthand of useTargets(). */
+export const useTarget = (opts: Omit<UseTargetsOptions, 'count'> = {}): TargetsFixture => useTargets({ ...opts, count: 1 });
+
+/** Run `npx zx roles/<role>.mjs ...args -i inventory` from the repo root; never rejects. */
+export async function runRole(
+  role: string,
+  args: string[],
+  opts: { inventory: string; env?: Record<string, string>; timeoutMs?: number },
+): Promise<CommandResult> {
+  const t0 = performance.now();
+  const r = await execa('npx', ['zx', `roles/${role}.mjs`, ...args, '-i', opts.inventory], {
+    cwd: repoRoot(),
+    reject: false,
+    stdin: 'ignore',
+    env: { FORCE_COLOR: '0', ...opts.env },
+    timeout: opts.timeoutMs ?? 300_000,
+  });
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), durationMs: performance.now() - t0 };
+}
+
+/** OpenSSH client options that make ssh fail rather than prompt or trust a new key. */
+export function sshArgs(t: Target, opts: { user?: string; knownHosts?: string } = {}): string[] {
+  return [
+    '-i', t.keyFile,
+    '-o', 'IdentitiesOnly=yes',
+    '-o', `UserKnownHostsFile=${opts.knownHosts ?? t.knownHosts}`,
+    '-o', 'GlobalKnownHostsFile=/dev/null',
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', 'BatchMode=yes',
+    '-o', 'ConnectTimeout=5',
+    '-o', 'LogLevel=ERROR',
+    '-p', String(t.port),
+    `${opts.user ?? 'root'}@${t.address}`,
+  ];
+}
+
+/** Run cmd on the target with the real OpenSSH client (what an operator would do). */
+export async function sshTo(t: Target, cmd: string, opts: { user?: string; knownHosts?: string; input?: string } = {}): Promise<CommandResult> {
+  const t0 = performance.now();
+  const r = await execa('ssh', [...sshArgs(t, opts), cmd], {
+    reject: false,
+    ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
+    timeout: 120_000,
+  });
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), durationMs: performance.now() - t0 };
+}
