@@ -288,15 +288,17 @@ function issueProblems(issue: z.core.$ZodIssue, path: Path, merged: unknown, whe
     return [{ ...p, message: `missing required key "${String(path[path.length - 1])}" (expected ${issue.message})` }];
   }
   if (path.length === 0 && issue.code === 'invalid_type') {
-    return [{ ...where.value(path), message: `expected a map with "all:" at the top, got ${showValue(value)}` }];
+    const got = value == null ? 'the inventory is empty' : `got ${showValue(value)}`;
+    return [{ ...where.value(path), message: `expected a map with "all:" at the top, ${got}` }];
   }
   return [{ ...where.value(path), message: `expected ${issue.message}, got ${showWritten(value, where.written(path))}` }];
 }
 
-/** Unquoted 0750 is read as 750: show what was written next to what YAML made of it. */
+/** Unquoted 0750 is read as 750, a bare ~ as null: show what was written next to what YAML made of it. */
 function showWritten(value: unknown, written: string | undefined): string {
   const shown = showValue(value);
-  return typeof value === 'number' && written !== undefined && written !== shown ? `${written}, which YAML reads as the number ${shown}` : shown;
+  if (!written || written === shown || (typeof value !== 'number' && value !== null)) return shown;
+  return `${written}, which YAML reads as ${typeof value === 'number' ? `the number ${shown}` : 'null'}`;
 }
 
 // ------------------------------------------------------- host resolution

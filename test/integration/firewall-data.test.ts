@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { connect as netConnect } from 'node:net';
+import { runRole, useTarget, sshTo, defaultPlatformYaml } from './harness.js';
+
+/** JSON report of a run (--json), with the fields the tests read. */
+interface Report {
+  exitCode: number;
+  hosts: { host: string; role: string; error?: string; resources: { id: string; status: string; changes: { summary: string }[] }[] }[];
+}
+const report = (stdout: string): Report => JSON.parse(stdout) as Report;
+const changed = (r: Report) => r.hosts.flatMap((h) => h.resources).filter((x) => x.status === 'changed').length;
+const drift = (r: Report) => r.hosts.flatMap((h) => h.resources.flatMap((x) => x.changes.map((c) => c.summary)));
+
+/** Is a TCP port reachable from this machine (outside the target)? Drops show up as timeouts. */
+function reachable(address: string, port: number, timeoutMs = 1500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = netConnect({ host: address, port });
+    const done = (ok: boolean) => (socket.destroy(), resolve(ok));
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+describe('firewall and data roles on a fresh sandbox server', () => {
+  const sb = useTarget();
+  const liveState = async () =>
+    (
+      await sb.target.exec(
+        'ufw status verbose; cat /etc/ufw/user.rules /etc/ufw/user6.rules; stat -c "%n %a %U %G" /mnt/data /mnt/data/*',
+      )
+    ).stdout;
+
+  it('applies, then a second apply changes nothing and --check exits 0', async () => {
+    for (const role of ['firewall', 'data']) {
+      const first = await runRole(role, ['--json'], { inventory: sb.inventory });
+      expect(first.exitCode, first.stderr).toBe(0);
+      expect(changed(report(first.stdout))).toBeGreaterThan(0);
+      const second = await runRole(role, ['--json'], { inventory: sb.inventory });
+      expect(second.exitCode, second.stderr).toBe(0);
+      expect(changed(report(second.stdout))).toBe(0);
+      const check = await runRole(role, ['--check'], { inventory: sb.inventory });
+      expect(check.exitCode, check.stdout + check.stderr).toBe(0);
+    }
+    const status = (await sb.target.exec('ufw status verbose')).stdout;
+    expect(status).toContain('Status: active');
+    expect(status).toMatch(/Default: deny \(incoming\), allow \(outgoing\)/);
+    expect(status).toMatch(/^22\/tcp\s+ALLOW IN\s+Anywhere\s+# ssh$/m);
+    expect(status).toMatch(/^80\/tcp \(v6\)\s+ALLOW IN\s+Anywhere \(v6\)\s*$/m);
+    expect((await sb.target.exec('stat -c "%a %U:%G" /mnt/data/postgres-shared')).stdout.trim()).toBe('700 root:root');
+  });
+
+  it('blocks an undeclared listener and lets the declared one through (real packets)', async () => {
+    await sb.target.exec(
+      'for p in 80 8080; do (setsid python3 -m http.server $p >/dev/null 2>&1 &); done; sleep 1',
+    );
+    // Inside the target both answer: the difference below is the firewall, not the listeners.
+    expect((await sb.target.exec('python3 -c "import socket; [socket.create_connection((\'127.0.0.1\', p), 2) for p in (80, 8080)]"')).exitCode).toBe(0);
+    expect(await reachable(sb.target.containerIp, 80)).toBe(true);
+    expect(await reachable(sb.target.containerIp, 8080)).toBe(false);
+  });
+
+  it('finds hand-made drift, --dry-run changes nothing, apply repairs it', async () => {
+    await sb.target.exec('ufw allow 8080 && ufw delete allow proto tcp from any to any port 80 && chmod 777 /mnt/data/nginx');
+    const check = await runRole('firewall', ['--check', '--json'], { inventory: sb.inventory });
+    expect(check.exitCode).toBe(2);
+    expect(drift(report(check.stdout))).toEqual([
+      'add rule allow 80/tcp (v4+v6)',
+      'delete undeclared rule allow 8080 (v4+v6)',
+    ]);
+    const dataCheck = await runRole('data', ['--check'], { inventory: sb.inventory });
+    expect(dataCheck.exitCode).toBe(2);
+    expect(dataCheck.stdout).toContain('mode of /mnt/data/nginx 0777 -> 0750');
+
+    const before = await liveState();
+    const dry = await runRole('firewall', ['--dry-run'], { inventory: sb.inventory });
+    const dryData = await runRole('data', ['--dry-run'], { inventory: sb.inventory });
+    expect(dry.exitCode).toBe(0);
+    expect(dry.stdout).toContain('add rule allow 80/tcp (v4+v6)');
+    expect(dry.stdout).toContain('delete undeclared rule allow 8080 (v4+v6)');
+    expect(dryData.stdout).toContain('mode of /mnt/data/nginx 0777 -> 0750');
+    expect(await liveState()).toBe(before);
+
+    expect((await runRole('firewall', [], { inventory: sb.inventory })).exitCode).toBe(0);
+    expect((await runRole('data', [], { inventory: sb.inventory })).exitCode).toBe(0);
+    expect((await runRole('firewall', ['--check'], { inventory: sb.inventory })).exitCode).toBe(0);
+    expect((await runRole('data', ['--check'], { inventory: sb.inventory })).exitCode).toBe(0);
+    expect(await reachable(sb.target.containerIp, 80)).toBe(true);
+    expect(await reachable(sb.target.containerIp, 8080)).toBe(false);
+  });
+
+  it('refuses a firewall that would lock out SSH, changes nothing, SSH keeps working', async () => {
+    const before = await liveState();
+    const noSsh = defaultPlatformYaml().replace(/^\s+- \{ port: 22, proto: tcp, comment: ssh \}\n/m, '');
+    expect(noSsh).not.toContain('port: 22');
+    const inventory = await sb.writeInventory({ platformYaml: noSsh });
+    const run = await runRole('firewall', [], { inventory });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout + run.stderr).toMatch(/refused: the declared firewall would lock out SSH.*no rule allows 22\/tcp/s);
+    expect(await liveState()).toBe(before);
+    expect((await sshTo(sb.target, 'true')).exitCode).toBe(0);
+    await sb.writeInventory();
+  });
+});
