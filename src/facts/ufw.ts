@@ -494,8 +494,11 @@ export type UfwRuleSpec = Omit<UfwRule, 'family'> & { family: UfwFamily | 'both'
  *   Deleting a missing rule prints "Could not delete non-existent rule" and exits 0.
  * - Adding a rule that exists prints "Skipping adding existing rule"; see matchKey for updates.
  * - Any-proto rules omit `proto`; app rules omit proto and port (ufw refuses them with `app`).
+ * - A comment may not contain "'" (ufw refuses it).
  */
 export function toUfwArgs(rule: UfwRuleSpec, verb: 'add' | 'delete'): string[] {
+  // ufw's parser refuses any "'" in a comment (prints its usage, exit 1); fail while planning.
+  if (verb === 'add' && rule.comment?.includes("'")) throw new Error(`ufw comments cannot contain "'": ${rule.comment}`);
   const wildcard = rule.family === 'v4' ? '0.0.0.0/0' : rule.family === 'v6' ? '::/0' : 'any';
   const addr = (a: string): string => (a === 'any' ? wildcard : a);
   const argv = ['ufw'];

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from 'yaml';
+import { Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { z } from 'zod';
 import { didYouMean, expectedErrorMap, formatPath, InventoryError, showValue, type Problem } from './errors.js';
 import { inventorySchema, type Group, type HostVars, type InventoryDocument } from './schema.js';
@@ -54,7 +54,7 @@ export function parseInventorySources(inputs: { file: string; text: string }[]):
   // Schema errors on a half-parsed document would only echo the syntax error.
   if (fatal) throw new InventoryError(problems);
 
-  const merged = sources.reduce<unknown>((acc, s) => mergeValues(acc, s.value), undefined);
+  const merged = withoutExtensions(sources.reduce<unknown>((acc, s) => mergeValues(acc, s.value), undefined));
   const where = new Locator(sources);
   const result = inventorySchema.safeParse(merged, { error: expectedErrorMap });
   if (!result.success) {
@@ -138,19 +138,30 @@ function duplicateKeyProblem(file: string, doc: Document.Parsed, lc: LineCounter
   return found ?? { file, ...lc.linePos(offset), path: '', message: 'duplicate key' };
 }
 
-/** Maps merge recursively; lists and scalars replace; null in a later file deletes the key. */
+/**
+ * Maps merge recursively; lists and scalars replace; null for a key of a map the earlier files
+ * already have deletes that key (a no-op when absent), so an overlay can drop hosts and groups.
+ * Inside a subtree the later file adds whole, null keeps its inventory meaning ("web1:" lists a host).
+ */
 function mergeValues(base: unknown, over: unknown): unknown {
   if (over === undefined || over === null) return base === undefined ? over : base;
   if (!isPlainObject(base) || !isPlainObject(over)) return over;
   const out: Record<string, unknown> = {};
+  // defineProperty: a "__proto__" key in the YAML must stay a key, not replace the prototype.
   const set = (k: string, v: unknown) => Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   for (const [k, v] of Object.entries(base)) set(k, v);
   for (const [k, v] of Object.entries(over)) {
     const has = Object.hasOwn(out, k);
-    if (v === null && has) delete out[k];
+    if (v === null) delete out[k];
     else set(k, has ? mergeValues(out[k], v) : v);
   }
   return out;
+}
+
+/** Top-level `x-` keys are ignored (as in docker compose): a home for YAML anchors. */
+function withoutExtensions(value: unknown): unknown {
+  if (!isPlainObject(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([k]) => !k.startsWith('x-')));
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -174,7 +185,7 @@ class Locator {
     for (let n = path.length; n >= 0; n--) {
       const f = this.find(path.slice(0, n));
       if (!f) continue;
-      const node = f.value && !isEmpty(f, f.value) ? f.value : (f.key ?? f.value);
+      const node = f.value && !isEmpty(f.value) ? f.value : (f.key ?? f.value);
       if (node?.range) return this.pos(f.source, node.range[0], path);
     }
     return this.fallback(path);
@@ -203,7 +214,7 @@ class Locator {
       candidates = setters.slice(replaced + 1);
     }
     const last = candidates[candidates.length - 1];
-    return last ? (nodeAt(last, path) ?? undefined) : undefined;
+    return last && nodeAt(last, path);
   }
 
   /** The value's text as written, for scalars (YAML may have read it as something else). */
@@ -227,7 +238,7 @@ function deref(source: Source, node: unknown): unknown {
 }
 
 /** `key:` with nothing after it: its empty scalar sits at the end of the line; the key reads better. */
-function isEmpty(f: Found, node: Node): boolean {
+function isEmpty(node: Node): boolean {
   return isScalar(node) && node.value === null && (!node.range || node.range[0] === node.range[1]);
 }
 
@@ -236,7 +247,7 @@ function nodeAt(source: Source, path: Path): Found | undefined {
   for (const seg of path) {
     const node = deref(source, found.value);
     if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+      const pair = pairIn(source, node, String(seg));
       if (!pair) return undefined;
       found = { source, key: pair.key as Node, value: (pair.value ?? undefined) as Node | undefined };
     } else if (isSeq(node) && typeof seg === 'number') {
@@ -246,6 +257,20 @@ function nodeAt(source: Source, path: Path): Found | undefined {
     } else return undefined;
   }
   return found;
+}
+
+/** The pair for key in a map, looking through `<<: *anchor` merge keys (first source wins, as in YAML). */
+function pairIn(source: Source, map: YAMLMap, key: string, depth = 0): Pair | undefined {
+  const own = map.items.find((p) => isScalar(p.key) && typeof p.key.value !== 'symbol' && String(p.key.value) === key);
+  if (own || depth > 10) return own;
+  for (const merge of map.items.filter((p) => isScalar(p.key) && typeof p.key.value === 'symbol')) {
+    const value = deref(source, merge.value);
+    for (const from of isSeq(value) ? value.items.map((i) => deref(source, i)) : [value]) {
+      const found = isMap(from) ? pairIn(source, from, key, depth + 1) : undefined;
+      if (found) return found;
+    }
+  }
+  return undefined;
 }
 
 function valueAt(value: unknown, path: Path): unknown {
@@ -274,7 +299,8 @@ function issueProblems(issue: z.core.$ZodIssue, path: Path, merged: unknown, whe
     return issue.keys.map((key) => {
       const guess = didYouMean(key, allowed);
       const hint = guess ? ` (did you mean "${guess}"?)` : '';
-      return { ...where.key([...path, key]), message: `unknown key "${key}"${hint}; allowed keys: ${issue.message}` };
+      const anchors = path.length === 0 ? ' (and x-<name> keys for YAML anchors)' : '';
+      return { ...where.key([...path, key]), message: `unknown key "${key}"${hint}; allowed keys: ${issue.message}${anchors}` };
     });
   }
   if (issue.code === 'invalid_key') {

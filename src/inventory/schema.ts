@@ -77,7 +77,6 @@ const firewallRuleSchema = z.union([ruleString, ruleObject], {
 
 export const firewallSchema = z
   .object({
-    /** The SSH port the lockout guard protects (default: the host's port). */
     defaults: z
       .object({
         incoming: z.enum(['deny', 'allow', 'reject']).default('deny'),

@@ -313,43 +313,69 @@ export class SshTransport implements Transport {
   private async run(script: string, options: ExecOptions, step: string, label: string): Promise<ExecResult> {
     const command = shellCommand(script, this.sudo);
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    // The timeout starts when a channel slot is free, not while queued.
-    const result = await this.limit(() => this.channel(command, options.stdin, timeoutMs, step, label));
+    // The caller is answered as soon as the command ends (or times out), but the slot is only
+    // freed once the channel is really closed: a timed-out channel closing late must not let a
+    // 9th one open. The timeout starts when a slot is free, not while queued.
+    const result = await new Promise<ExecResult>((resolve, reject) => {
+      this.limit(() => this.channel({ command, stdin: options.stdin, timeoutMs, step, label, resolve, reject })).catch(reject);
+    });
     if (this.sudo) assertSudoWorked(this.host, this.config.user, step, label, result);
     return result;
   }
 
-  private channel(command: string, stdin: string | Buffer | undefined, timeoutMs: number, step: string, label: string): Promise<ExecResult> {
-    return new Promise<ExecResult>((resolve, reject) => {
-      if (this.lost) return reject(new TransportError(this.host, step, `${this.lost}; cannot run \`${label}\``));
+  /** Runs one exec channel; resolves (frees the slot) when the channel is gone. */
+  private channel(job: {
+    command: string;
+    stdin: string | Buffer | undefined;
+    timeoutMs: number;
+    step: string;
+    label: string;
+    resolve(result: ExecResult): void;
+    reject(err: TransportError): void;
+  }): Promise<void> {
+    const { step, label } = job;
+    return new Promise<void>((release) => {
+      if (this.lost) {
+        job.reject(new TransportError(this.host, step, `${this.lost}; cannot run \`${label}\``));
+        return release();
+      }
       this.stats.execs++;
       let stream: ClientChannel | undefined;
       let settled = false;
-      const entry: InFlight = { fail: (reason) => settle(new TransportError(this.host, step, `${reason} while running \`${label}\``)) };
       const settle = (err: TransportError | undefined, result?: ExecResult) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         this.inflight.delete(entry);
-        if (err) reject(err);
-        else resolve(result!);
+        if (err) job.reject(err);
+        else job.resolve(result!);
+      };
+      const entry: InFlight = {
+        fail: (reason) => {
+          settle(new TransportError(this.host, step, `${reason} while running \`${label}\``));
+          release();
+        },
       };
       this.inflight.add(entry);
       const timer = setTimeout(() => {
-        settle(new TransportError(this.host, step, `\`${label}\` timed out after ${timeoutMs} ms`, { code: 'ETIMEDOUT' }));
+        settle(new TransportError(this.host, step, `\`${label}\` timed out after ${job.timeoutMs} ms`, { code: 'ETIMEDOUT' }));
         if (stream) {
           try {
             stream.signal('KILL'); // honoured by OpenSSH >= 7.9; closing the channel is the real stop
           } catch {}
           stream.close();
         }
-      }, timeoutMs);
+        // A server that never confirms the close must not hold the slot forever.
+        setTimeout(release, 5_000).unref();
+      }, job.timeoutMs);
 
       try {
-        this.client.exec(command, (err, ch) => {
+        this.client.exec(job.command, (err, ch) => {
           if (err) {
-            return settle(new TransportError(this.host, step, `cannot open a channel for \`${label}\`: ${err.message}`, { cause: err }));
+            settle(new TransportError(this.host, step, `cannot open a channel for \`${label}\`: ${err.message}`, { cause: err }));
+            return release();
           }
+          ch.once('close', release);
           if (settled) return void ch.close(); // timed out (or the connection died) while opening
           stream = ch;
           const out: Buffer[] = [];
@@ -376,12 +402,13 @@ export class SshTransport implements Transport {
             });
           });
           // Always send EOF so commands that read stdin finish.
-          if (stdin !== undefined) ch.end(stdin);
+          if (job.stdin !== undefined) ch.end(job.stdin);
           else ch.end();
         });
       } catch (err) {
         // ssh2 throws synchronously when the socket is already gone.
         settle(new TransportError(this.host, step, `${this.lost ?? `connection to ${this.where} is not open`}; cannot run \`${label}\``, { cause: err }));
+        release();
       }
     });
   }

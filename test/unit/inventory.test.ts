@@ -56,7 +56,9 @@ describe('bad inventories: every problem with file, line, column and what was ex
     ],
     [
       'unknown-key-top.yaml',
-      ['bad/unknown-key-top.yaml:5:1: firewal: unknown key "firewal" (did you mean "firewall"?); allowed keys: all, firewall, data'],
+      [
+        'bad/unknown-key-top.yaml:5:1: firewal: unknown key "firewal" (did you mean "firewall"?); allowed keys: all, firewall, data (and x-<name> keys for YAML anchors)',
+      ],
     ],
     ['bad-port.yaml', ['bad/bad-port.yaml:5:13: all.hosts.web1.port: expected an integer 1..65535, got 70000']],
     [
@@ -170,6 +172,18 @@ describe('bad inventories: every problem with file, line, column and what was ex
       'inv.yaml:3:8: YAML: alias *a refers to a node that contains it',
     ]);
     expect(await loadProblems('does-not-exist.yaml')).toEqual([expect.stringMatching(/^does-not-exist\.yaml: cannot read: ENOENT/)]);
+  });
+});
+
+describe('YAML anchors', () => {
+  it('accepts merge keys, with anchors kept under top-level x- keys', () => {
+    const text = 'x-ssh: &ssh\n  user: deploy\n  port: 2222\nall:\n  hosts:\n    web1:\n      <<: *ssh\n      address: 10.0.0.1\n';
+    expect(parseInventory(text, 'inv.yaml').hosts[0]).toMatchObject({ user: 'deploy', port: 2222 });
+  });
+
+  it('points a bad merged value at the anchor that holds it', () => {
+    const text = 'x-ssh: &ssh { user: deploy, port: "22" }\nall:\n  hosts:\n    web1:\n      <<: *ssh\n      address: 10.0.0.1\n';
+    expect(problemsOf(() => parseInventory(text, 'inv.yaml'))).toEqual(['inv.yaml:1:35: all.hosts.web1.port: expected an integer 1..65535, got "22"']);
   });
 });
 
@@ -335,11 +349,18 @@ describe('several inventory files', () => {
     ]);
   });
 
-  it('treats null in the first file as a host without vars, not a deletion', () => {
+  it('treats null as a deletion only for keys of maps the earlier files have', () => {
+    const base = 'all:\n  hosts:\n    web1: { address: 10.0.0.1 }\n  children:\n    web:\n      hosts:\n        web1:\n    prod:\n      hosts:\n        db1: { address: 10.0.0.9 }\n';
+    // In the first file, "web1:" lists the host in the group.
+    expect(parseInventory(base, 'a.yaml').groups.web).toEqual(['web1']);
+    // The overlay drops prod (and db1 with it) and an absent db2; its new group keeps its "web1:" member.
+    const overlay = 'all:\n  hosts:\n    db2:\n  children:\n    prod:\n    sandbox:\n      hosts:\n        web1:\n';
     const inv = parseInventorySources([
-      { file: 'a.yaml', text: 'all:\n  hosts:\n    web1: { address: 10.0.0.1 }\n  children:\n    web:\n      hosts:\n        web1:\n' },
+      { file: 'a.yaml', text: base },
+      { file: 'b.yaml', text: overlay },
     ]);
-    expect(inv.groups.web).toEqual(['web1']);
+    expect(inv.hosts.map((h) => h.name)).toEqual(['web1']);
+    expect(inv.groups).toEqual({ all: ['web1'], web: ['web1'], sandbox: ['web1'] });
   });
 });
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import type { Connection, ParsedKey } from 'ssh2';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HostConfig } from '../../src/inventory/types.js';
 import { fingerprint } from '../../src/transports/known-hosts.js';
 import { shellCommand } from '../../src/transports/local.js';
@@ -166,7 +166,7 @@ describe('exec over one connection', () => {
   it('runs 20 concurrent execs on one connection, never more than 8 channels at once', async () => {
     const before = t.stats.execs;
     srv.maxRunning = 0;
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => t.exec(`sleep 0.15; echo ${i}`)));
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => t.exec(`sleep 0.25; echo ${i}`)));
     expect(results.map((r) => r.stdout)).toEqual(Array.from({ length: 20 }, (_, i) => `${i}\n`));
     expect(srv.maxRunning).toBe(8);
     expect(t.stats.execs - before).toBe(20);
@@ -180,6 +180,8 @@ describe('exec over one connection', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(err.message).toBe('web1: exec: `sleep 5` timed out after 300 ms');
     expect(err.step).toBe('exec');
+    // The channel really was closed: the server's command ended.
+    await vi.waitFor(() => expect(srv.running).toBe(0), { timeout: 2_000 });
     expect((await t.exec('echo still')).stdout).toBe('still\n');
   });
 
