@@ -85,7 +85,8 @@ async function loadCredentials(host: HostConfig, opts: SshOptions): Promise<Cred
       data = await readFile(file);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new TransportError(host.name, 'auth', `identity file ${file} cannot be read (${code})`, { cause: err, ...(code ? { code } : {}) });
+      const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (err as Error).message})`;
+      throw new TransportError(host.name, 'auth', `identity file ${file} ${why}`, { cause: err, ...(code ? { code } : {}) });
     }
     const parsed: unknown = utils.parseKey(data, opts.passphrase);
     if (parsed instanceof Error) {

@@ -273,7 +273,7 @@ describe('authentication', () => {
   it('missing or encrypted identity files fail clearly before connecting', async () => {
     const missing = join(dir, 'nope');
     expect((await rejection(SshTransport.connect(host({ identityFile: missing })))).message).toBe(
-      `web1: auth: identity file ${missing} cannot be read (ENOENT)`,
+      `web1: auth: identity file ${missing} does not exist`,
     );
     const enc = join(dir, 'id_enc');
     await writeFile(enc, utils.generateKeyPairSync('ed25519', { passphrase: 'secret', cipher: 'aes256-ctr', rounds: 1 }).private);
