@@ -358,7 +358,8 @@ export function parseUfwConf(text: string): { enabled: boolean; logging: string 
 // The fact. One POSIX sh probe, read-only (ufw status only takes ufw's own lock on
 // /run/ufw.lock), always exit 0, in a subshell so it can be batched with other probes.
 // Each section starts with "\n@@hostkit-ufw NAME@@\n"; a missing file prints no section, so an
-// absent file and an empty one differ. The section body is exactly the file's bytes.
+// absent file and an empty one differ, and an unreadable one adds a "PATH:unreadable" section.
+// The section body is exactly the file's bytes.
 // ---------------------------------------------------------------------------------------------
 
 const MARK = '@@hostkit-ufw';
@@ -382,7 +383,7 @@ export const UFW_PROBE = [
   `m dpkg; dpkg-query -W -f='\${db:Status-Abbrev}' ufw 2>/dev/null`,
   // LC_ALL=C: ufw translates its status output.
   'if command -v ufw >/dev/null 2>&1; then m status; LC_ALL=C ufw status verbose 2>&1; r=$?; m status.exit; echo "$r"; fi',
-  `for f in ${FILES.join(' ')}; do if [ -f "$f" ]; then m "$f"; cat "$f"; fi; done`,
+  `for f in ${FILES.join(' ')}; do if [ -f "$f" ]; then m "$f"; cat "$f" || m "$f:unreadable"; fi; done`,
   'if [ -d /proc/sys/net/ipv6 ]; then m kernel-ipv6; fi',
   'm end',
   ')',
@@ -394,6 +395,8 @@ export function splitUfwProbe(stdout: string): Map<string, string> {
   const sections = new Map<string, string>();
   for (let i = 1; i + 1 < parts.length; i += 2) sections.set(parts[i] ?? '', parts[i + 1] ?? '');
   if (!sections.has('end')) throw new Error(`ufw probe output is incomplete: ${stdout.slice(0, 200)}`);
+  const unreadable = [...sections.keys()].filter((k) => k.endsWith(':unreadable'));
+  if (unreadable.length > 0) throw new Error(`ufw probe could not read ${unreadable.map((k) => k.slice(0, -':unreadable'.length)).join(', ')} (not root?)`);
   return sections;
 }
 
@@ -467,17 +470,100 @@ export function ruleKey(rule: UfwRule): string {
  * or re-adding without a comment drops the comment.
  */
 export function matchKey(rule: UfwRule): string {
+  const side = (addr: string, app: string | undefined, port: string | undefined) =>
+    `${addr} ${app ? `app ${app}` : `port ${port ?? 'any'}`}`;
   const parts = [
     rule.family,
     rule.route ? 'route' : '',
     rule.direction,
-    rule.iface ? `on=${rule.iface}` : '',
-    rule.ifaceOut ? `out=${rule.ifaceOut}` : '',
+    rule.iface ? `on ${rule.iface}` : '',
+    rule.ifaceOut ? `out on ${rule.ifaceOut}` : '',
     rule.proto,
-    `from=${rule.from}:${rule.fromApp ? `app=${rule.fromApp}` : rule.fromPort ?? 'any'}`,
-    `to=${rule.to}:${rule.app ? `app=${rule.app}` : rule.port}`,
+    `from ${side(rule.from, rule.fromApp, rule.fromPort)}`,
+    `to ${side(rule.to, rule.app, rule.port)}`,
   ];
   return parts.filter((p) => p !== '').join(' ');
+}
+
+/**
+ * An address as ufw stores it (util.normalize_address), so declared addresses compare equal to
+ * recorded ones: IPv4 host bits cleared ("10.0.0.5/8" -> "10.0.0.0/8"), dotted netmasks as
+ * prefix lengths, "/32" and "/128" dropped, IPv6 in inet_ntop form (lowercase, longest zero run
+ * compressed; IPv6 host bits are NOT cleared by ufw), and the wildcards as "any".
+ */
+export function normalizeUfwAddress(address: string): string {
+  if (address === 'any') return 'any';
+  const [host = '', mask, ...extra] = address.split('/');
+  const bad = () => new Error(`not an IP address or network: "${address}"`);
+  if (extra.length > 0 || (mask !== undefined && !/^\d{1,3}$|^\d+\.\d+\.\d+\.\d+$/.test(mask))) throw bad();
+  if (host.includes(':')) {
+    const words = parseIpv6(host);
+    if (!words || (mask !== undefined && (!/^\d+$/.test(mask) || Number(mask) > 128))) throw bad();
+    const text = formatIpv6(words);
+    if (mask === undefined || Number(mask) === 128) return text;
+    return Number(mask) === 0 && text === '::' ? 'any' : `${text}/${Number(mask)}`;
+  }
+  const ip = parseIpv4(host);
+  let bits = mask === undefined ? 32 : mask.includes('.') ? netmaskBits(mask) : Number(mask);
+  if (ip === undefined || bits === undefined || bits > 32) throw bad();
+  const net = bits === 0 ? 0 : (ip & (~0 << (32 - bits))) >>> 0;
+  const text = [24, 16, 8, 0].map((sh) => (net >>> sh) & 255).join('.');
+  if (bits === 0 && net === 0) return 'any';
+  return bits === 32 ? text : `${text}/${bits}`;
+}
+
+function parseIpv4(s: string): number | undefined {
+  // inet_pton: four decimal octets, no leading zeros.
+  const m = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/.exec(s);
+  if (!m) return undefined;
+  const octets = m.slice(1).map(Number);
+  return octets.some((o) => o > 255) ? undefined : octets.reduce((n, o) => n * 256 + o, 0);
+}
+
+function netmaskBits(mask: string): number | undefined {
+  const n = parseIpv4(mask);
+  if (n === undefined) return undefined;
+  const bits = n.toString(2).padStart(32, '0');
+  return /^1*0*$/.test(bits) ? bits.indexOf('0') === -1 ? 32 : bits.indexOf('0') : undefined;
+}
+
+function parseIpv6(s: string): number[] | undefined {
+  let text = s;
+  const v4 = /(^|:)(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const n = parseIpv4(v4[2] ?? '');
+    if (n === undefined) return undefined;
+    text = `${text.slice(0, v4.index + (v4[1] ?? '').length)}${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const group = (h: string) => (h === '' ? [] : h.split(':'));
+  const head = group(halves[0] ?? '');
+  const tail = halves.length === 2 ? group(halves[1] ?? '') : [];
+  const fill = 8 - head.length - tail.length;
+  if (halves.length === 2 ? fill < 1 : fill !== 0) return undefined;
+  const all = [...head, ...Array<string>(halves.length === 2 ? fill : 0).fill('0'), ...tail];
+  if (!all.every((w) => /^[0-9a-fA-F]{1,4}$/.test(w))) return undefined;
+  return all.map((w) => parseInt(w, 16));
+}
+
+/** glibc inet_ntop: compress the first longest run of >= 2 zero words; v4-mapped as dotted. */
+function formatIpv6(words: number[]): string {
+  let best = { at: -1, len: 0 };
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > best.len && j - i >= 2) best = { at: i, len: j - i };
+    i = j === i ? i + 1 : j;
+  }
+  const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(':');
+  if (best.at === 0 && (best.len === 6 || (best.len === 5 && words[5] === 0xffff))) {
+    const [a = 0, b = 0] = words.slice(6);
+    const dotted = `${a >> 8}.${a & 255}.${b >> 8}.${b & 255}`;
+    return best.len === 6 ? `::${dotted}` : `::ffff:${dotted}`;
+  }
+  if (best.at < 0) return hex(words);
+  return `${hex(words.slice(0, best.at))}::${hex(words.slice(best.at + best.len))}`;
 }
 
 /** A rule to add or delete; family "both" is one ufw command writing the v4 and the v6 rule. */

@@ -4,7 +4,6 @@
  */
 import { posix } from 'node:path';
 import { constants as osConstants, userInfo } from 'node:os';
-import { execa } from 'execa';
 import { quote, sh } from './quote.js';
 import { TransportError, type ExecOptions, type ExecResult, type FileSpec, type Transport, type TransportStats } from './types.js';
 
@@ -15,9 +14,14 @@ export function shellArgv(script: string, sudo: boolean): string[] {
   return sudo ? ['sudo', '-n', '--', 'sh', '-c', script] : ['sh', '-c', script];
 }
 
-/** The same, as the single string an sshd hands to the login shell. */
+/**
+ * The same, as the single string an sshd hands to the login shell. sudo resets the environment,
+ * so the session's SSH_CONNECTION (which the firewall's lockout guard needs) is passed on as
+ * HOSTKIT_SSH_CONNECTION, expanded by the login shell before sudo runs.
+ */
 export function shellCommand(script: string, sudo: boolean): string {
-  return sh(shellArgv(script, sudo));
+  if (!sudo) return sh(shellArgv(script, false));
+  return `sudo -n -- env HOSTKIT_SSH_CONNECTION="$SSH_CONNECTION" ${sh(['sh', '-c', script])}`;
 }
 
 /** First non-empty line of a script, shortened: how errors name a command. */
@@ -139,6 +143,8 @@ export class LocalTransport implements Transport {
     const [file, ...args] = shellArgv(script, this.sudo) as [string, ...string[]];
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     this.stats.execs++;
+    // Loaded on first use: execa costs ~100 ms of start-up that SSH-only runs (cron checks) skip.
+    const { execa } = await import('execa');
     const child = execa(file, args, {
       reject: false,
       stripFinalNewline: false, // same bytes as the ssh transport returns

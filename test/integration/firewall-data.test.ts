@@ -101,4 +101,15 @@ describe('firewall and data roles on a fresh sandbox server', () => {
     expect((await sshTo(sb.target, 'true')).exitCode).toBe(0);
     await sb.writeInventory();
   });
+
+  it('works the same as a sudo user (become), the guard seeing the session through sudo', async () => {
+    const inventory = await sb.writeInventory({ user: 'admin' });
+    await sb.target.exec('ufw allow 8080');
+    const check = await runRole('firewall', ['--check'], { inventory });
+    expect(check.exitCode).toBe(2);
+    const apply = await runRole('firewall', [], { inventory });
+    expect(apply.exitCode, apply.stdout + apply.stderr).toBe(0);
+    expect((await runRole('firewall', ['--check'], { inventory })).exitCode).toBe(0);
+    await sb.writeInventory();
+  });
 });

@@ -206,7 +206,8 @@ describe('become', () => {
       const err = await rejection(t.exec('apt-get update\napt-get -y upgrade'));
       expect(err.message).toMatch(/^web1: exec: become needs passwordless sudo for user deploy on host web1 .*`apt-get update`/);
       expect(srv.commands.at(-1)).toBe(shellCommand('apt-get update\napt-get -y upgrade', true));
-      expect(srv.commands.at(-1)).toMatch(/^sudo -n -- sh -c '/);
+      // The session's SSH_CONNECTION survives sudo's env reset for the firewall's lockout guard.
+      expect(srv.commands.at(-1)).toMatch(/^sudo -n -- env HOSTKIT_SSH_CONNECTION="\$SSH_CONNECTION" sh -c '/);
     } finally {
       await t.close();
     }
