@@ -32,6 +32,10 @@ export async function runPlaybook(
 ): Promise<RunResult> {
   const inventory = await loadInventory(options.inventoryPaths);
   const { hosts, skipped } = selectHosts(inventory, { limit: options.limit, local: options.local });
+  if (options.local && hosts.length > 1) {
+    // --local means "this machine is the host": running several hosts' roles here would be wrong.
+    throw new Error(`--local runs on this machine as one host, but ${hosts.length} are selected (${hosts.map((h) => h.name).join(', ')}); name one with --limit`);
+  }
   const human = new ConsoleReporter(options.json ? io.err : io.out, { mode: options.mode, diff: options.diff });
   for (const s of skipped) human.notice(`skipping ${s.host}: ${s.reason}`);
   if (hosts.length === 0) human.notice('no host selected');

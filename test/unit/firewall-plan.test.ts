@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { planFirewall, allowsSsh, type DesiredFirewall } from '../../src/resources/ufw-firewall.js';
 import { desiredFirewall, normalizeRule } from '../../src/roles/firewall.js';
-import type { UfwRule, UfwState } from '../../src/facts/ufw.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseUfwProbe, type UfwRule, type UfwState } from '../../src/facts/ufw.js';
+
+const FIXTURES = join(import.meta.dirname, '../fixtures/ufw');
 
 const rule = (port: string, proto: UfwRule['proto'], family: UfwRule['family'], extra: Partial<UfwRule> = {}): UfwRule => ({
   action: 'allow',
@@ -147,5 +151,33 @@ describe('rule normalization', () => {
     expect(normalizeRule('22/tcp')).toMatchObject({ port: '22', proto: 'tcp', action: 'allow', from: 'any' });
     expect(normalizeRule('80')).toMatchObject({ port: '80', proto: 'any' });
     expect(normalizeRule('6000:6007/udp')).toMatchObject({ port: '6000:6007', proto: 'udp' });
+  });
+});
+
+describe('firewall planner on recorded ufw probes', () => {
+  const probe = (name: string) =>
+    parseUfwProbe({ stdout: readFileSync(join(FIXTURES, name, 'probe.txt'), 'utf8'), stderr: '', exitCode: 0 });
+  const web = desiredFirewall({
+    defaults: { incoming: 'deny', outgoing: 'allow', routed: 'disabled' },
+    rules: ['22/tcp', '80/tcp', '443/tcp'],
+  });
+
+  it('a recorded converged host plans nothing', () => {
+    expect(planFirewall(web, probe('active-web'), 22)).toEqual([]);
+  });
+
+  it('a fresh install plans the rules and the enable, no policy command', () => {
+    const summaries = planFirewall(web, probe('inactive-empty'), 22).map((c) => c.summary);
+    expect(summaries).toEqual(['add rule allow 22/tcp (v4+v6)', 'add rule allow 80/tcp (v4+v6)', 'add rule allow 443/tcp (v4+v6)', 'enable ufw']);
+  });
+
+  it('a host without ufw plans the same as a fresh install', () => {
+    const summaries = planFirewall(web, probe('not-installed'), 22).map((c) => c.summary);
+    expect(summaries.at(-1)).toBe('enable ufw');
+    expect(summaries).toHaveLength(4);
+  });
+
+  it('enabled in ufw.conf but not loaded is still "enable ufw"', () => {
+    expect(planFirewall(web, probe('enabled-not-loaded'), 22).map((c) => c.summary)).toContain('enable ufw');
   });
 });
