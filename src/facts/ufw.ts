@@ -364,17 +364,10 @@ export function parseUfwConf(text: string): { enabled: boolean; logging: string 
 
 const MARK = '@@hostkit-ufw';
 
+/** ufw shows routed "disabled" when forwarding is off in all of these (backend._get_default_policy). */
+const FORWARDING = ['/proc/sys/net/ipv4/ip_forward', '/proc/sys/net/ipv6/conf/default/forwarding', '/proc/sys/net/ipv6/conf/all/forwarding'];
 /** Files whose content the fact reads, by section name. */
-const FILES = [
-  '/etc/ufw/ufw.conf',
-  '/etc/default/ufw',
-  '/etc/ufw/user.rules',
-  '/etc/ufw/user6.rules',
-  // ufw shows routed "disabled" when forwarding is off in all of these (backend._get_default_policy).
-  '/proc/sys/net/ipv4/ip_forward',
-  '/proc/sys/net/ipv6/conf/default/forwarding',
-  '/proc/sys/net/ipv6/conf/all/forwarding',
-] as const;
+const FILES = ['/etc/ufw/ufw.conf', '/etc/default/ufw', '/etc/ufw/user.rules', '/etc/ufw/user6.rules', ...FORWARDING];
 
 export const UFW_PROBE = [
   '(',
@@ -426,14 +419,15 @@ export function parseUfwProbe(out: ProbeOutput): UfwState {
     }
     status = parseUfwStatusVerbose(s.get('status') ?? '');
   }
-  if (status?.active && status.defaults && status.logging !== null) {
+  if (status?.active) {
+    if (!status.defaults || status.logging === null) throw new Error('ufw status verbose: active but no "Default:" or "Logging:" line');
     return { installed, active: true, enabled, defaults: status.defaults, logging: status.logging, ipv6, rules };
   }
 
   // Inactive (or not installed): status prints nothing else, so read the config ufw would load.
   // Without the files (never installed, or purged) these are the package's defaults.
   const configured = defaultFile?.defaults ?? PACKAGE_DEFAULTS;
-  const forwarding = FILES.slice(4).some((f) => (s.get(f) ?? '').trim() === '1' && (f.includes('ipv4') || ipv6));
+  const forwarding = FORWARDING.some((f) => (s.get(f) ?? '').trim() === '1' && (f.includes('ipv4') || ipv6));
   return {
     installed,
     active: false,

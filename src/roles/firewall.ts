@@ -2,6 +2,7 @@ import type { Role } from '../engine/types.js';
 import type { FirewallConfig, FirewallRuleInput } from '../inventory/schema.js';
 import { AptPackages } from '../resources/apt-packages.js';
 import { UfwFirewall, type DesiredFirewall } from '../resources/ufw-firewall.js';
+import { normalizeUfwAddress } from '../facts/ufw.js';
 
 /** "22/tcp", "80", "6000:6007/udp" or the object form -> one declared rule. */
 export function normalizeRule(input: FirewallRuleInput): DesiredFirewall['rules'][number] {
@@ -14,7 +15,8 @@ export function normalizeRule(input: FirewallRuleInput): DesiredFirewall['rules'
     direction: 'in',
     proto: input.proto,
     port: String(input.port),
-    from: input.from,
+    // Compared with what ufw stored, which it normalizes (host bits cleared, /32 dropped).
+    from: input.from === 'any' ? 'any' : normalizeUfwAddress(input.from),
     to: 'any',
     ...(input.comment ? { comment: input.comment } : {}),
   };

@@ -57,7 +57,8 @@ describe('bad inventories: every problem with file, line, column and what was ex
     [
       'unknown-key-top.yaml',
       [
-        'bad/unknown-key-top.yaml:5:1: firewal: unknown key "firewal" (did you mean "firewall"?); allowed keys: all, firewall, data (and x-<name> keys for YAML anchors)',
+        // The list of allowed keys grows with the platform model: match its start only.
+        expect.stringMatching(/^bad\/unknown-key-top\.yaml:5:1: firewal: unknown key "firewal" \(did you mean "firewall"\?\); allowed keys: all, firewall, data, /),
       ],
     ],
     ['bad-port.yaml', ['bad/bad-port.yaml:5:13: all.hosts.web1.port: expected an integer 1..65535, got 70000']],
