@@ -1,5 +1,8 @@
 #!/usr/bin/env zx
-// UFW as declared in the inventory. `zx roles/firewall.mjs --check` is the cron-friendly audit.
+// UFW as declared in the inventory, published container ports filtered alike (firewall.docker),
+// guarded against lockout before and by a dead-man switch after the apply.
+// `zx roles/firewall.mjs --check` is the cron-friendly audit: rules, DOCKER-USER, and the real
+// exposure of every listening socket and published container port, in one SSH round trip.
 import { main, firewallRole } from '../dist/index.js';
 
 await main(import.meta.url, [firewallRole], 'roles/firewall.mjs: ' + firewallRole.description);

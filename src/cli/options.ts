@@ -10,6 +10,7 @@ export const USAGE = `Options (every role and playbook):
       --json             print a machine-readable JSON report on stdout instead of text
       --local            run on this machine with the local transport (on the server itself)
       --forks N          hosts processed at once (default 5)
+      --secrets FILE     secrets file (YAML name: value) instead of the inventory's secrets.file
       --accept-new-host-keys  record unknown SSH host keys (a changed key is still refused)
   -y, --yes              answer yes where a prompt would appear
   -v, --verbose          more output
@@ -37,6 +38,7 @@ export function parseRunOptions(
         json: { type: 'boolean' },
         local: { type: 'boolean' },
         forks: { type: 'string' },
+        secrets: { type: 'string' },
         'accept-new-host-keys': { type: 'boolean' },
         yes: { type: 'boolean', short: 'y' },
         verbose: { type: 'boolean', short: 'v' },
@@ -63,6 +65,7 @@ export function parseRunOptions(
     acceptNewHostKeys: Boolean(v['accept-new-host-keys']),
     connectTimeoutMs: 10_000,
     verbose: Boolean(v.verbose),
+    ...(typeof v.secrets === 'string' ? { secretsFile: v.secrets } : {}),
   };
   return { options, values: v, positionals: parsed.positionals, help: Boolean(v.help) };
 }

@@ -11,7 +11,7 @@ const ABOUT = `scripts/provision.mjs: provision hosts with every role in order (
                        flow on it: plan (--dry-run), apply, a second apply, and --check`;
 
 /** The full-server playbook; with --sandbox, the guided demo on a local sandbox server. */
-export async function provisionMain(scriptUrl: string): Promise<never> {
+export async function provisionMain(scriptUrl: string, defaults: { check?: boolean } = {}): Promise<never> {
   try {
     const { options, values, help } = parseRunOptions(scriptArgs(scriptUrl), {
       only: { type: 'string' },
@@ -20,6 +20,11 @@ export async function provisionMain(scriptUrl: string): Promise<never> {
     if (help) {
       process.stdout.write(`${ABOUT}\n\n${USAGE}\n`);
       process.exit(0);
+    }
+    if (defaults.check) {
+      // scripts/audit.mjs: the full audit, always --check (exit 0 clean, 2 drift, 1 error).
+      if (options.mode === 'dry-run') throw new UsageError('the audit is --check; --dry-run does not apply');
+      options.mode = 'check';
     }
     const only = typeof values.only === 'string' ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
     const roles = only ? ROLES.filter((r) => rolesByName(only).includes(r)) : [...ROLES];

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Action } from './types.js';
 import type { Transport } from '../transports/types.js';
 import { StepError } from './errors.js';
@@ -12,7 +13,8 @@ export async function runAction(transport: Transport, step: string, action: Acti
     });
     return;
   }
-  const result = await transport.exec(action.script);
+  const stdin = action.stdin !== undefined && typeof action.stdin === 'object' && 'file' in action.stdin ? await readFile(action.stdin.file) : action.stdin;
+  const result = await transport.exec(action.script, stdin !== undefined ? { stdin } : {});
   if (result.exitCode !== 0) {
     throw new StepError(transport.host, step, action.display ?? action.script, result.exitCode, result.stderr || result.stdout);
   }

@@ -4,29 +4,41 @@ import type { Transport } from '../transports/types.js';
 import { gatherFacts } from './gather.js';
 import { runAction } from './apply.js';
 import { errorMessage } from './errors.js';
+import { redactHostReport, redactResource } from './redact.js';
+import { confirmSafeguard } from './safeguard.js';
 
 interface Planned {
   resource: Resource;
   changes: Change[];
   /** Earlier resources with pending (simulated or just-applied) changes this one depends on. */
   after: string[];
+  notes: string[];
 }
 
 export interface RoleRunOptions {
   mode: Mode;
   /** Called as each resource finishes, for streaming output. */
   onResource?: (report: ResourceReport) => void;
+  /**
+   * Opens a fresh connection to the host: a role's safeguard (dead-man switch) is confirmed
+   * through it. Without it (local transport) safeguards are not armed.
+   */
+  reconnect?: () => Promise<Transport>;
+}
+
+function planOne(resource: Resource, facts: FactSet, ctx: PlanContext): Planned {
+  const changes = resource.plan(facts, ctx);
+  resource.guard?.(changes, facts, ctx);
+  return { resource, changes, after: [...ctx.pendingPrerequisites], notes: resource.notes?.(facts, ctx) ?? [] };
 }
 
 function planAll(resources: Resource[], facts: FactSet, host: HostConfig, mode: Mode): Planned[] {
   const pending = new Set<string>();
   return resources.map((resource) => {
     const after = (resource.requires ?? []).filter((id) => pending.has(id));
-    const ctx: PlanContext = { host, mode, pendingPrerequisites: after };
-    const changes = resource.plan(facts, ctx);
-    resource.guard?.(changes, facts, ctx);
-    if (changes.length > 0) pending.add(resource.id);
-    return { resource, changes, after };
+    const planned = planOne(resource, facts, { host, mode, pendingPrerequisites: after });
+    if (planned.changes.length > 0) pending.add(resource.id);
+    return planned;
   });
 }
 
@@ -41,7 +53,14 @@ function reportOf(p: Planned, status: ResourceReport['status'], durationMs: numb
     })),
     durationMs,
     ...(error ? { error } : {}),
+    ...(p.notes.length ? { notes: p.notes } : {}),
   };
+}
+
+/** An audit in apply mode: nothing applied, its drift reported as warnings. */
+function auditReport(p: Planned, durationMs: number): ResourceReport {
+  const warnings = p.changes.map((c) => `warning: ${c.summary}`);
+  return reportOf({ ...p, changes: [], after: [], notes: [...p.notes, ...warnings] }, 'ok', durationMs);
 }
 
 /**
@@ -57,7 +76,7 @@ export async function runRole(
   options: RoleRunOptions,
 ): Promise<HostReport> {
   const started = Date.now();
-  const { resources, handlers = [] } = role.build(inventory, host);
+  const { resources, handlers = [], safeguard } = role.build(inventory, host);
   const report: HostReport = {
     host: host.name,
     role: role.name,
@@ -67,11 +86,13 @@ export async function runRole(
     durationMs: 0,
     stats: { connections: 0, execs: 0 },
   };
-  const emit = (r: ResourceReport) => {
+  const emit = (unsafe: ResourceReport) => {
+    const r = redactResource(unsafe); // secrets never reach the console, logs or JSON
     report.resources.push(r);
     options.onResource?.(r);
   };
   const finish = () => {
+    redactHostReport(report);
     report.durationMs = Date.now() - started;
     report.stats = { ...transport.stats };
     return report;
@@ -94,17 +115,29 @@ export async function runRole(
   }
 
   const changed: Planned[] = [];
+  const applyCtx: PlanContext = { host, mode: 'apply', pendingPrerequisites: [] };
+  // Armed before the first protected change; confirmed over a fresh connection after the handlers.
+  const guarded = safeguard && options.reconnect && transport.kind === 'ssh' ? safeguard : undefined;
+  let armedAt: number | undefined;
+  const audits: { index: number; planned: Planned }[] = [];
   for (let i = 0; i < planned.length; i++) {
     let p = planned[i]!;
+    if (p.resource.audit) {
+      // Evaluated after the handlers (below); its place in the report is kept.
+      audits.push({ index: report.resources.length, planned: p });
+      report.resources.push(reportOf({ ...p, changes: [], notes: [] }, 'skipped', 0));
+      continue;
+    }
     const t0 = Date.now();
     try {
       if ((p.resource.requires ?? []).some((id) => changed.some((c) => c.resource.id === id))) {
         // A prerequisite changed the host since the facts were read: plan against fresh facts.
         const facts = await gatherFacts(transport, p.resource.facts());
-        const ctx: PlanContext = { host, mode: 'apply', pendingPrerequisites: [] };
-        const changes = p.resource.plan(facts, ctx);
-        p.resource.guard?.(changes, facts, ctx);
-        p = { resource: p.resource, changes, after: [] };
+        p = planOne(p.resource, facts, applyCtx);
+      }
+      if (guarded && armedAt === undefined && p.changes.length && guarded.protects.includes(p.resource.id)) {
+        await runAction(transport, `safeguard ${guarded.id}: arm`, { kind: 'exec', script: guarded.arm });
+        armedAt = Date.now();
       }
       for (const change of p.changes) {
         for (const action of change.actions) await runAction(transport, p.resource.id, action);
@@ -113,7 +146,7 @@ export async function runRole(
       emit(reportOf(p, p.changes.length ? 'changed' : 'ok', Date.now() - t0));
     } catch (err) {
       emit(reportOf(p, 'failed', Date.now() - t0, errorMessage(err)));
-      for (const rest of planned.slice(i + 1)) emit(reportOf({ ...rest, changes: [] }, 'skipped', 0));
+      for (const rest of planned.slice(i + 1)) emit(reportOf({ ...rest, changes: [], notes: [] }, 'skipped', 0));
       report.error = `${host.name}: ${role.name}: ${p.resource.id} failed`;
       break;
     }
@@ -127,6 +160,35 @@ export async function runRole(
       report.handlers.push({ id: handler.id, status: 'failed', error: errorMessage(err) });
       report.error ??= `${host.name}: ${role.name}: handler ${handler.id} failed`;
     }
+  }
+
+  if (guarded && armedAt !== undefined) {
+    // Even after a failure: a half-applied change may be the one that locks the operator out.
+    report.safeguard = await confirmSafeguard(guarded, { reconnect: options.reconnect!, armedAt });
+    if (report.safeguard.status !== 'confirmed') {
+      report.error = `${host.name}: ${role.name}: ${report.safeguard.status === 'reverted' ? 'apply reverted' : 'safeguard failed'}: ${report.safeguard.detail}`;
+    }
+  }
+
+  if (audits.length && !report.error) {
+    // Audits judge the final state: re-read their facts when this role changed the host.
+    const t0 = Date.now();
+    try {
+      const facts = changed.length ? await gatherFacts(transport, audits.flatMap((a) => a.planned.resource.facts())) : undefined;
+      for (const a of audits) {
+        const p = facts ? planOne(a.planned.resource, facts, applyCtx) : a.planned;
+        report.resources[a.index] = redactResource(auditReport(p, Date.now() - t0));
+        options.onResource?.(report.resources[a.index]!);
+      }
+    } catch (err) {
+      for (const a of audits) {
+        report.resources[a.index] = reportOf({ ...a.planned, changes: [], notes: [] }, 'failed', Date.now() - t0, errorMessage(err));
+        options.onResource?.(report.resources[a.index]!);
+      }
+      report.error = `${host.name}: ${role.name}: audit failed`;
+    }
+  } else {
+    for (const a of audits) options.onResource?.(report.resources[a.index]!);
   }
   return finish();
 }

@@ -32,6 +32,8 @@ export async function runPlaybook(
 ): Promise<RunResult> {
   const inventory = await loadInventory(options.inventoryPaths);
   const { hosts, skipped } = selectHosts(inventory, { limit: options.limit, local: options.local });
+  // Control-machine checks (secrets, image archives) fail here, before any host is contacted.
+  for (const role of roles) await role.prepare?.(inventory, options);
   if (options.local && hosts.length > 1) {
     // --local means "this machine is the host": running several hosts' roles here would be wrong.
     throw new Error(`--local runs on this machine as one host, but ${hosts.length} are selected (${hosts.map((h) => h.name).join(', ')}); name one with --limit`);
@@ -62,11 +64,10 @@ async function runHost(
   const reports: HostReport[] = [];
   let transport: Transport | undefined;
   const started = Date.now();
+  const open = () =>
+    connect({ ...host, ...(options.acceptNewHostKeys ? { hostKeyChecking: 'accept-new' as const } : {}) }, { local: options.local });
   try {
-    transport = await connect(
-      { ...host, ...(options.acceptNewHostKeys ? { hostKeyChecking: 'accept-new' as const } : {}) },
-      { local: options.local },
-    );
+    transport = await open();
   } catch (err) {
     const report: HostReport = {
       host: host.name,
@@ -88,6 +89,7 @@ async function runHost(
       const report = await runRole(transport, role, inventory, host, {
         mode: options.mode,
         onResource: (r) => human.resource(r),
+        reconnect: open, // safeguards (dead-man switches) confirm over a fresh connection
       });
       human.hostDone(report);
       reports.push(report);

@@ -28,7 +28,13 @@ export interface FactSet {
 
 /** One step of a change: a command run on the host, or a file written atomically. */
 export type Action =
-  | { kind: 'exec'; script: string; display?: string }
+  | {
+      kind: 'exec';
+      script: string;
+      display?: string;
+      /** Bytes fed to the script's stdin; `{ file }` is a file on the control machine, read when the action runs. */
+      stdin?: string | Buffer | { file: string };
+    }
   | { kind: 'write'; path: string; content: string; mode?: string; owner?: string; group?: string; display?: string };
 
 export interface Change {
@@ -59,6 +65,15 @@ export interface Resource {
    * guard). Throwing aborts the role on this host with nothing changed.
    */
   guard?(changes: readonly Change[], facts: FactSet, ctx: PlanContext): void;
+  /** Lines describing what the resource saw (versions, counts); reported in every mode. */
+  notes?(facts: FactSet, ctx: PlanContext): string[];
+  /**
+   * An audit reports drift that its role cannot fix by itself (exposed ports, versions). In
+   * check and dry-run its changes are drift as usual. In apply none of its actions run: it is
+   * evaluated after the handlers (on fresh facts when the role changed the host) and its
+   * changes are reported as warnings in `notes`, with status ok.
+   */
+  readonly audit?: boolean;
 }
 
 export interface Handler {
@@ -73,11 +88,52 @@ export interface PlanContext {
   readonly pendingPrerequisites: readonly string[];
 }
 
+/**
+ * "Prove a fresh login still works, else roll back" (a dead-man switch). Before the first change
+ * of a protected resource is applied, `arm` snapshots what it protects and starts a timer ON THE
+ * HOST that restores the snapshot after `timeoutSeconds`. After the role's handlers, the engine
+ * opens a fresh connection and runs `disarm` through it; only that cancels the timer. When the
+ * fresh connection fails, the host rolls back by itself; the engine waits for the deadline,
+ * reconnects and runs `status` to report the rollback. See src/engine/safeguard.ts.
+ */
+export interface Safeguard {
+  readonly id: string;
+  /** Resource ids whose changes it protects. */
+  readonly protects: readonly string[];
+  readonly timeoutSeconds: number;
+  /** Snapshot + arm the host-side timer; exit 0 when armed. */
+  readonly arm: string;
+  /** Run over the fresh connection: exit 0 cancelled, exit 3 the rollback already ran. */
+  readonly disarm: string;
+  /** Exit 0 (printing details) when the rollback ran, non-zero when it did not. */
+  readonly status: string;
+  /** What is restored, for messages: "the previous firewall rules". */
+  readonly restores: string;
+}
+
+export interface SafeguardReport {
+  id: string;
+  /** confirmed: fresh connection worked, timer cancelled; reverted: the host rolled back. */
+  status: 'confirmed' | 'reverted' | 'failed';
+  detail: string;
+}
+
+export interface RoleBuild {
+  resources: Resource[];
+  handlers?: Handler[];
+  safeguard?: Safeguard;
+}
+
 /** A role: named, builds its resources (and handlers) from the inventory for one host. */
 export interface Role {
   readonly name: string;
   readonly description: string;
-  build(inventory: Inventory, host: HostConfig): { resources: Resource[]; handlers?: Handler[] };
+  build(inventory: Inventory, host: HostConfig): RoleBuild;
+  /**
+   * Runs once per run before any host is contacted: read and check what the role needs from
+   * the control machine (secrets file, image archives). Throwing stops the run, nothing touched.
+   */
+  prepare?(inventory: Inventory, options: RunOptions): Promise<void>;
 }
 
 export type ResourceStatus = 'ok' | 'changed' | 'would-change' | 'failed' | 'skipped';
@@ -88,6 +144,8 @@ export interface ResourceReport {
   changes: { summary: string; diff?: string; after?: string[] }[];
   durationMs: number;
   error?: string;
+  /** What the resource saw (versions) and, for audits in apply, the drift it found. */
+  notes?: string[];
 }
 
 export interface HostReport {
@@ -96,6 +154,8 @@ export interface HostReport {
   mode: Mode;
   resources: ResourceReport[];
   handlers: { id: string; status: 'ran' | 'would-run' | 'failed'; error?: string }[];
+  /** Set when the role armed a safeguard (apply only). */
+  safeguard?: SafeguardReport;
   error?: string;
   durationMs: number;
   stats: { connections: number; execs: number };
@@ -116,6 +176,8 @@ export interface RunOptions {
   acceptNewHostKeys: boolean;
   connectTimeoutMs: number;
   verbose: boolean;
+  /** --secrets FILE: overrides the inventory's secrets.file. */
+  secretsFile?: string;
 }
 
 export type { Transport };

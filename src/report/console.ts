@@ -43,6 +43,7 @@ export class ConsoleReporter {
       this.out.write(`      ${r.status === 'changed' ? '~' : '>'} ${c.summary}${after}\n`);
       if (showDiff && c.diff) this.out.write(indentDiff(c.diff));
     }
+    for (const n of r.notes ?? []) this.out.write(`      ${n.startsWith('warning:') ? yellow(n) : dim(n)}\n`);
     if (r.error) this.out.write(red(indent(r.error, 6)) + '\n');
   }
 
@@ -52,7 +53,13 @@ export class ConsoleReporter {
       this.out.write(`  ${label} handler ${h.id}\n`);
       if (h.error) this.out.write(red(indent(h.error, 6)) + '\n');
     }
-    if (report.error && !report.resources.some((r) => r.status === 'failed')) {
+    const sg = report.safeguard;
+    if (sg) {
+      const label = sg.status === 'confirmed' ? green('confirm ') : red(sg.status === 'reverted' ? 'reverted' : 'failed  ');
+      this.out.write(`  ${label} safeguard ${sg.id}: ${sg.detail}\n`);
+    }
+    // A safeguard that did not confirm is printed above with its detail: no second copy.
+    if (report.error && !report.resources.some((r) => r.status === 'failed') && (!sg || sg.status === 'confirmed')) {
       this.out.write(red(indent(report.error, 2)) + '\n');
     }
   }

@@ -5,6 +5,20 @@ import { sh } from '../transports/quote.js';
 /** apt-get that waits for a held dpkg lock (unattended-upgrades) instead of failing obscurely. */
 const APT = 'DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -o Acquire::Retries=3 -q';
 
+/**
+ * `apt-get update` ignores DPkg::Lock::Timeout: a lists lock held by apt-daily fails it at once
+ * ("Could not get lock /var/lib/apt/lists/lock. It is held by process N (apt-get)"). Retry while
+ * apt says a lock is held, for up to 5 minutes, then fail with apt's own words.
+ */
+export const APT_UPDATE = [
+  'i=0',
+  `until out=$(${APT} update 2>&1); do`,
+  '  case "$out" in *"Could not get lock"*|*"Unable to lock"*) ;; *) printf "%s\\n" "$out" >&2; exit 1;; esac',
+  '  i=$((i+5)); if [ $i -gt 300 ]; then printf "%s\\n" "$out" >&2; echo "apt lock still held after 300 s" >&2; exit 1; fi',
+  '  sleep 5',
+  'done',
+].join('\n');
+
 /** Packages that must be installed. Never removes anything. */
 export class AptPackages implements Resource {
   readonly id: string;
@@ -29,7 +43,7 @@ export class AptPackages implements Resource {
         actions: [
           {
             kind: 'exec',
-            script: `${APT} update && ${APT} install -y --no-install-recommends ${sh(missing)}`,
+            script: `${APT_UPDATE}\n${APT} install -y --no-install-recommends ${sh(missing)}`,
             display: `apt-get install ${missing.join(' ')}`,
           },
         ],

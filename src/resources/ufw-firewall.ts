@@ -52,17 +52,17 @@ export function sessionSshPort(session: SshSession, fallback: number): number {
   return session.client?.serverPort ?? session.sshdPorts[0] ?? fallback;
 }
 
-/** True when the desired rules keep the management SSH path open. */
+/**
+ * True when the desired rules keep the management SSH path open: the session's port (and, where
+ * a rule restricts sources, the address the session comes from) is allowed, and no deny/reject
+ * rule covers it (ufw's rule order depends on history, so any covering deny counts).
+ */
 export function allowsSsh(desired: DesiredFirewall, port: number, clientAddress?: string): boolean {
+  const covers = (r: DesiredFirewall['rules'][number]) =>
+    r.direction === 'in' && (r.proto === 'tcp' || r.proto === 'any') && portCovers(r.port, port) && sourceCovers(r.from, clientAddress);
+  if (desired.rules.some((r) => (r.action === 'deny' || r.action === 'reject') && covers(r))) return false;
   if (desired.defaults.incoming === 'allow') return true;
-  return desired.rules.some(
-    (r) =>
-      (r.action === 'allow' || r.action === 'limit') &&
-      r.direction === 'in' &&
-      (r.proto === 'tcp' || r.proto === 'any') &&
-      portCovers(r.port, port) &&
-      sourceCovers(r.from, clientAddress),
-  );
+  return desired.rules.some((r) => (r.action === 'allow' || r.action === 'limit') && covers(r));
 }
 
 /**
@@ -176,5 +176,73 @@ export class UfwFirewall implements Resource {
           `${port}/tcp${client ? ` from ${client}` : ''} (the port this session uses). Add "${port}/tcp" to firewall.rules. Nothing was changed.`,
       );
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The dead-man switch of a firewall apply (see src/engine/safeguard.ts): ufw's files are
+// snapshotted before the first firewall change and restored by the host itself unless a fresh
+// SSH connection confirms the apply within the timeout.
+// ---------------------------------------------------------------------------------------------
+
+/** Every file ufw builds its rules from. */
+export const UFW_FILES = [
+  '/etc/default/ufw',
+  '/etc/ufw/ufw.conf',
+  '/etc/ufw/user.rules',
+  '/etc/ufw/user6.rules',
+  '/etc/ufw/before.rules',
+  '/etc/ufw/before6.rules',
+  '/etc/ufw/after.rules',
+  '/etc/ufw/after6.rules',
+] as const;
+
+/** Saved at arm time: was ufw loaded? The rollback puts it back in the same state. */
+export const UFW_STATE_COMMAND = "if LC_ALL=C ufw status 2>/dev/null | grep -q '^Status: active'; then echo active; else echo inactive; fi";
+
+/**
+ * Run by the rollback after the files are back. ufw rebuilds every chain it owns from them; the
+ * DOCKER-USER chain is not ufw's: when the restored after.rules has no hostkit block, the chain
+ * is reset to Docker's default too.
+ */
+export const UFW_RESTORE_COMMAND = [
+  'if [ "$state" = active ]; then',
+  "  if LC_ALL=C ufw status | grep -q '^Status: active'; then ufw reload; else ufw --force enable; fi",
+  'else',
+  '  ufw --force disable',
+  'fi',
+  'if ! grep -q "^# BEGIN hostkit docker-user" /etc/ufw/after.rules 2>/dev/null; then',
+  '  for t in iptables ip6tables; do',
+  '    if $t -S DOCKER-USER >/dev/null 2>&1; then $t -F DOCKER-USER; $t -A DOCKER-USER -j RETURN; fi',
+  '  done',
+  'fi',
+].join('\n');
+
+/** The environment variable of the dead-man test hook. Exists ONLY for tests; never set it on a real run. */
+export const SABOTAGE_ENV = 'HOSTKIT_TEST_FIREWALL_SABOTAGE';
+
+/**
+ * TEST-ONLY hook (HOSTKIT_TEST_FIREWALL_SABOTAGE=1): after the lockout guard has approved the
+ * plan, insert a rule that drops new connections to the session's SSH port, as a buggy rule set
+ * would. The running session survives (ufw accepts established connections first); a fresh one
+ * does not, so the dead-man switch must roll the host back. Used by
+ * test/integration/firewall-docker.test.ts; the firewall role adds it only when the variable is set.
+ */
+export class SshSabotageForTests implements Resource {
+  readonly id = 'TEST-ONLY ssh sabotage';
+  constructor(readonly requires: readonly string[] = []) {}
+  facts() {
+    return [sshSessionFact];
+  }
+  plan(facts: FactSet, ctx: PlanContext): Change[] {
+    const port = sessionSshPort(facts.get(sshSessionFact), ctx.host.port);
+    // A source-port range makes it a rule of its own: ufw skips a plain "deny 22/tcp" next to
+    // "allow 22/tcp" as an existing rule.
+    return [
+      {
+        summary: `TEST ONLY (${SABOTAGE_ENV}=1): drop new connections to the SSH port ${port}/tcp despite the guard`,
+        actions: [{ kind: 'exec', script: sh(['ufw', 'insert', '1', 'deny', 'proto', 'tcp', 'from', 'any', 'port', '1:65535', 'to', 'any', 'port', String(port)]) }],
+      },
+    ];
   }
 }

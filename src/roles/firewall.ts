@@ -1,7 +1,18 @@
-import type { Role } from '../engine/types.js';
+import type { Resource, Role } from '../engine/types.js';
 import type { FirewallConfig, FirewallRuleInput } from '../inventory/schema.js';
 import { AptPackages } from '../resources/apt-packages.js';
-import { UfwFirewall, type DesiredFirewall } from '../resources/ufw-firewall.js';
+import {
+  SABOTAGE_ENV,
+  SshSabotageForTests,
+  UFW_FILES,
+  UFW_RESTORE_COMMAND,
+  UFW_STATE_COMMAND,
+  UfwFirewall,
+  type DesiredFirewall,
+} from '../resources/ufw-firewall.js';
+import { UfwDockerFilter, UFW_RELOAD_HANDLER, UFW_RELOAD_SCRIPT, type DockerFilter } from '../resources/ufw-docker.js';
+import { ExposureAudit, type ExposurePolicy } from '../resources/docker-exposure.js';
+import { rollbackSafeguard } from '../engine/safeguard.js';
 import { normalizeUfwAddress } from '../facts/ufw.js';
 
 /** "22/tcp", "80", "6000:6007/udp" or the object form -> one declared rule. */
@@ -30,13 +41,56 @@ export function desiredFirewall(config: FirewallConfig): DesiredFirewall {
   };
 }
 
+/** Published container ports may be reached on exactly the allowed ports of firewall.rules. */
+export function dockerFilterOf(desired: DesiredFirewall): DockerFilter {
+  return {
+    allow: desired.rules
+      .filter((r) => (r.action === 'allow' || r.action === 'limit') && r.direction === 'in')
+      .flatMap((r) => (r.proto === 'any' ? (['tcp', 'udp'] as const) : r.proto === 'tcp' || r.proto === 'udp' ? [r.proto] : []).map((proto) => ({ proto, port: r.port, from: r.from }))),
+  };
+}
+
+export function exposurePolicyOf(config: FirewallConfig, desired: DesiredFirewall): ExposurePolicy {
+  return {
+    rules: desired.rules,
+    localOnly: config.local_only.map((p) => {
+      if (typeof p === 'number') return { port: p, proto: 'any' as const };
+      const [port, proto] = p.split('/');
+      return { port: Number(port), proto: (proto as 'tcp' | 'udp' | undefined) ?? 'any' };
+    }),
+  };
+}
+
 export const firewallRole: Role = {
   name: 'firewall',
-  description: 'UFW: exactly the declared rules and policies, enabled, never locking out the SSH session.',
+  description:
+    'UFW: exactly the declared rules and policies, published container ports filtered alike (firewall.docker), ' +
+    'an exposure audit of every listening socket and published port, never locking out the SSH session ' +
+    '(lockout guard before, dead-man switch after).',
   build(inventory) {
     const config = inventory.doc.firewall;
     if (!config) return { resources: [] };
+    const desired = desiredFirewall(config);
     const pkg = new AptPackages(['ufw'], 'package ufw');
-    return { resources: [pkg, new UfwFirewall(desiredFirewall(config), [pkg.id])] };
+    // after.rules first: `ufw enable` on a fresh host then loads the filter with everything else.
+    const dockerFilter = new UfwDockerFilter(config.docker ? dockerFilterOf(desired) : undefined, [pkg.id]);
+    const ufw = new UfwFirewall(desired, [pkg.id]);
+    const resources: Resource[] = [pkg, dockerFilter, ufw];
+    if (process.env[SABOTAGE_ENV] === '1') resources.push(new SshSabotageForTests([ufw.id]));
+    const firewallIds = resources.filter((r) => r !== pkg).map((r) => r.id);
+    resources.push(new ExposureAudit(exposurePolicyOf(config, desired)));
+    return {
+      resources,
+      handlers: [{ id: UFW_RELOAD_HANDLER, actions: [{ kind: 'exec', script: UFW_RELOAD_SCRIPT, display: 'ufw reload' }] }],
+      safeguard: rollbackSafeguard({
+        name: 'firewall',
+        timeoutSeconds: config.deadman_timeout,
+        protects: firewallIds,
+        paths: UFW_FILES,
+        stateCommand: UFW_STATE_COMMAND,
+        restoreCommand: UFW_RESTORE_COMMAND,
+        restores: 'the previous firewall rules',
+      }),
+    };
   },
 };

@@ -1,9 +1,18 @@
 import type { Role } from '../engine/types.js';
 import { firewallRole } from './firewall.js';
 import { dataRole } from './data.js';
+import { dockerRole } from './docker.js';
+import { baseRole } from './base.js';
+import { sshRole } from './ssh.js';
+import { fail2banRole } from './fail2ban.js';
+import { stacksRole } from './stacks.js';
+import { networksRole } from './networks.js';
 
 /** Every role in provisioning order: each gates the next on a host. */
-export const ROLES: readonly Role[] = [firewallRole, dataRole];
+// base and ssh first (packages, a hardened login); fail2ban after firewall (ufw bans) and docker
+// (bans on DOCKER-USER for proxied apps).
+// stacks need docker and the data directories; networks need every stack up.
+export const ROLES: readonly Role[] = [baseRole, sshRole, firewallRole, dataRole, dockerRole, fail2banRole, stacksRole, networksRole];
 
 export function rolesByName(names: string[]): Role[] {
   return names.map((name) => {
@@ -13,4 +22,4 @@ export function rolesByName(names: string[]): Role[] {
   });
 }
 
-export { firewallRole, dataRole };
+export { firewallRole, dataRole, dockerRole, baseRole, sshRole, fail2banRole, stacksRole, networksRole };

@@ -5,6 +5,7 @@ import { attachTarget, listTargets, startTarget, type Target } from './targets.j
 import { ensureSandboxState } from './keys.js';
 import { sandboxPaths } from './paths.js';
 import { loadInventory } from '../inventory/index.js';
+import { standinOverlayFor } from './platform.js';
 
 export const DEMO_TARGET = 'hostkit-demo';
 
@@ -34,5 +35,6 @@ export async function prepareSandboxInventory(inventoryPaths: string[]): Promise
   };
   const overlayPath = resolve(paths.dir, 'demo-overlay.yaml');
   await writeFile(overlayPath, `# Generated: the sandbox server replaces every host of ${inventoryPaths.join(', ')}\n${stringify(overlay)}`);
-  return [...inventoryPaths, overlayPath];
+  // Upstream images cannot be pulled here: busybox stand-ins (archive source) replace them.
+  return [...inventoryPaths, overlayPath, ...(await standinOverlayFor([...inventoryPaths, overlayPath], paths.dir))];
 }

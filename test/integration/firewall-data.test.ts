@@ -67,6 +67,8 @@ describe('firewall and data roles on a fresh sandbox server', () => {
     expect(drift(report(check.stdout))).toEqual([
       'add rule allow 80/tcp (v4+v6)',
       'delete undeclared rule allow 8080 (v4+v6)',
+      // The exposure audit names what the hand-made rule really exposes.
+      expect.stringMatching(/^python3 \(pid \d+\) listens on 0\.0\.0\.0:8080\/tcp: reachable from outside \(ufw allows 8080\), firewall\.rules does not allow 8080\/tcp$/),
     ]);
     const dataCheck = await runRole('data', ['--check'], { inventory: sb.inventory });
     expect(dataCheck.exitCode).toBe(2);

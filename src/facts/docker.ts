@@ -1,0 +1,139 @@
+import type { Fact, ProbeOutput } from '../engine/types.js';
+
+/**
+ * Docker facts: the engine's and compose's versions (JSON output of the CLI) and the
+ * distribution. Each probe is read-only POSIX sh that exits 0 and describes absence in its
+ * output. Outputs recorded from a Debian 13 target: test/fixtures/docker/.
+ */
+
+/** Splits "\n@@MARK NAME@@\n"-framed sections; throws when the end marker is missing (cut short). */
+export function splitSections(stdout: string, mark: string): Map<string, string> {
+  const parts = ('\n' + stdout).split(new RegExp(`\\n${mark} ([^@\\n]+)@@\\n`));
+  const sections = new Map<string, string>();
+  for (let i = 1; i + 1 < parts.length; i += 2) sections.set(parts[i] ?? '', parts[i + 1] ?? '');
+  if (!sections.has('end')) throw new Error(`probe output is incomplete: ${stdout.slice(0, 200)}`);
+  return sections;
+}
+
+// ------------------------------------------------------------------------------- engine state
+
+export interface DockerEngineState {
+  /** The docker CLI is on PATH. */
+  cli: boolean;
+  /** Engine (server) version, e.g. "26.1.5+dfsg1"; undefined when the daemon does not answer. */
+  engineVersion?: string;
+  clientVersion?: string;
+  /** Compose v2 plugin version, e.g. "2.26.1-4"; undefined when `docker compose` is missing. */
+  composeVersion?: string;
+  /** Why the versions are missing (the command's own words). */
+  versionError?: string;
+  composeError?: string;
+}
+
+const MARK = '@@hostkit-docker';
+
+/**
+ * True when asking dockerd something is read-only. With systemd, a stopped docker.service behind
+ * an active docker.socket would be STARTED by the first API call (socket activation): a probe must
+ * never do that, so it does not ask a daemon that is not running.
+ */
+export const DOCKERD_RUNNING = '{ ! [ -d /run/systemd/system ] || systemctl is-active --quiet docker.service; }';
+
+export const DOCKER_ENGINE_PROBE = [
+  `m() { printf '\\n${MARK} %s@@\\n' "$1"; }`,
+  'PATH="$PATH:/usr/sbin:/sbin"',
+  'if command -v docker >/dev/null 2>&1; then',
+  // JSON output, never scraped text: the format is stable across engine versions.
+  `  if ${DOCKERD_RUNNING}; then m version; docker version --format '{{json .}}' 2>&1; echo;`,
+  '  else m version; echo "docker.service is not running"; fi',
+  // The compose plugin answers without the daemon.
+  '  m compose; docker compose version --format json 2>&1; echo',
+  'fi',
+  'm end',
+].join('\n');
+
+interface VersionJson {
+  Client?: { Version?: string } | null;
+  Server?: { Version?: string } | null;
+}
+
+export function parseDockerEngineProbe(out: ProbeOutput): DockerEngineState {
+  const s = splitSections(out.stdout, MARK);
+  const state: DockerEngineState = { cli: s.has('version') };
+  if (s.has('version')) {
+    const text = s.get('version') ?? '';
+    const line = text.split('\n').find((l) => l.trim().startsWith('{'));
+    if (line) {
+      const v = JSON.parse(line) as VersionJson;
+      if (v.Client?.Version) state.clientVersion = v.Client.Version;
+      if (v.Server?.Version) state.engineVersion = v.Server.Version;
+    }
+    if (!state.engineVersion) {
+      state.versionError = text.split('\n').filter((l) => l.trim() && !l.trim().startsWith('{')).join(' ').trim() || 'the engine did not answer';
+    }
+  }
+  if (s.has('compose')) {
+    const text = s.get('compose') ?? '';
+    const line = text.split('\n').find((l) => l.trim().startsWith('{'));
+    const version = line ? (JSON.parse(line) as { version?: string }).version : undefined;
+    if (version) state.composeVersion = version.replace(/^v/, '');
+    else state.composeError = text.split('\n').filter((l) => l.trim()).join(' ').trim() || 'docker compose is not available';
+  }
+  return state;
+}
+
+export const dockerEngineFact: Fact<DockerEngineState> = {
+  key: 'docker.engine',
+  command: DOCKER_ENGINE_PROBE,
+  parse: parseDockerEngineProbe,
+};
+
+/** "26.1.5+dfsg1" -> [26, 1, 5]; "v2.26.1-4" -> [2, 26, 1]; "1:20.10.24" (epoch) -> [20, 10, 24]. */
+export function versionParts(version: string): number[] {
+  const core = version.replace(/^\d+:/, '').replace(/^v/, '');
+  const m = /^\d+(\.\d+)*/.exec(core);
+  if (!m) throw new Error(`not a version: "${version}"`);
+  return m[0].split('.').map(Number);
+}
+
+/** <0 when a < b, 0 when equal on the compared parts, >0 when a > b. "26.1" == "26.1.0". */
+export function compareVersions(a: string, b: string): number {
+  const x = versionParts(a);
+  const y = versionParts(b);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+// ------------------------------------------------------------------------------- distribution
+
+export interface OsRelease {
+  /** "debian", "ubuntu", ... */
+  id: string;
+  versionId: string;
+  /** "trixie", "bookworm", "noble" */
+  codename: string;
+  /** dpkg architecture, e.g. "amd64". */
+  arch: string;
+}
+
+export const osReleaseFact: Fact<OsRelease> = {
+  key: 'os-release',
+  command: 'cat /etc/os-release 2>/dev/null; printf "\\nDPKG_ARCH=%s\\n" "$(dpkg --print-architecture 2>/dev/null)"',
+  parse: ({ stdout }) => parseOsRelease(stdout),
+};
+
+export function parseOsRelease(text: string): OsRelease {
+  const kv = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m) kv.set(m[1]!, m[2]!.replace(/^["']|["']$/g, ''));
+  }
+  const id = kv.get('ID');
+  if (!id) throw new Error('/etc/os-release has no ID');
+  // Debian testing/sid lack VERSION_CODENAME in older releases; Ubuntu also has UBUNTU_CODENAME.
+  const codename = kv.get('VERSION_CODENAME') || kv.get('UBUNTU_CODENAME') || /\((\w+)\)/.exec(kv.get('VERSION') ?? '')?.[1] || '';
+  return { id, versionId: kv.get('VERSION_ID') ?? '', codename, arch: kv.get('DPKG_ARCH') || 'amd64' };
+}

@@ -1,0 +1,31 @@
+import type { Fact, ProbeOutput } from '../engine/types.js';
+import { sh } from '../transports/quote.js';
+
+export interface FileContent {
+  path: string;
+  exists: boolean;
+  content?: string;
+  /** Four octal digits. */
+  mode?: string;
+  owner?: string;
+  group?: string;
+}
+
+/** A regular file's content and metadata (base64 on the wire, so any byte survives the batch framing). */
+export function fileContentFact(path: string): Fact<FileContent> {
+  const p = sh([path]);
+  return {
+    key: `file-content:${path}`,
+    command: `if [ -f ${p} ]; then stat -c '%a %U %G' -- ${p} && base64 -w0 -- ${p}; else echo absent; fi`,
+    parse: (out) => parseFileContent(path, out),
+  };
+}
+
+export function parseFileContent(path: string, { stdout, stderr, exitCode }: ProbeOutput): FileContent {
+  if (exitCode !== 0) throw new Error(`reading ${path} failed: ${stderr.trim()}`);
+  const [meta = '', body = ''] = stdout.split('\n');
+  if (meta.trim() === 'absent') return { path, exists: false };
+  const [mode, owner, group] = meta.trim().split(' ');
+  if (!mode || !owner || !group) throw new Error(`unexpected stat output: ${meta}`);
+  return { path, exists: true, content: Buffer.from(body.trim(), 'base64').toString('utf8'), mode: mode.padStart(4, '0'), owner, group };
+}

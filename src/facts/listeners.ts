@@ -1,0 +1,188 @@
+import type { Fact, ProbeOutput } from '../engine/types.js';
+import { DOCKERD_RUNNING, splitSections } from './docker.js';
+
+/**
+ * What a host really exposes: every listening socket (`ss -Htulnp`) and every published
+ * container port (`docker inspect`, one JSON object per container). Read-only, exit 0, batched
+ * with the firewall's other probes. Outputs recorded from a target: test/fixtures/exposure/.
+ */
+
+export type Proto = 'tcp' | 'udp';
+
+export interface Listener {
+  proto: Proto;
+  /** "0.0.0.0", "::", "*" (dual-stack any), "127.0.0.1", "10.0.0.5", "fe80::1"... */
+  address: string;
+  /** Interface scope ("%lo", "%eth0") when ss shows one. */
+  iface?: string;
+  port: number;
+  /** Process names holding the socket ("sshd", "docker-proxy"); empty when ss could not tell. */
+  processes: string[];
+  pids: number[];
+}
+
+/** One `ss -Htulnp` line: Netid State Recv-Q Send-Q Local:Port Peer:Port [Process]. */
+export function parseSsLine(line: string): Listener | undefined {
+  const f = line.trim().split(/\s+/);
+  if (f.length < 6) return undefined;
+  const [netid = '', , , , local = ''] = f;
+  if (netid !== 'tcp' && netid !== 'udp') return undefined;
+  const m = /^(.*):(\d+|\*)$/.exec(local);
+  if (!m || m[2] === '*') return undefined;
+  let address = m[1]!;
+  let iface: string | undefined;
+  if (address.startsWith('[') && address.endsWith(']')) address = address.slice(1, -1);
+  const pct = address.indexOf('%');
+  if (pct >= 0) {
+    iface = address.slice(pct + 1);
+    address = address.slice(0, pct);
+  }
+  const processText = f.slice(6).join(' ');
+  const processes: string[] = [];
+  const pids: number[] = [];
+  for (const p of processText.matchAll(/\("([^"]*)",pid=(\d+)/g)) {
+    if (!processes.includes(p[1]!)) processes.push(p[1]!);
+    pids.push(Number(p[2]));
+  }
+  return { proto: netid, address, ...(iface ? { iface } : {}), port: Number(m[2]), processes, pids };
+}
+
+export function parseSs(stdout: string): Listener[] {
+  return stdout.split('\n').flatMap((l) => {
+    const parsed = parseSsLine(l);
+    return parsed ? [parsed] : [];
+  });
+}
+
+export const listenersFact: Fact<Listener[]> = {
+  key: 'listeners',
+  // -H no header, -t -u tcp+udp, -l listening, -n numeric, -p processes (root).
+  command: 'PATH="$PATH:/usr/sbin:/sbin"; if command -v ss >/dev/null 2>&1; then ss -Htulnp; else echo "@@hostkit no-ss@@"; fi',
+  parse: ({ stdout, exitCode, stderr }) => {
+    if (stdout.includes('@@hostkit no-ss@@')) throw new Error('ss (iproute2) is not installed: the exposure audit needs it');
+    if (exitCode !== 0) throw new Error(`ss failed: ${stderr.trim()}`);
+    return parseSs(stdout);
+  },
+};
+
+/** True for loopback addresses: nothing outside the host can reach them. */
+export function isLoopback(address: string): boolean {
+  const a = address.toLowerCase();
+  return a.startsWith('127.') || a === '::1' || a.startsWith('::ffff:127.') || a === 'localhost';
+}
+
+/** "0.0.0.0" -> v4, "::" -> v6, "*" -> both (a dual-stack socket), else by the address' shape. */
+export function familiesOfAddress(address: string): ('v4' | 'v6')[] {
+  if (address === '*' || address === '') return ['v4', 'v6'];
+  return address.includes(':') ? ['v6'] : ['v4'];
+}
+
+// ------------------------------------------------------------------- published container ports
+
+export interface PortBinding {
+  /** Container side: "5432/tcp". */
+  containerPort: number;
+  proto: Proto;
+  /** "0.0.0.0", "::", "127.0.0.1", or "" (Docker's "all addresses"). */
+  hostIp: string;
+  hostPort: number;
+}
+
+export interface ContainerPorts {
+  name: string;
+  id: string;
+  /** Compose project/service labels, when the container belongs to a stack. */
+  project?: string;
+  service?: string;
+  networkMode: string;
+  /** Networks the container is on: name -> network id (for the bridge name br-<id12>). */
+  networks: Record<string, string>;
+  bindings: PortBinding[];
+}
+
+export interface PublishedPorts {
+  /** The docker CLI exists. */
+  docker: boolean;
+  /** The daemon answered (`docker ps` worked). */
+  running: boolean;
+  error?: string;
+  containers: ContainerPorts[];
+}
+
+const MARK = '@@hostkit-published';
+/** One line of JSON per running container; Go templates print JSON through `json`. */
+export const INSPECT_FORMAT =
+  '{"name":{{json .Name}},"id":{{json .Id}},"networkMode":{{json .HostConfig.NetworkMode}},' +
+  '"project":{{json (index .Config.Labels "com.docker.compose.project")}},' +
+  '"service":{{json (index .Config.Labels "com.docker.compose.service")}},' +
+  '"networks":{ {{- range $k, $v := .NetworkSettings.Networks}}{{json $k}}:{{json $v.NetworkID}},{{end -}} "":""},' +
+  '"ports":{{json .NetworkSettings.Ports}}}';
+
+export const PUBLISHED_PROBE = [
+  `m() { printf '\\n${MARK} %s@@\\n' "$1"; }`,
+  'if command -v docker >/dev/null 2>&1; then',
+  // Never wake a socket-activated dockerd from a probe (see DOCKERD_RUNNING): not running, no containers.
+  `  if ! ${DOCKERD_RUNNING}; then m ps; echo "docker.service is not running"; m ps-failed; m end; exit 0; fi`,
+  '  m ps; ids=$(docker ps -q 2>&1); rc=$?',
+  '  if [ $rc -ne 0 ]; then echo "$ids"; m ps-failed',
+  // A container removed meanwhile makes inspect exit 1 with the others printed: stderr apart.
+  `  elif [ -n "$ids" ]; then m inspect; docker inspect --format '${INSPECT_FORMAT}' $ids || true; fi`,
+  'fi',
+  'm end',
+].join('\n');
+
+interface InspectLine {
+  name: string;
+  id: string;
+  networkMode: string;
+  project: string | null;
+  service: string | null;
+  networks: Record<string, string>;
+  ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
+}
+
+export function parsePublishedProbe(out: ProbeOutput): PublishedPorts {
+  const s = splitSections(out.stdout, MARK);
+  if (!s.has('ps')) return { docker: false, running: false, containers: [] };
+  if (s.has('ps-failed')) {
+    return { docker: true, running: false, error: (s.get('ps') ?? '').trim(), containers: [] };
+  }
+  const containers = (s.get('inspect') ?? '')
+    .split('\n')
+    .filter((l) => l.trim().startsWith('{'))
+    .map((line) => parseInspectLine(line));
+  return { docker: true, running: true, containers };
+}
+
+export function parseInspectLine(line: string): ContainerPorts {
+  let c: InspectLine;
+  try {
+    c = JSON.parse(line) as InspectLine;
+  } catch (err) {
+    throw new Error(`docker inspect printed something else than JSON: ${line.slice(0, 200)}`, { cause: err });
+  }
+  const bindings: PortBinding[] = [];
+  for (const [key, list] of Object.entries(c.ports ?? {})) {
+    const [port = '', proto = 'tcp'] = key.split('/');
+    if (proto !== 'tcp' && proto !== 'udp') continue; // sctp: not filtered by the firewall here
+    for (const b of list ?? []) {
+      bindings.push({ containerPort: Number(port), proto, hostIp: b.HostIp, hostPort: Number(b.HostPort) });
+    }
+  }
+  const networks = Object.fromEntries(Object.entries(c.networks ?? {}).filter(([k]) => k !== ''));
+  return {
+    name: c.name.replace(/^\//, ''),
+    id: c.id,
+    ...(c.project ? { project: c.project } : {}),
+    ...(c.service ? { service: c.service } : {}),
+    networkMode: c.networkMode,
+    networks,
+    bindings,
+  };
+}
+
+export const publishedPortsFact: Fact<PublishedPorts> = {
+  key: 'docker.published',
+  command: PUBLISHED_PROBE,
+  parse: parsePublishedProbe,
+};

@@ -1,0 +1,49 @@
+import type { Fact, ProbeOutput } from '../engine/types.js';
+import { COMPOSE_LABEL, NO_DOCKER, WHEN_DOCKER } from './containers.js';
+
+export interface NetworkInfo {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  /** Attached containers (running ones: Docker lists only those with an endpoint). */
+  containers: { id: string; name: string }[];
+}
+
+export interface NetworksState {
+  dockerInstalled: boolean;
+  networks: NetworkInfo[];
+}
+
+interface InspectedNetwork {
+  Id: string;
+  Name: string;
+  Labels?: Record<string, string> | null;
+  Containers?: Record<string, { Name?: string }> | null;
+}
+
+/** Every Docker network with its labels and attached containers, from `docker network inspect` JSON. */
+export const networksFact: Fact<NetworksState> = {
+  key: 'docker:networks',
+  command: [WHEN_DOCKER, 'ids=$(docker network ls -q --no-trunc) || exit 1', '[ -n "$ids" ] || { echo "[]"; exit 0; }', 'docker network inspect $ids || true'].join('\n'),
+  parse: parseNetworks,
+};
+
+export function parseNetworks({ stdout, stderr, exitCode }: ProbeOutput): NetworksState {
+  if (stdout.trim() === NO_DOCKER) return { dockerInstalled: false, networks: [] };
+  if (exitCode !== 0) throw new Error(`docker network ls failed: ${stderr.trim()}`);
+  const list = JSON.parse(stdout.trim() || '[]') as InspectedNetwork[];
+  return {
+    dockerInstalled: true,
+    networks: list.map((n) => ({
+      id: n.Id,
+      name: n.Name,
+      labels: n.Labels ?? {},
+      containers: Object.entries(n.Containers ?? {}).map(([id, c]) => ({ id, name: c.Name ?? '' })),
+    })),
+  };
+}
+
+/** A compose network, found by its project and network-key labels (never by name). */
+export function composeNetwork(state: NetworksState, project: string, key: string): NetworkInfo | undefined {
+  return state.networks.find((n) => n.labels[COMPOSE_LABEL.project] === project && n.labels[COMPOSE_LABEL.network] === key);
+}

@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { Inventory } from '../inventory/types.js';
+import type { RunOptions } from '../engine/types.js';
+import { registerSecrets } from '../engine/redact.js';
+import { platformOf, type PlatformModel } from './model.js';
+import { loadSecrets, type Secrets } from './secrets.js';
+import { readArchiveManifest, type ArchivedImage } from './image-archive.js';
+
+/** What the stacks role needs from the control machine, read once per run before any host. */
+export interface PreparedPlatform {
+  platform: PlatformModel;
+  secrets: Secrets;
+  /** Archive path -> images in it. */
+  archives: Map<string, ArchivedImage[]>;
+  /** Image ref -> its build context packed as a tar (deterministic) and that tar's hash. */
+  contexts: Map<string, { dir: string; tar: string; hash: string; dockerfile?: string }>;
+}
+
+export class PlatformPrepareError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlatformPrepareError';
+  }
+}
+
+const prepared = new WeakMap<Inventory, PreparedPlatform>();
+
+/**
+ * Loads and checks secrets, image archives and build contexts; every problem in one error, before
+ * any host is contacted. Secret values are registered for redaction.
+ */
+export async function preparePlatform(inventory: Inventory, options: Pick<RunOptions, 'secretsFile'> = {}): Promise<PreparedPlatform> {
+  const done = prepared.get(inventory);
+  if (done) return done;
+  const platform = platformOf(inventory);
+  const secrets = await loadSecrets(platform, options.secretsFile ?? platform.secretsFile);
+  registerSecrets(secrets.values());
+
+  const problems: string[] = [];
+  const archives = new Map<string, ArchivedImage[]>();
+  const unreadable = new Set<string>();
+  for (const img of platform.images) {
+    if (img.source !== 'archive') continue;
+    if (!archives.has(img.archive)) {
+      try {
+        archives.set(img.archive, await readArchiveManifest(img.archive));
+      } catch (err) {
+        problems.push(`image ${img.ref}: archive ${img.archive}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+        archives.set(img.archive, []);
+        unreadable.add(img.archive);
+        continue;
+      }
+    }
+    const images = archives.get(img.archive)!;
+    if (!unreadable.has(img.archive) && !images.some((a) => a.tags.includes(img.archiveTag))) {
+      problems.push(`image ${img.ref}: archive ${img.archive} has no image tagged ${img.archiveTag} (it has: ${images.flatMap((a) => a.tags).join(', ') || 'untagged images'})`);
+    }
+  }
+  const contexts = new Map<string, PreparedPlatform['contexts'] extends Map<string, infer V> ? V : never>();
+  for (const img of platform.images) {
+    if (img.source !== 'build') continue;
+    const dockerfile = join(img.context, img.dockerfile ?? 'Dockerfile');
+    if (!existsSync(img.context) || !statSync(img.context).isDirectory()) problems.push(`image ${img.ref}: build context ${img.context} is not a directory`);
+    else if (!existsSync(dockerfile)) problems.push(`image ${img.ref}: no ${dockerfile}`);
+    else contexts.set(img.ref, { dir: img.context, ...(await packContext(img.context)), ...(img.dockerfile ? { dockerfile: img.dockerfile } : {}) });
+  }
+  if (problems.length) throw new PlatformPrepareError(`images (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}`);
+
+  const result = { platform, secrets, archives, contexts };
+  prepared.set(inventory, result);
+  return result;
+}
+
+/** The prepared platform of an inventory; the engine calls prepare before build. */
+export function preparedPlatform(inventory: Inventory): PreparedPlatform {
+  const p = prepared.get(inventory);
+  if (!p) throw new Error('stacks role: the platform was not prepared (Role.prepare runs before build)');
+  return p;
+}
+
+/** A build context as a reproducible tar (sorted, zero mtimes and owners) and its sha256. */
+async function packContext(dir: string): Promise<{ tar: string; hash: string }> {
+  const tar = join(await mkdtemp(join(tmpdir(), 'hostkit-ctx-')), 'context.tar');
+  await execa('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', dir, '-cf', tar, '.']);
+  const hash = createHash('sha256').update(await readFile(tar)).digest('hex').slice(0, 16);
+  return { tar, hash };
+}

@@ -1,0 +1,54 @@
+import type { Change, FactSet, PlanContext, Resource } from '../engine/types.js';
+import type { HostConfig } from '../inventory/types.js';
+import { sshdEffectiveFact, type SshdEffective } from '../facts/sshd.js';
+import { RefusedError } from '../engine/errors.js';
+
+/**
+ * Audit of what sshd really enforces (`sshd -T`), against the declared values. sshd takes the
+ * FIRST value it reads, so a file read before the hostkit drop-in can silently win; this names
+ * it. Its guard refuses, before anything changes, a configuration that would lock out the
+ * management login.
+ */
+export class SshdSettings implements Resource {
+  readonly id = 'sshd effective settings';
+  readonly audit = true;
+  private readonly fact;
+
+  constructor(
+    /** Lowercase keyword -> value as `sshd -T` prints it (repeated keywords joined by a space). */
+    readonly desired: ReadonlyMap<string, string>,
+    /** Reasons the declared configuration would lock out `host`'s management login. */
+    private readonly lockout: (host: HostConfig) => string[],
+    readonly requires?: readonly string[],
+  ) {
+    this.fact = sshdEffectiveFact([...desired.keys()]);
+  }
+
+  facts() {
+    return [this.fact];
+  }
+
+  plan(facts: FactSet): Change[] {
+    return planSshdSettings(this.desired, facts.get(this.fact));
+  }
+
+  guard(_changes: readonly Change[], _facts: FactSet, ctx: PlanContext): void {
+    const problems = this.lockout(ctx.host);
+    if (problems.length) throw new RefusedError(ctx.host.name, 'ssh', `the declared sshd settings would lock out the management login: ${problems.join('; ')}`);
+  }
+}
+
+export function planSshdSettings(desired: ReadonlyMap<string, string>, eff: SshdEffective): Change[] {
+  if (!eff.ok) return [{ summary: `sshd -T fails, sshd would not start: ${eff.error?.split('\n')[0] ?? 'no output'}`, actions: [] }];
+  const changes: Change[] = [];
+  for (const [key, want] of desired) {
+    const got = (eff.settings.get(key) ?? []).join(' ');
+    if (got === want) continue;
+    const where = eff.setBy.filter((l) => new RegExp(`^[^:]+:\\d+:\\s*${key}\\s`, 'i').test(l));
+    changes.push({
+      summary: `sshd runs with ${key} ${got || '(unset)'}, declared ${want}${where.length ? ` (set in ${where.join('; ')})` : ''}`,
+      actions: [],
+    });
+  }
+  return changes;
+}

@@ -1,0 +1,111 @@
+import { createTwoFilesPatch } from 'diff';
+import type { Change, FactSet, Resource } from '../engine/types.js';
+import { fileContentFact } from '../facts/file-content.js';
+import { redactedEnvDiff } from '../platform/secrets.js';
+import { sh } from '../transports/quote.js';
+
+const OWNER = 'root';
+
+function metadataChanges(path: string, cur: { mode?: string; owner?: string; group?: string }, mode: string): Change[] {
+  const changes: Change[] = [];
+  if (cur.owner !== OWNER || cur.group !== OWNER) {
+    changes.push({ summary: `owner of ${path} ${cur.owner}:${cur.group} -> root:root`, actions: [{ kind: 'exec', script: sh(['chown', 'root:root', path]) }] });
+  }
+  if (cur.mode !== mode) {
+    changes.push({ summary: `mode of ${path} ${cur.mode} -> ${mode}`, actions: [{ kind: 'exec', script: sh(['chmod', mode, path]) }] });
+  }
+  return changes;
+}
+
+/**
+ * A stack's .env: the secrets its compose file references, mode 600. Its diff names the
+ * variables that changed and never shows a value.
+ */
+export class StackEnvFile implements Resource {
+  readonly id: string;
+  readonly path: string;
+  private readonly fact;
+
+  constructor(
+    readonly stack: string,
+    dir: string,
+    readonly content: string,
+    readonly requires: readonly string[] = [],
+  ) {
+    this.path = `${dir}/.env`;
+    this.id = `env ${stack}`;
+    this.fact = fileContentFact(this.path);
+  }
+
+  facts() {
+    return [this.fact];
+  }
+
+  /** The file as read from the host (the stack resource compares it to find changed secrets). */
+  current(facts: FactSet): string | undefined {
+    return facts.get(this.fact).content;
+  }
+
+  plan(facts: FactSet): Change[] {
+    const cur = facts.get(this.fact);
+    if (cur.exists && cur.content === this.content) return metadataChanges(this.path, cur, '0600');
+    return [
+      {
+        summary: cur.exists ? `.env of ${this.stack} differs (secrets changed)` : `create .env of ${this.stack} (mode 0600)`,
+        diff: redactedEnvDiff(this.path, cur.content, this.content),
+        actions: [{ kind: 'write', path: this.path, content: this.content, mode: '0600', owner: OWNER, group: OWNER }],
+      },
+    ];
+  }
+}
+
+/**
+ * A stack's compose.yaml. A new version is written next to it, validated with
+ * `docker compose config` on the host, and only then renamed over the old one.
+ */
+export class StackComposeFile implements Resource {
+  readonly id: string;
+  readonly path: string;
+  private readonly fact;
+
+  constructor(
+    readonly stack: string,
+    private readonly dir: string,
+    readonly content: string,
+    readonly requires: readonly string[] = [],
+  ) {
+    this.path = `${dir}/compose.yaml`;
+    this.id = `compose ${stack}`;
+    this.fact = fileContentFact(this.path);
+  }
+
+  facts() {
+    return [this.fact];
+  }
+
+  current(facts: FactSet): string | undefined {
+    return facts.get(this.fact).content;
+  }
+
+  plan(facts: FactSet): Change[] {
+    const cur = facts.get(this.fact);
+    if (cur.exists && cur.content === this.content) return metadataChanges(this.path, cur, '0644');
+    const staged = `${this.dir}/.compose.yaml.hostkit-new`;
+    const validate = [
+      `cd ${sh([this.dir])}`,
+      `if ! docker compose -f .compose.yaml.hostkit-new config -q; then rm -f .compose.yaml.hostkit-new; echo 'the rendered compose file was rejected by docker compose config' >&2; exit 1; fi`,
+      'mv -f .compose.yaml.hostkit-new compose.yaml',
+    ].join('\n');
+    return [
+      {
+        summary: cur.exists ? `compose.yaml of ${this.stack} differs from the inventory` : `create compose.yaml of ${this.stack} (${this.content.split('\n').length - 1} lines)`,
+        // A new file's diff would be the whole file: shown only for an edit.
+        ...(cur.exists ? { diff: createTwoFilesPatch(this.path, `${this.path} (desired)`, cur.content ?? '', this.content, undefined, undefined, { context: 2 }) } : {}),
+        actions: [
+          { kind: 'write', path: staged, content: this.content, mode: '0644', owner: OWNER, group: OWNER },
+          { kind: 'exec', script: validate, display: `docker compose config -q && mv into ${this.path}` },
+        ],
+      },
+    ];
+  }
+}

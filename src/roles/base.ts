@@ -1,0 +1,52 @@
+import type { Resource, Role } from '../engine/types.js';
+import type { BaseConfig } from '../inventory/schema.js';
+import { AptPackages } from '../resources/apt-packages.js';
+import { ManagedFile } from '../resources/file.js';
+import { Hostname } from '../resources/hostname.js';
+import { Timezone } from '../resources/timezone.js';
+import { Service } from '../resources/service.js';
+import { Sysctl } from '../resources/sysctl.js';
+import { renderTemplate } from '../templates.js';
+
+export const AUTO_UPGRADES = '/etc/apt/apt.conf.d/20auto-upgrades';
+export const SYSCTL_FILE = '/etc/sysctl.d/90-hostkit.conf';
+
+/** Declared packages, plus unattended-upgrades when the inventory wants security upgrades. */
+export function basePackages(cfg: BaseConfig): string[] {
+  return [...new Set([...cfg.packages, ...(cfg.unattended_upgrades ? ['unattended-upgrades'] : [])])];
+}
+
+export function sysctlFileContent(cfg: BaseConfig): string {
+  return renderTemplate('base/sysctl.conf.hbs', {
+    settings: Object.keys(cfg.sysctl)
+      .sort()
+      .map((key) => ({ key, value: String(cfg.sysctl[key]) })),
+  });
+}
+
+const file = (path: string, content: string, requires?: string[]) =>
+  new ManagedFile({ path, content, owner: 'root', group: 'root', mode: '0644', ...(requires ? { requires } : {}) });
+
+export const baseRole: Role = {
+  name: 'base',
+  description: 'Base system: packages, hostname, timezone, unattended security upgrades, sysctl.',
+  build(inventory) {
+    const cfg = inventory.doc.base;
+    if (!cfg) return { resources: [] };
+    const resources: Resource[] = [];
+    const packages = basePackages(cfg);
+    const pkg = packages.length ? new AptPackages(packages, 'packages') : undefined;
+    const afterPkg = pkg ? [pkg.id] : undefined;
+    if (pkg) resources.push(pkg);
+    if (cfg.hostname) resources.push(new Hostname(cfg.hostname));
+    resources.push(new Timezone(cfg.timezone, afterPkg)); // tzdata may be among the packages
+    resources.push(file(AUTO_UPGRADES, renderTemplate('base/20auto-upgrades.hbs', { flag: cfg.unattended_upgrades ? '1' : '0' }), afterPkg));
+    if (cfg.unattended_upgrades) {
+      // APT::Periodic only acts when these timers fire.
+      for (const unit of ['apt-daily.timer', 'apt-daily-upgrade.timer']) resources.push(new Service({ unit, enabled: true, active: true }));
+    }
+    resources.push(file(SYSCTL_FILE, sysctlFileContent(cfg)));
+    if (Object.keys(cfg.sysctl).length) resources.push(new Sysctl(cfg.sysctl));
+    return { resources };
+  },
+};

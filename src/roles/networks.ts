@@ -1,0 +1,31 @@
+import type { Resource, Role } from '../engine/types.js';
+import { platformOf, findService, type PlatformModel } from '../platform/model.js';
+import { NpmNetworkConnection, type NpmTarget } from '../resources/npm-network.js';
+import { ProductionIsolation } from '../resources/network-isolation.js';
+
+/** Resources of the networks role (exported for unit tests). */
+export function networkResources(platform: PlatformModel): Resource[] {
+  const resources: Resource[] = [];
+  const npmService = platform.npm ? findService(platform, platform.npm.stack, platform.npm.service) : undefined;
+  const npm: NpmTarget | undefined =
+    platform.npm && npmService ? { stack: platform.npm.stack, service: platform.npm.service, containerName: npmService.containerName } : undefined;
+  if (npm) {
+    for (const ref of platform.npm!.networks) {
+      const net = platform.stacks.find((s) => s.name === ref.stack)?.networks.find((n) => n.key === ref.network);
+      if (net) resources.push(new NpmNetworkConnection(npm, { stack: ref.stack, key: net.key, name: net.name }));
+    }
+  }
+  for (const stack of platform.stacks.filter((s) => s.layer === 'production')) {
+    resources.push(new ProductionIsolation({ name: stack.name, networkKeys: stack.networks.map((n) => n.key) }, npm));
+  }
+  return resources;
+}
+
+export const networksRole: Role = {
+  name: 'networks',
+  description:
+    'Docker networks: the proxy (NPM) connected to every declared stack network, additively; production isolation audited and enforced (only production containers and NPM on its network).',
+  build(inventory) {
+    return { resources: networkResources(platformOf(inventory)) };
+  },
+};

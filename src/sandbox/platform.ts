@@ -1,0 +1,70 @@
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { loadInventory } from '../inventory/index.js';
+import { platformOf } from '../platform/model.js';
+import { repoRoot } from './paths.js';
+import { buildStandins, writeSandboxSecrets, writeStandinOverlay } from './standins.js';
+import type { Target } from './targets.js';
+
+/**
+ * The sandbox platform inventory: the real inventory.yaml, then an overlay replacing its hosts
+ * by sandbox targets, then an overlay replacing each upstream image by its stand-in (archive
+ * source) and the secrets file by generated ones. Stacks, names, networks, ports, data
+ * directories, NPM connections and firewall stay the real declaration.
+ */
+export interface PlatformInventory {
+  /** -i arguments, in order. */
+  paths: string[];
+  secretsFile: string;
+  archive: string;
+}
+
+export async function writePlatformInventory(
+  targets: Target[],
+  dir: string,
+  opts: { base?: string[]; extra?: Record<string, unknown>; secretsFile?: string } = {},
+): Promise<PlatformInventory> {
+  const base = opts.base ?? [join(repoRoot(), 'inventory.yaml')];
+  const inventory = await loadInventory(base);
+  const platform = platformOf(inventory);
+  const first = targets[0];
+  if (!first) throw new Error('writePlatformInventory: no targets');
+  const hosts = {
+    all: {
+      vars: { user: 'root', identity_file: first.keyFile, known_hosts: first.knownHosts, host_key_checking: 'strict' },
+      hosts: {
+        ...Object.fromEntries(inventory.hosts.map((h) => [h.name, null])),
+        ...Object.fromEntries(targets.map((t) => [t.name, { address: t.address, port: t.port, protected: false }])),
+      },
+      children: {
+        ...Object.fromEntries(Object.keys(inventory.groups).filter((g) => g !== 'all').map((g) => [g, null])),
+        sandbox: { hosts: Object.fromEntries(targets.map((t) => [t.name, null])) },
+      },
+    },
+  };
+  const hostsPath = resolve(dir, 'hosts-overlay.yaml');
+  await writeFile(hostsPath, `# Generated: sandbox targets replace the inventory's hosts.\n${stringify(hosts)}`);
+  const secretsFile = opts.secretsFile ?? (await writeSandboxSecrets(platform, resolve(dir, 'secrets.yaml')));
+  const standins = await buildStandins(platform);
+  const standinPath = await writeStandinOverlay(resolve(dir, 'standins-overlay.yaml'), standins, secretsFile);
+  const paths = [...base, hostsPath, standinPath];
+  if (opts.extra) {
+    const extraPath = resolve(dir, 'extra-overlay.yaml');
+    await writeFile(extraPath, `# Generated: test-specific changes.\n${stringify(opts.extra)}`);
+    paths.push(extraPath);
+  }
+  return { paths, secretsFile, archive: standins.archive };
+}
+
+/**
+ * For the demo and anyone running the real inventory on a sandbox server: when the inventory
+ * declares stacks, the overlay swapping upstream images for stand-ins (and generated secrets).
+ */
+export async function standinOverlayFor(inventoryPaths: string[], dir: string): Promise<string[]> {
+  const inventory = await loadInventory(inventoryPaths);
+  if (!inventory.doc.stacks) return [];
+  const platform = platformOf(inventory);
+  const secretsFile = await writeSandboxSecrets(platform, resolve(dir, 'demo-secrets.yaml'));
+  return [await writeStandinOverlay(resolve(dir, 'demo-standins.yaml'), await buildStandins(platform), secretsFile)];
+}

@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { compareVersions, parseDockerEngineProbe, parseOsRelease, versionParts } from '../../src/facts/docker.js';
+
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/docker/${name}`, import.meta.url), 'utf8');
+const out = (stdout: string) => ({ stdout, stderr: '', exitCode: 0 });
+
+describe('docker engine probe (recorded on Debian 13)', () => {
+  it('reads the engine and compose versions from the JSON output', () => {
+    expect(parseDockerEngineProbe(out(fixture('engine-running.txt')))).toEqual({
+      cli: true,
+      clientVersion: '26.1.5+dfsg1',
+      engineVersion: '26.1.5+dfsg1',
+      composeVersion: '2.26.1-4',
+    });
+  });
+
+  it('a stopped engine (docker.socket still active) is not asked, so never socket-activated', () => {
+    const s = parseDockerEngineProbe(out(fixture('engine-stopped.txt')));
+    expect(s).toEqual({ cli: true, versionError: 'docker.service is not running', composeVersion: '2.26.1-4' });
+  });
+
+  it('a daemon that does not answer: client version and the reason', () => {
+    const text =
+      '\n@@hostkit-docker version@@\n{"Client":{"Version":"26.1.5+dfsg1"},"Server":null}\n' +
+      'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n\n@@hostkit-docker end@@\n';
+    expect(parseDockerEngineProbe(out(text))).toEqual({
+      cli: true,
+      clientVersion: '26.1.5+dfsg1',
+      versionError: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?',
+    });
+  });
+
+  it('no docker CLI at all', () => {
+    expect(parseDockerEngineProbe(out('\n@@hostkit-docker end@@\n'))).toEqual({ cli: false });
+  });
+
+  it('compose missing: the CLI says so', () => {
+    const text = fixture('engine-running.txt').replace(/\{"version":"2.26.1-4"\}/, "docker: 'compose' is not a docker command.");
+    const s = parseDockerEngineProbe(out(text));
+    expect(s.composeVersion).toBeUndefined();
+    expect(s.composeError).toBe("docker: 'compose' is not a docker command.");
+  });
+
+  it('a cut-short output is an error, never "not installed"', () => {
+    expect(() => parseDockerEngineProbe(out('\n@@hostkit-docker version@@\n{"Client"'))).toThrow(/incomplete/);
+  });
+});
+
+describe('versions', () => {
+  it('parses Debian and upstream version strings', () => {
+    expect(versionParts('26.1.5+dfsg1')).toEqual([26, 1, 5]);
+    expect(versionParts('2.26.1-4')).toEqual([2, 26, 1]);
+    expect(versionParts('v2.29.7')).toEqual([2, 29, 7]);
+    expect(versionParts('5:27.3.1-1~debian.12~bookworm')).toEqual([27, 3, 1]);
+  });
+  it('compares numerically, missing parts as 0', () => {
+    expect(compareVersions('26.1.5+dfsg1', '26.0')).toBeGreaterThan(0);
+    expect(compareVersions('26.1', '26.1.0')).toBe(0);
+    expect(compareVersions('2.26.1-4', '2.30')).toBeLessThan(0);
+    expect(compareVersions('10.0', '9.9')).toBeGreaterThan(0);
+  });
+});
+
+describe('os-release', () => {
+  it('Debian 13 target', () => {
+    expect(parseOsRelease(fixture('os-release-trixie.txt'))).toEqual({ id: 'debian', versionId: '13', codename: 'trixie', arch: 'amd64' });
+  });
+  it('Debian 12', () => {
+    expect(parseOsRelease(fixture('os-release-bookworm.txt'))).toMatchObject({ id: 'debian', versionId: '12', codename: 'bookworm' });
+  });
+  it('Ubuntu 24.04 on arm64', () => {
+    expect(parseOsRelease(fixture('os-release-noble.txt'))).toEqual({ id: 'ubuntu', versionId: '24.04', codename: 'noble', arch: 'arm64' });
+  });
+  it('no ID: an error', () => {
+    expect(() => parseOsRelease('NAME=x\n')).toThrow(/no ID/);
+  });
+});
