@@ -47,6 +47,9 @@ function sourceCovers(from: string, address: string | undefined): boolean {
   return (toInt(net!) & mask) === (toInt(address) & mask);
 }
 
+/** A rule fail2ban's ufw ban action inserted. */
+export const isFail2banBan = (rule: UfwRule): boolean => (rule.comment ?? '').startsWith('by Fail2Ban');
+
 /** The port the operator's SSH session uses on the server side. */
 export function sessionSshPort(session: SshSession, fallback: number): number {
   return session.client?.serverPort ?? session.sshdPorts[0] ?? fallback;
@@ -126,6 +129,9 @@ export function planFirewall(desired: DesiredFirewall, state: UfwState, sshPort:
   const undeclared = new Map<string, UfwRule[]>();
   for (const rule of current) {
     if (desiredKeys.has(ruleKey(rule)) || desiredMatch.has(matchKey(rule))) continue;
+    // A fail2ban ban (its ufw action comments "by Fail2Ban after N attempts against JAIL") is
+    // fail2ban's live state, not drift: deleting it would unban an attacker.
+    if (isFail2banBan(rule)) continue;
     undeclared.set(logicalKey(rule), [...(undeclared.get(logicalKey(rule)) ?? []), rule]);
   }
   for (const group of undeclared.values()) {

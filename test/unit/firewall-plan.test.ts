@@ -105,6 +105,14 @@ describe('firewall planner (facts in, changes out)', () => {
     expect(scripts(changes)).toEqual(['ufw allow proto tcp from any to any port 80']);
   });
 
+  it('leaves fail2ban bans alone: they are its live state, not drift', () => {
+    const current = converged();
+    current.rules.unshift(
+      rule('any', 'any', 'v4', { action: 'reject', from: '198.51.100.9', comment: 'by Fail2Ban after 5 attempts against sshd' }),
+    );
+    expect(planFirewall(seed, current, 22)).toEqual([]);
+  });
+
   it('changes only the policies that differ', () => {
     const current = converged();
     current.defaults = { incoming: 'allow', outgoing: 'allow', routed: 'disabled' };
