@@ -1,12 +1,12 @@
 import { createServer, type Server } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTarget, type Target } from './harness.js';
 import { execa } from 'execa';
 import { writePlatformInventory, type PlatformInventory } from '../../src/sandbox/platform.js';
-import { writeSandboxSecrets } from '../../src/sandbox/standins.js';
+import { buildStandins, writeSandboxSecrets } from '../../src/sandbox/standins.js';
 import { loadInventory } from '../../src/inventory/index.js';
 import { platformOf } from '../../src/platform/model.js';
 import { containerStates, runScript } from './platform-harness.js';
@@ -107,8 +107,14 @@ describe('layer gating on a real target: a production stack that never becomes h
     // Docker from the target's own apt (Debian 13): this test is about the stacks role alone.
     const install = await target.exec('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io docker-compose >/dev/null 2>&1 && docker compose version');
     if (install.exitCode !== 0) throw new Error(`installing docker in the target failed: ${install.stderr}`);
+    // The build source, offline: a context FROM the python stand-in that the archive loads first.
+    const standins = await buildStandins(platformOf(await loadInventory([join(import.meta.dirname, '../../inventory.yaml')])));
+    const context = join(dir, 'python-app');
+    await mkdir(context);
+    await writeFile(join(context, 'Dockerfile'), `FROM ${standins.tags.get('python:3.12.8-slim')}\nLABEL app=flask-demo\n`);
     inv = await writePlatformInventory([target], dir, {
       extra: {
+        images: { 'python:3.12.8-slim': { source: 'build', context, archive: null, archive_tag: null } },
         compose: { wait_timeout: 60 },
         stacks: {
           'seller1-prod-stack': {
@@ -143,10 +149,14 @@ describe('layer gating on a real target: a production stack that never becomes h
     const states = await containerStates((c) => target.exec(c));
     expect([...states.keys()].filter((n) => /^(seller1-dev|myshop|commerce|varbase|python)-/.test(n))).toEqual([]);
     expect(states.get('pro-0kt-nginx')?.health).toBe('healthy');
+    // Images come first: the build-source image was built on the host from the context.
+    expect(resources.find((r) => r.id === 'image python:3.12.8-slim (build)')?.status).toBe('changed');
+    expect((await target.exec(`docker image inspect -f '{{index .Config.Labels "app"}} {{index .Config.Labels "hostkit.context-hash"}}' python:3.12.8-slim`)).stdout).toMatch(/^flask-demo [0-9a-f]{16}\n$/);
     // The human output names it too.
     const human = await runScript('roles/stacks.mjs', [], inv.paths);
     expect(human.exitCode).toBe(1);
     expect(human.stdout).toMatch(/failing containers: seller1-prod-web \(running, unhealthy\)/);
     expect(human.stdout).toMatch(/skipped\s+stack seller1-dev-stack/);
+    expect(human.stdout).toMatch(/ok\s+image python:3.12.8-slim \(build\)/); // built once, not again
   });
 });
