@@ -2,6 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // Two cores: at most two files at once (integration files each own their sandbox targets).
+    maxWorkers: 2,
+    minWorkers: 1,
     projects: [
       {
         test: {
@@ -13,11 +16,9 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          // Targets are real containers; each file owns its targets. Two cores: two files at once.
+          // Targets are real containers; each file owns its targets.
           testTimeout: 600_000,
           hookTimeout: 600_000,
-          maxWorkers: 2,
-          minWorkers: 1,
           globalSetup: ['test/integration/global-setup.ts'],
         },
       },

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -85,7 +85,8 @@ export function preparedPlatform(inventory: Inventory): PreparedPlatform {
 
 /** A build context as a reproducible tar (sorted, zero mtimes and owners) and its sha256. */
 async function packContext(dir: string): Promise<{ tar: string; hash: string }> {
-  const tar = join(await mkdtemp(join(tmpdir(), 'hostkit-ctx-')), 'context.tar');
+  // One tar per context directory, replaced on every run: no temp files pile up.
+  const tar = join(tmpdir(), `hostkit-context-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}-${process.getuid?.() ?? 0}.tar`);
   await execa('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', dir, '-cf', tar, '.']);
   const hash = createHash('sha256').update(await readFile(tar)).digest('hex').slice(0, 16);
   return { tar, hash };

@@ -2,6 +2,8 @@ import type { Change, FactSet, PlanContext, Resource } from '../engine/types.js'
 import type { HostConfig } from '../inventory/types.js';
 import { sshdEffectiveFact, type SshdEffective } from '../facts/sshd.js';
 import { RefusedError } from '../engine/errors.js';
+import { sshSessionFact } from '../facts/ssh-session.js';
+import { sessionSshPort } from './ufw-firewall.js';
 
 /**
  * Audit of what sshd really enforces (`sshd -T`), against the declared values. sshd takes the
@@ -17,23 +19,27 @@ export class SshdSettings implements Resource {
   constructor(
     /** Lowercase keyword -> value as `sshd -T` prints it (repeated keywords joined by a space). */
     readonly desired: ReadonlyMap<string, string>,
-    /** Reasons the declared configuration would lock out `host`'s management login. */
-    private readonly lockout: (host: HostConfig) => string[],
+    /**
+     * Reasons the declared configuration would lock out `host`'s management login, given the
+     * port the session reaches sshd on (server side: behind NAT or a port map it differs from
+     * the inventory's port).
+     */
+    private readonly lockout: (host: HostConfig, sshdPort: number) => string[],
     readonly requires?: readonly string[],
   ) {
     this.fact = sshdEffectiveFact([...desired.keys()]);
   }
 
   facts() {
-    return [this.fact];
+    return [this.fact, sshSessionFact];
   }
 
   plan(facts: FactSet): Change[] {
     return planSshdSettings(this.desired, facts.get(this.fact));
   }
 
-  guard(_changes: readonly Change[], _facts: FactSet, ctx: PlanContext): void {
-    const problems = this.lockout(ctx.host);
+  guard(_changes: readonly Change[], facts: FactSet, ctx: PlanContext): void {
+    const problems = this.lockout(ctx.host, sessionSshPort(facts.get(sshSessionFact), ctx.host.port));
     if (problems.length) throw new RefusedError(ctx.host.name, 'ssh', `the declared sshd settings would lock out the management login: ${problems.join('; ')}`);
   }
 }

@@ -9,10 +9,11 @@ import { stacksRole } from './stacks.js';
 import { networksRole } from './networks.js';
 
 /** Every role in provisioning order: each gates the next on a host. */
-// base and ssh first (packages, a hardened login); fail2ban after firewall (ufw bans) and docker
-// (bans on DOCKER-USER for proxied apps).
-// stacks need docker and the data directories; networks need every stack up.
-export const ROLES: readonly Role[] = [baseRole, sshRole, firewallRole, dataRole, dockerRole, fail2banRole, stacksRole, networksRole];
+// The rebuild order: base and ssh first (packages, a hardened login); fail2ban after the
+// firewall (its bans are ufw rules; proxied-app bans live in fail2ban's own nftables table, so
+// Docker need not exist yet); stacks need docker and the data directories; networks need every
+// stack up.
+export const ROLES: readonly Role[] = [baseRole, sshRole, firewallRole, fail2banRole, dockerRole, dataRole, stacksRole, networksRole];
 
 export function rolesByName(names: string[]): Role[] {
   return names.map((name) => {

@@ -62,16 +62,16 @@ export function sshdEffective(cfg: SshConfig): Map<string, string> {
 }
 
 /** Reasons the declared settings would lock out the login hostkit itself uses; [] when none. */
-export function sshLockoutProblems(cfg: SshConfig, host: Pick<HostConfig, 'user' | 'port'>): string[] {
+export function sshLockoutProblems(cfg: SshConfig, host: Pick<HostConfig, 'user' | 'port'>, sshdPort: number = host.port): string[] {
   const problems: string[] = [];
   if (host.user === 'root' && cfg.permit_root_login === 'no') problems.push('permit_root_login is "no" and hostkit logs in as root');
   if (cfg.allow_users.length && !cfg.allow_users.includes(host.user)) {
     problems.push(`allow_users (${cfg.allow_users.join(', ')}) does not include the management user ${host.user}`);
   }
-  if (cfg.port !== undefined && cfg.port !== host.port) {
+  if (cfg.port !== undefined && cfg.port !== sshdPort) {
     problems.push(
-      `ssh.port ${cfg.port} differs from the port hostkit connects to (${host.port}): the fresh-login proof runs on the ` +
-        'inventory port, so move the port in two steps (add the new port to the firewall, change both together by hand)',
+      `ssh.port ${cfg.port} differs from the port this session reaches sshd on (${sshdPort}): the fresh-login proof runs ` +
+        'on the same path, so move the port in two steps (add the new port to the firewall, change both together by hand)',
     );
   }
   return problems;
@@ -93,7 +93,7 @@ export const sshRole: Role = {
       notify: [RELOAD],
     });
     return {
-      resources: [dropIn, new SshdSettings(sshdEffective(cfg), (host) => sshLockoutProblems(cfg, host), [dropIn.id])],
+      resources: [dropIn, new SshdSettings(sshdEffective(cfg), (host, port) => sshLockoutProblems(cfg, host, port), [dropIn.id])],
       handlers: [{ id: RELOAD, actions: [{ kind: 'exec', script: RELOAD_AND_WAIT, display: `${RELOAD_SCRIPT} (then wait for "Server listening")` }] }],
       // After the reload a FRESH login must work (the run's own session survives any sshd change);
       // otherwise the host itself restores the previous drop-in and reloads.

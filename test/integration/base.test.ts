@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { runRole, useTarget } from './harness.js';
+import { runRole, useTarget, parseReport as report, changedCount as changed, drifts as drift } from './harness.js';
 
-interface Report {
-  exitCode: number;
-  hosts: { host: string; error?: string; resources: { id: string; status: string; changes: { summary: string }[] }[] }[];
-}
-const report = (stdout: string): Report => JSON.parse(stdout) as Report;
-const changed = (r: Report) => r.hosts.flatMap((h) => h.resources).filter((x) => x.status === 'changed').length;
-const drift = (r: Report) => r.hosts.flatMap((h) => h.resources.flatMap((x) => x.changes.map((c) => c.summary)));
 const log = (...args: unknown[]) => console.log('[base.test]', ...args);
 
 // Only network-namespaced sysctls: the sandbox shares the kernel with the machine running the tests.

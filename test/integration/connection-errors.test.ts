@@ -5,12 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { parse, stringify } from 'yaml';
-import { runRole, useTargets } from './harness.js';
+import { runRole, useTargets, type Report } from './harness.js';
 
-interface Report {
-  exitCode: number;
-  hosts: { host: string; error?: string; resources: { status: string }[] }[];
-}
 
 /** A port on 127.0.0.1 that nothing listens on. */
 async function closedPort(): Promise<number> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runRole, sshTo, useTarget } from './harness.js';
+import { runRole, sshTo, useTarget, parseReport as report, changedCount as changed, drifts as drift } from './harness.js';
 import { busyboxImage, loadImage } from './images.js';
 
 /** The docker: section of the seed inventory (inventory.yaml), on a fresh Debian 13 target. */
@@ -15,18 +15,6 @@ const DOCKER_YAML = `docker:
       - { base: "172.30.0.0/16", size: 24 }
 `;
 
-interface Report {
-  exitCode: number;
-  hosts: {
-    error?: string;
-    durationMs: number;
-    resources: { id: string; status: string; notes?: string[]; changes: { summary: string; diff?: string }[] }[];
-    handlers: { id: string; status: string }[];
-  }[];
-}
-const report = (stdout: string): Report => JSON.parse(stdout) as Report;
-const changed = (r: Report) => r.hosts.flatMap((h) => h.resources).filter((x) => x.status === 'changed').length;
-const drift = (r: Report) => r.hosts.flatMap((h) => h.resources.flatMap((x) => x.changes.map((c) => c.summary)));
 
 describe('docker role on a fresh Debian 13 target', () => {
   const sb = useTarget({ platformYaml: DOCKER_YAML });

@@ -1,18 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
-import { runRole, sshTo, startTarget, useTarget, type Target } from './harness.js';
+import { runRole, sshTo, startTarget, useTarget, type Target, parseReport as report, changedCount as changed, drifts as drift } from './harness.js';
 import { connect } from '../../src/transports/index.js';
 import type { HostConfig } from '../../src/inventory/types.js';
 
-/** JSON report of a run (--json), with the fields the tests read. */
-interface Report {
-  exitCode: number;
-  hosts: { host: string; error?: string; resources: { id: string; status: string; changes: { summary: string }[] }[] }[];
-}
-const report = (stdout: string): Report => JSON.parse(stdout) as Report;
-const changed = (r: Report) => r.hosts.flatMap((h) => h.resources).filter((x) => x.status === 'changed').length;
-const drift = (r: Report) => r.hosts.flatMap((h) => h.resources.flatMap((x) => x.changes.map((c) => c.summary)));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (...args: unknown[]) => console.log('[fail2ban.test]', ...args);
 /** Polls until `check` holds (ban actions run after fail2ban lists the ban); returns the last result. */

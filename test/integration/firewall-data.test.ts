@@ -1,26 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { connect as netConnect } from 'node:net';
-import { runRole, useTarget, sshTo, defaultPlatformYaml } from './harness.js';
+import { runRole, useTarget, sshTo, defaultPlatformYaml, parseReport as report, changedCount as changed, drifts as drift, reachable } from './harness.js';
 
-/** JSON report of a run (--json), with the fields the tests read. */
-interface Report {
-  exitCode: number;
-  hosts: { host: string; role: string; error?: string; resources: { id: string; status: string; changes: { summary: string }[] }[] }[];
-}
-const report = (stdout: string): Report => JSON.parse(stdout) as Report;
-const changed = (r: Report) => r.hosts.flatMap((h) => h.resources).filter((x) => x.status === 'changed').length;
-const drift = (r: Report) => r.hosts.flatMap((h) => h.resources.flatMap((x) => x.changes.map((c) => c.summary)));
 
-/** Is a TCP port reachable from this machine (outside the target)? Drops show up as timeouts. */
-function reachable(address: string, port: number, timeoutMs = 1500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = netConnect({ host: address, port });
-    const done = (ok: boolean) => (socket.destroy(), resolve(ok));
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 describe('firewall and data roles on a fresh sandbox server', () => {
   const sb = useTarget();

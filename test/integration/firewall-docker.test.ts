@@ -1,6 +1,5 @@
-import { connect as netConnect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { runRole, sshTo, useTarget } from './harness.js';
+import { runRole, sshTo, useTarget, parseReport as report, changedCount as changed, drifts as drift, reachable } from './harness.js';
 import { busyboxImage, loadImage, type TestImage } from './images.js';
 
 /**
@@ -22,30 +21,7 @@ docker:
     live-restore: true
 `;
 
-interface Report {
-  exitCode: number;
-  hosts: {
-    error?: string;
-    durationMs: number;
-    safeguard?: { id: string; status: string; detail: string };
-    stats: { connections: number; execs: number };
-    resources: { id: string; status: string; notes?: string[]; changes: { summary: string }[] }[];
-  }[];
-}
-const report = (stdout: string): Report => JSON.parse(stdout) as Report;
-const changed = (r: Report) => r.hosts.flatMap((h) => h.resources).filter((x) => x.status === 'changed').length;
-const drift = (r: Report) => r.hosts.flatMap((h) => h.resources.flatMap((x) => x.changes.map((c) => c.summary)));
 
-/** A TCP connect from this machine, i.e. from outside the target. Drops show up as timeouts. */
-function reachable(address: string, port: number, timeoutMs = 1500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = netConnect({ host: address, port });
-    const done = (ok: boolean) => (socket.destroy(), resolve(ok));
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 describe('docker-aware firewall on a fresh target with Docker inside', () => {
   const sb = useTarget({ platformYaml: PLATFORM() });

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -13,6 +14,32 @@ import {
 } from '../../src/sandbox/index.js';
 
 export { defaultPlatformYaml, startTarget, type Target } from '../../src/sandbox/index.js';
+import type { HostReport } from '../../src/engine/types.js';
+
+/** The --json report of a run: the engine's own HostReport per host and role. */
+export interface Report {
+  version: number;
+  mode: string;
+  exitCode: number;
+  hosts: HostReport[];
+  skipped: { host: string; reason: string }[];
+}
+export const parseReport = (stdout: string): Report => JSON.parse(stdout) as Report;
+/** Resources that changed something (apply). */
+export const changedCount = (r: Report): number => r.hosts.flatMap((h) => h.resources).filter((x) => x.status === 'changed').length;
+/** Every planned change's summary: the drift list of a --check. */
+export const drifts = (r: Report): string[] => r.hosts.flatMap((h) => h.resources.flatMap((x) => x.changes.map((c) => c.summary)));
+
+/** Is a TCP port reachable from this machine (outside the target)? Drops show up as timeouts. */
+export function reachable(address: string, port: number, timeoutMs = 1500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = netConnect({ host: address, port });
+    const done = (ok: boolean) => (socket.destroy(), resolve(ok));
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
 
 export interface CommandResult {
   exitCode: number;

@@ -1,23 +1,10 @@
-import { connect as netConnect } from 'node:net';
 import { execa } from 'execa';
 import { repoRoot } from '../../src/sandbox/index.js';
-import type { CommandResult } from './harness.js';
+import type { CommandResult, Report } from './harness.js';
+export { changedCount, drifts, parseReport, reachable, type Report } from './harness.js';
 
 /** The JSON report of a run (--json), with the fields the platform tests read. */
-export interface Report {
-  exitCode: number;
-  hosts: {
-    host: string;
-    role: string;
-    error?: string;
-    durationMs: number;
-    resources: { id: string; status: string; error?: string; changes: { summary: string; diff?: string; after?: string[] }[] }[];
-  }[];
-}
 
-export const parseReport = (stdout: string): Report => JSON.parse(stdout) as Report;
-export const changedCount = (r: Report) => r.hosts.flatMap((h) => h.resources).filter((x) => x.status === 'changed').length;
-export const drifts = (r: Report) => r.hosts.flatMap((h) => h.resources.flatMap((x) => x.changes.map((c) => c.summary)));
 export const roleTimes = (r: Report) => Object.fromEntries(r.hosts.map((h) => [h.role, Math.round(h.durationMs / 100) / 10]));
 
 /** `npx zx <script> ...args -i p1 -i p2 ...` from the repo root; never rejects. */
@@ -33,16 +20,6 @@ export async function runScript(script: string, args: string[], inventories: str
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), durationMs: performance.now() - t0 };
 }
 
-/** Is a TCP port reachable from this machine (outside the target)? Drops show up as timeouts. */
-export function reachable(address: string, port: number, timeoutMs = 1500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = netConnect({ host: address, port });
-    const done = (ok: boolean) => (socket.destroy(), resolve(ok));
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 /** Container name -> id, state and health, as Docker in the target reports them. */
 export async function containerStates(exec: (cmd: string) => Promise<{ stdout: string }>): Promise<Map<string, { id: string; state: string; health: string }>> {

@@ -24,7 +24,7 @@ describe('the whole platform on a bare server (scripts/provision.mjs)', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'hostkit-platform-'));
     target = await startTarget();
-    inv = await writePlatformInventory([target], dir, process.env.HOSTKIT_TMP_NO_SSH ? { extra: { ssh: null } } : {});
+    inv = await writePlatformInventory([target], dir);
     platform = platformOf(await loadInventory(inv.paths));
   });
   afterAll(async () => {

@@ -3,20 +3,8 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { runRole, sshTo, useTarget, type Target } from './harness.js';
+import { runRole, sshTo, useTarget, type Target, parseReport as report, changedCount as changed, drifts as drift } from './harness.js';
 
-interface Report {
-  exitCode: number;
-  hosts: {
-    host: string;
-    error?: string;
-    safeguard?: { status: string; detail: string };
-    resources: { id: string; status: string; changes: { summary: string }[]; error?: string }[];
-  }[];
-}
-const report = (stdout: string): Report => JSON.parse(stdout) as Report;
-const changed = (r: Report) => r.hosts.flatMap((h) => h.resources).filter((x) => x.status === 'changed').length;
-const drift = (r: Report) => r.hosts.flatMap((h) => h.resources.flatMap((x) => x.changes.map((c) => c.summary)));
 const log = (...args: unknown[]) => console.log('[ssh.test]', ...args);
 
 const DROP_IN = '/etc/ssh/sshd_config.d/00-hostkit.conf';

@@ -58,7 +58,10 @@ describe('lockout guard', () => {
     expect(sshLockoutProblems(cfg({ permit_root_login: 'no' }), host)).toEqual(['permit_root_login is "no" and hostkit logs in as root']);
     expect(sshLockoutProblems(cfg({ permit_root_login: 'no' }), { ...host, user: 'admin' })).toEqual([]);
     expect(sshLockoutProblems(cfg({ allow_users: ['admin'] }), host)).toEqual(['allow_users (admin) does not include the management user root']);
-    expect(sshLockoutProblems(cfg({ port: 2222 }), host)[0]).toMatch(/^ssh\.port 2222 differs from the port hostkit connects to \(22\)/);
+    expect(sshLockoutProblems(cfg({ port: 2222 }), host)[0]).toMatch(/^ssh\.port 2222 differs from the port this session reaches sshd on \(22\)/);
+    // Behind a port map (127.0.0.1:32855 -> 22) what counts is the port sshd sees the session on.
+    expect(sshLockoutProblems(cfg({ port: 22 }), { ...host, port: 32855 }, 22)).toEqual([]);
+    expect(sshLockoutProblems(cfg({ port: 2222 }), { ...host, port: 2222 }, 22)).toHaveLength(1);
   });
 
   it('the guard refuses the whole role before anything is applied', () => {
