@@ -10,7 +10,8 @@ bash sandbox/host-setup.sh >/dev/null
 # The demo provisions (or reuses) the sandbox server "hostkit-demo" and leaves it converged.
 npx zx scripts/provision.mjs --sandbox >/tmp/hostkit-bench-provision.log 2>&1 \
   || { tail -n 30 /tmp/hostkit-bench-provision.log; exit 1; }
-inv=(-i inventory.yaml -i .sandbox/demo-overlay.yaml)
+inv=()
+while read -r path; do inv+=(-i "$path"); done < .sandbox/demo-inventory.txt
 
 stats=$(npx zx roles/firewall.mjs --check --json "${inv[@]}" \
   | node -e 'const r=JSON.parse(require("fs").readFileSync(0,"utf8")); const s=r.hosts[0].stats; console.log(`exit=${r.exitCode} connections=${s.connections} execs=${s.execs} engine_ms=${r.hosts[0].durationMs}`)')

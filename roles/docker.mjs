@@ -1,6 +1,8 @@
 #!/usr/bin/env zx
 // Docker Engine + Compose v2 and /etc/docker/daemon.json as declared in the inventory's docker: section.
 // `zx roles/docker.mjs --check` reports the engine and compose versions and fails below the declared minimums.
-import { main, dockerRole } from '../dist/index.js';
+// Only this role's modules are loaded: start-up is most of a cron check's time.
+import { main } from '../dist/cli/main.js';
+import { dockerRole } from '../dist/roles/docker.js';
 
 await main(import.meta.url, [dockerRole], 'roles/docker.mjs: ' + dockerRole.description);

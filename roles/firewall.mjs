@@ -3,6 +3,8 @@
 // guarded against lockout before and by a dead-man switch after the apply.
 // `zx roles/firewall.mjs --check` is the cron-friendly audit: rules, DOCKER-USER, and the real
 // exposure of every listening socket and published container port, in one SSH round trip.
-import { main, firewallRole } from '../dist/index.js';
+// Only this role's modules are loaded: start-up is most of a cron check's time.
+import { main } from '../dist/cli/main.js';
+import { firewallRole } from '../dist/roles/firewall.js';
 
 await main(import.meta.url, [firewallRole], 'roles/firewall.mjs: ' + firewallRole.description);

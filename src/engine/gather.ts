@@ -4,27 +4,32 @@ import type { Transport } from '../transports/types.js';
 
 /**
  * Runs many read-only probes in ONE exec (one SSH round trip) and splits their outputs.
- * Each probe runs in its own subshell with stderr captured to a temp file; a random marker
- * frames the sections so probe output can never be mistaken for a frame.
+ * The probes run concurrently (each in its own subshell, output to temp files), so a batch
+ * costs its slowest probe rather than the sum; their outputs are then printed in order, framed
+ * by a random marker so probe output can never be mistaken for a frame.
  */
 export function batchScript(facts: readonly Fact<unknown>[], marker: string): string {
   const lines = [
     'set +e',
-    `__err=$(mktemp 2>/dev/null || echo /tmp/.hostkit-probe.$$)`,
+    `__d=$(mktemp -d 2>/dev/null || { mkdir -m 700 /tmp/.hostkit-probe.$$ && echo /tmp/.hostkit-probe.$$; })`,
     // Probes must never block on stdin or a pager; C locale keeps outputs parseable.
     'export LC_ALL=C LANG=C PAGER=cat SYSTEMD_PAGER=cat',
   ];
   facts.forEach((fact, i) => {
+    lines.push(`{ ( ${fact.command}
+) </dev/null >"$__d/${i}.out" 2>"$__d/${i}.err"; echo $? >"$__d/${i}.rc"; } &`);
+  });
+  lines.push('wait');
+  facts.forEach((_fact, i) => {
     lines.push(
-      `printf '%s\\n' '${marker} begin ${i}'`,
-      `( ${fact.command}\n) </dev/null 2>"$__err"`,
-      `__rc=$?`,
-      `printf '\\n%s\\n' "${marker} end ${i} $__rc"`,
-      `base64 -w0 <"$__err" 2>/dev/null || base64 <"$__err" | tr -d '\\n'`,
-      `printf '\\n%s\\n' '${marker} done ${i}'`,
+      `printf '%s\n' '${marker} begin ${i}'`,
+      `cat "$__d/${i}.out"`,
+      `printf '\n%s\n' "${marker} end ${i} $(cat "$__d/${i}.rc")"`,
+      `base64 -w0 <"$__d/${i}.err" 2>/dev/null || base64 <"$__d/${i}.err" | tr -d '\n'`,
+      `printf '\n%s\n' '${marker} done ${i}'`,
     );
   });
-  lines.push('rm -f "$__err"');
+  lines.push('rm -rf "$__d"');
   return lines.join('\n');
 }
 

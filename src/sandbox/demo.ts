@@ -36,5 +36,8 @@ export async function prepareSandboxInventory(inventoryPaths: string[]): Promise
   const overlayPath = resolve(paths.dir, 'demo-overlay.yaml');
   await writeFile(overlayPath, `# Generated: the sandbox server replaces every host of ${inventoryPaths.join(', ')}\n${stringify(overlay)}`);
   // Upstream images cannot be pulled here: busybox stand-ins (archive source) replace them.
-  return [...inventoryPaths, overlayPath, ...(await standinOverlayFor([...inventoryPaths, overlayPath], paths.dir))];
+  const all = [...inventoryPaths, overlayPath, ...(await standinOverlayFor([...inventoryPaths, overlayPath], paths.dir))];
+  // For scripts that run single roles against the demo server (bench/check.sh): one path a line.
+  await writeFile(resolve(paths.dir, 'demo-inventory.txt'), all.map((p) => resolve(p)).join('\n') + '\n');
+  return all;
 }
