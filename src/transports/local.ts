@@ -101,6 +101,27 @@ export function atomicWriteScript(path: string, spec: FileSpec = {}): string {
   return lines.join('\n');
 }
 
+/**
+ * writeFile for both transports: ONE exec of the atomic-replace script with the content on
+ * stdin (unlike SFTP it works through sudo). `run` executes the script as the transport does.
+ */
+export async function writeWithScript(
+  host: string,
+  run: (script: string, label: string) => Promise<ExecResult>,
+  path: string,
+  spec: FileSpec,
+): Promise<void> {
+  let script: string;
+  try {
+    script = atomicWriteScript(path, spec);
+  } catch (err) {
+    throw new TransportError(host, 'write', (err as Error).message);
+  }
+  const label = `write ${path}`;
+  const result = await run(script, label);
+  if (result.exitCode !== 0) throw commandFailed(host, 'write', label, result);
+}
+
 export interface LocalOptions {
   /** Default per-command timeout (10 min). */
   commandTimeoutMs?: number;
@@ -125,16 +146,8 @@ export class LocalTransport implements Transport {
     return this.run(script, options, 'exec', commandLabel(script));
   }
 
-  async writeFile(path: string, content: string | Buffer, spec: FileSpec = {}): Promise<void> {
-    let script: string;
-    try {
-      script = atomicWriteScript(path, spec);
-    } catch (err) {
-      throw new TransportError(this.host, 'write', (err as Error).message);
-    }
-    const label = `write ${path}`;
-    const result = await this.run(script, { stdin: content }, 'write', label);
-    if (result.exitCode !== 0) throw commandFailed(this.host, 'write', label, result);
+  writeFile(path: string, content: string | Buffer, spec: FileSpec = {}): Promise<void> {
+    return writeWithScript(this.host, (script, label) => this.run(script, { stdin: content }, 'write', label), path, spec);
   }
 
   async close(): Promise<void> {}

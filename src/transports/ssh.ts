@@ -22,8 +22,7 @@ import {
 import {
   DEFAULT_COMMAND_TIMEOUT_MS,
   assertSudoWorked,
-  atomicWriteScript,
-  commandFailed,
+  writeWithScript,
   commandLabel,
   shellCommand,
   signalExitCode,
@@ -282,17 +281,8 @@ export class SshTransport implements Transport {
     return this.run(script, options, 'exec', commandLabel(script));
   }
 
-  async writeFile(path: string, content: string | Buffer, spec: FileSpec = {}): Promise<void> {
-    let script: string;
-    try {
-      script = atomicWriteScript(path, spec);
-    } catch (err) {
-      throw new TransportError(this.host, 'write', (err as Error).message);
-    }
-    // One exec with the content on stdin: unlike SFTP it works through sudo.
-    const label = `write ${path}`;
-    const result = await this.run(script, { stdin: content }, 'write', label);
-    if (result.exitCode !== 0) throw commandFailed(this.host, 'write', label, result);
+  writeFile(path: string, content: string | Buffer, spec: FileSpec = {}): Promise<void> {
+    return writeWithScript(this.host, (script, label) => this.run(script, { stdin: content }, 'write', label), path, spec);
   }
 
   async close(): Promise<void> {
