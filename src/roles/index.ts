@@ -7,13 +7,14 @@ import { sshRole } from './ssh.js';
 import { fail2banRole } from './fail2ban.js';
 import { stacksRole } from './stacks.js';
 import { networksRole } from './networks.js';
+import { backupRole } from './backup.js';
 
 /** Every role in provisioning order: each gates the next on a host. */
 // The rebuild order: base and ssh first (packages, a hardened login); fail2ban after the
 // firewall (its bans are ufw rules; proxied-app bans live in fail2ban's own nftables table, so
 // Docker need not exist yet); stacks need docker and the data directories; networks need every
-// stack up.
-export const ROLES: readonly Role[] = [baseRole, sshRole, firewallRole, fail2banRole, dockerRole, dataRole, stacksRole, networksRole];
+// stack up; backups last (they dump the databases the stacks run).
+export const ROLES: readonly Role[] = [baseRole, sshRole, firewallRole, fail2banRole, dockerRole, dataRole, stacksRole, networksRole, backupRole];
 
 export function rolesByName(names: string[]): Role[] {
   return names.map((name) => {
@@ -23,4 +24,4 @@ export function rolesByName(names: string[]): Role[] {
   });
 }
 
-export { firewallRole, dataRole, dockerRole, baseRole, sshRole, fail2banRole, stacksRole, networksRole };
+export { firewallRole, dataRole, dockerRole, baseRole, sshRole, fail2banRole, stacksRole, networksRole, backupRole };

@@ -18,3 +18,4 @@ export {
 export { writeSandboxInventory, sandboxInventoryYaml, defaultPlatformYaml, type SandboxInventoryOptions } from './inventory.js';
 export { readSshBanner, waitForSsh } from './wait.js';
 export type { RunResult } from './docker.js';
+export { ensureDbImages, realDbOverlay, DEFAULT_REAL_DBS, type DbImages, type DbEngine, type RealDb } from './db-images.js';

@@ -6,6 +6,7 @@ import { platformOf } from '../platform/model.js';
 import { repoRoot } from './paths.js';
 import { buildStandins, writeSandboxSecrets, writeStandinOverlay } from './standins.js';
 import type { Target } from './targets.js';
+import { ensureDbImages, realDbOverlay, type DbImages, type RealDb } from './db-images.js';
 
 /**
  * The sandbox platform inventory: the real inventory.yaml, then an overlay replacing its hosts
@@ -18,12 +19,20 @@ export interface PlatformInventory {
   paths: string[];
   secretsFile: string;
   archive: string;
+  /** Set when real databases replace some stand-ins (opts.realDbs). */
+  dbImages?: DbImages;
 }
 
 export async function writePlatformInventory(
   targets: Target[],
   dir: string,
-  opts: { base?: string[]; extra?: Record<string, unknown>; secretsFile?: string } = {},
+  opts: {
+    base?: string[];
+    extra?: Record<string, unknown>;
+    secretsFile?: string;
+    /** Services that run real PostgreSQL/MariaDB (sandbox/build-db-images.sh) instead of a stand-in. */
+    realDbs?: readonly RealDb[];
+  } = {},
 ): Promise<PlatformInventory> {
   const base = opts.base ?? [join(repoRoot(), 'inventory.yaml')];
   const inventory = await loadInventory(base);
@@ -49,12 +58,19 @@ export async function writePlatformInventory(
   const standins = await buildStandins(platform);
   const standinPath = await writeStandinOverlay(resolve(dir, 'standins-overlay.yaml'), standins, secretsFile);
   const paths = [...base, hostsPath, standinPath];
+  let dbImages: DbImages | undefined;
+  if (opts.realDbs?.length) {
+    dbImages = await ensureDbImages();
+    const dbPath = resolve(dir, 'real-db-overlay.yaml');
+    await writeFile(dbPath, `# Generated: real databases from Debian's packages replace these stand-ins.\n${stringify(realDbOverlay(dbImages, opts.realDbs))}`);
+    paths.push(dbPath);
+  }
   if (opts.extra) {
     const extraPath = resolve(dir, 'extra-overlay.yaml');
     await writeFile(extraPath, `# Generated: test-specific changes.\n${stringify(opts.extra)}`);
     paths.push(extraPath);
   }
-  return { paths, secretsFile, archive: standins.archive };
+  return { paths, secretsFile, archive: standins.archive, ...(dbImages ? { dbImages } : {}) };
 }
 
 /**
