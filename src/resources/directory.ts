@@ -2,6 +2,7 @@ import type { Change, FactSet, Resource } from '../engine/types.js';
 import { pathFact } from '../facts/stat.js';
 import { sh } from '../transports/quote.js';
 import { RefusedError } from '../engine/errors.js';
+import { ownershipChanges } from './changes.js';
 
 export interface DirectorySpec {
   path: string;
@@ -38,19 +39,6 @@ export class Directory implements Resource {
     if (cur.type !== 'directory') {
       throw new RefusedError(ctx.host.name, this.id, `${path} exists and is a ${cur.type}, not a directory; it is left alone`);
     }
-    const changes: Change[] = [];
-    if (cur.owner !== owner || cur.group !== group) {
-      changes.push({
-        summary: `owner of ${path} ${cur.owner}:${cur.group} -> ${owner}:${group}`,
-        actions: [{ kind: 'exec', script: sh(['chown', `${owner}:${group}`, path]) }],
-      });
-    }
-    if (cur.mode !== mode) {
-      changes.push({
-        summary: `mode of ${path} ${cur.mode} -> ${mode}`,
-        actions: [{ kind: 'exec', script: sh(['chmod', mode, path]) }],
-      });
-    }
-    return changes;
+    return ownershipChanges(path, cur, { owner, group, mode });
   }
 }

@@ -3,7 +3,8 @@ import { createTwoFilesPatch } from 'diff';
 import type { Action, Change, FactSet, PlanContext, Resource } from '../engine/types.js';
 import { fileFact, type FileState } from '../facts/file.js';
 import { RefusedError } from '../engine/errors.js';
-import { quote, sh } from '../transports/quote.js';
+import { quote } from '../transports/quote.js';
+import { ownershipChanges } from './changes.js';
 
 export interface ManagedFileSpec {
   path: string;
@@ -141,15 +142,5 @@ export function planFile(spec: ManagedFileSpec, cur: FileState, write: Action, h
     const { added, removed } = patchStats(diff);
     return [{ summary: `content of ${path} differs (+${added} -${removed} lines)`, diff, actions: [write] }];
   }
-  const changes: Change[] = [];
-  if (cur.owner !== owner || cur.group !== group) {
-    changes.push({
-      summary: `owner of ${path} ${cur.owner}:${cur.group} -> ${owner}:${group}`,
-      actions: [{ kind: 'exec', script: sh(['chown', `${owner}:${group}`, path]) }],
-    });
-  }
-  if (cur.mode !== mode) {
-    changes.push({ summary: `mode of ${path} ${cur.mode} -> ${mode}`, actions: [{ kind: 'exec', script: sh(['chmod', mode, path]) }] });
-  }
-  return changes;
+  return ownershipChanges(path, cur, { owner, group, mode });
 }

@@ -3,19 +3,13 @@ import type { Change, FactSet, Resource } from '../engine/types.js';
 import { fileContentFact } from '../facts/file-content.js';
 import { redactedEnvDiff } from '../platform/secrets.js';
 import { sh } from '../transports/quote.js';
+import { ownershipChanges } from './changes.js';
 
 const OWNER = 'root';
 
-function metadataChanges(path: string, cur: { mode?: string; owner?: string; group?: string }, mode: string): Change[] {
-  const changes: Change[] = [];
-  if (cur.owner !== OWNER || cur.group !== OWNER) {
-    changes.push({ summary: `owner of ${path} ${cur.owner}:${cur.group} -> root:root`, actions: [{ kind: 'exec', script: sh(['chown', 'root:root', path]) }] });
-  }
-  if (cur.mode !== mode) {
-    changes.push({ summary: `mode of ${path} ${cur.mode} -> ${mode}`, actions: [{ kind: 'exec', script: sh(['chmod', mode, path]) }] });
-  }
-  return changes;
-}
+/** The stacks' files are root's; only their mode differs (.env 0600, compose.yaml 0644). */
+const metadataChanges = (path: string, cur: { mode?: string; owner?: string; group?: string }, mode: string): Change[] =>
+  ownershipChanges(path, cur, { owner: OWNER, group: OWNER, mode });
 
 /**
  * A stack's .env: the secrets its compose file references, mode 600. Its diff names the
