@@ -38,7 +38,12 @@ export const UNIT = 'hostkit-backup';
 
 /** The engine a service runs, from its image reference; undefined for anything else. */
 export function engineOf(image: string): DbEngine | undefined {
-  const name = image.split('@')[0]!.replace(/:[^/]*$/, '').split('/').pop() ?? '';
+  const name =
+    image
+      .split('@')[0]!
+      .replace(/:[^/]*$/, '')
+      .split('/')
+      .pop() ?? '';
   if (/postgres/.test(name)) return 'postgres';
   if (/^(mariadb|mysql)/.test(name)) return 'mariadb';
   return undefined;
@@ -60,7 +65,8 @@ export function backupModel(inventory: Inventory): BackupModel | undefined {
   let chosen: ServiceModel[];
   if (config.databases) {
     const missing = config.databases.filter((d) => !find(d.stack, d.service));
-    if (missing.length) throw new BackupConfigError(`backup.databases: no such service: ${missing.map((d) => `${d.stack}/${d.service}`).join(', ')}`);
+    if (missing.length)
+      throw new BackupConfigError(`backup.databases: no such service: ${missing.map((d) => `${d.stack}/${d.service}`).join(', ')}`);
     chosen = config.databases.map((d) => find(d.stack, d.service)!);
   } else {
     chosen = services.filter((s) => engineOf(s.image));
@@ -71,7 +77,14 @@ export function backupModel(inventory: Inventory): BackupModel | undefined {
     const dataPaths = svc.volumes.filter((v) => v.source.startsWith(`${dataRoot}/`)).map((v) => v.source);
     // Beside the data: <root>/<data dir of the database>/dumps/<container>.sql
     const dir = svc.volumes.find((v) => v.dataDir)?.dataDir ?? svc.stack;
-    return { stack: svc.stack, service: svc.key, container: svc.containerName, engine, dumpFile: `${dataRoot}/${dir}/dumps/${svc.containerName}.sql`, dataPaths };
+    return {
+      stack: svc.stack,
+      service: svc.key,
+      container: svc.containerName,
+      engine,
+      dumpFile: `${dataRoot}/${dir}/dumps/${svc.containerName}.sql`,
+      dataPaths,
+    };
   });
   const m = /^sftp:([^:]+):/.exec(config.repository);
   return {

@@ -20,7 +20,8 @@ export async function loadBackupSecrets(inventory: Inventory, options: Pick<RunO
   const cfg = inventory.doc.backup;
   if (!cfg) throw new SecretsError('the inventory has no backup: section');
   const file = options.secretsFile ?? platformOf(inventory).secretsFile;
-  if (!file) throw new SecretsError(`backup: the inventory names no secrets file (secrets.file or --secrets FILE) for ${cfg.password_secret}`);
+  if (!file)
+    throw new SecretsError(`backup: the inventory names no secrets file (secrets.file or --secrets FILE) for ${cfg.password_secret}`);
   let values: Map<string, string>;
   try {
     values = parseSecretsFile(await readFile(file, 'utf8'), file);
@@ -28,17 +29,29 @@ export async function loadBackupSecrets(inventory: Inventory, options: Pick<RunO
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SecretsError(`backup: secrets file ${file} does not exist`);
     throw err;
   }
-  const names = [cfg.password_secret, cfg.ssh_key_secret, cfg.s3_access_key_secret, cfg.s3_secret_key_secret].filter((n): n is string => Boolean(n));
+  const names = [cfg.password_secret, cfg.ssh_key_secret, cfg.s3_access_key_secret, cfg.s3_secret_key_secret].filter((n): n is string =>
+    Boolean(n),
+  );
   const missing = names.filter((n) => !values.get(n));
-  if (missing.length) throw new SecretsError(`backup: secrets missing or empty in ${file}: ${missing.join(', ')} (values are never printed)`);
+  if (missing.length)
+    throw new SecretsError(`backup: secrets missing or empty in ${file}: ${missing.join(', ')} (values are never printed)`);
   const get = (n: string) => values.get(n)!;
   const s: BackupSecrets = {
     password: get(cfg.password_secret),
     ...(cfg.ssh_key_secret ? { sshKey: get(cfg.ssh_key_secret).replace(/\n*$/, '\n') } : {}),
-    ...(cfg.s3_access_key_secret && cfg.s3_secret_key_secret ? { s3: { accessKey: get(cfg.s3_access_key_secret), secretKey: get(cfg.s3_secret_key_secret) } } : {}),
+    ...(cfg.s3_access_key_secret && cfg.s3_secret_key_secret
+      ? { s3: { accessKey: get(cfg.s3_access_key_secret), secretKey: get(cfg.s3_secret_key_secret) } }
+      : {}),
   };
   // Multi-line values (the key) are also registered line by line: diffs and logs split them.
-  registerSecrets(names.flatMap((n) => [get(n), ...get(n).split('\n').map((l) => l.trim())]));
+  registerSecrets(
+    names.flatMap((n) => [
+      get(n),
+      ...get(n)
+        .split('\n')
+        .map((l) => l.trim()),
+    ]),
+  );
   loaded.set(inventory, s);
   return s;
 }

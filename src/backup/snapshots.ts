@@ -14,10 +14,24 @@ export interface Snapshot {
 export function parseSnapshots(stdout: string): Snapshot[] {
   const text = stdout.trim();
   if (!text) return [];
-  const raw = JSON.parse(text) as { id: string; short_id?: string; time: string; hostname: string; tags?: string[] | null; paths?: string[] }[];
+  const raw = JSON.parse(text) as {
+    id: string;
+    short_id?: string;
+    time: string;
+    hostname: string;
+    tags?: string[] | null;
+    paths?: string[];
+  }[];
   if (!Array.isArray(raw)) throw new Error('restic snapshots --json: expected an array');
   return raw
-    .map((s) => ({ id: s.id, shortId: s.short_id ?? s.id.slice(0, 8), time: new Date(s.time), hostname: s.hostname, tags: s.tags ?? [], paths: s.paths ?? [] }))
+    .map((s) => ({
+      id: s.id,
+      shortId: s.short_id ?? s.id.slice(0, 8),
+      time: new Date(s.time),
+      hostname: s.hostname,
+      tags: s.tags ?? [],
+      paths: s.paths ?? [],
+    }))
     .sort((a, b) => a.time.getTime() - b.time.getTime());
 }
 
@@ -36,7 +50,13 @@ export function parseLastRun(text: string): LastRun | undefined {
   if (!t) return undefined;
   const v = JSON.parse(t) as Partial<LastRun>;
   if (typeof v.ok !== 'boolean' || typeof v.finished !== 'number') throw new Error(`backup status file: unexpected content`);
-  return { ok: v.ok, finished: v.finished, step: String(v.step ?? ''), exit: Number(v.exit ?? 0), ...(v.snapshot ? { snapshot: v.snapshot } : {}) };
+  return {
+    ok: v.ok,
+    finished: v.finished,
+    step: String(v.step ?? ''),
+    exit: Number(v.exit ?? 0),
+    ...(v.snapshot ? { snapshot: v.snapshot } : {}),
+  };
 }
 
 export interface BackupVerdict {
@@ -62,8 +82,13 @@ export function backupVerdict(snapshots: Snapshot[], lastRun: LastRun | undefine
   }
   if (!lastRun) lines.push('no backup run recorded on the server yet');
   else if (!lastRun.ok) {
-    lines.push(`last backup run FAILED at step "${lastRun.step}" (exit ${lastRun.exit}, ${new Date(lastRun.finished * 1000).toISOString()})`);
+    lines.push(
+      `last backup run FAILED at step "${lastRun.step}" (exit ${lastRun.exit}, ${new Date(lastRun.finished * 1000).toISOString()})`,
+    );
     bad = true;
-  } else lines.push(`last backup run ok (${new Date(lastRun.finished * 1000).toISOString()}${lastRun.snapshot ? `, snapshot ${lastRun.snapshot}` : ''})`);
+  } else
+    lines.push(
+      `last backup run ok (${new Date(lastRun.finished * 1000).toISOString()}${lastRun.snapshot ? `, snapshot ${lastRun.snapshot}` : ''})`,
+    );
   return { exitCode: bad ? 2 : 0, lines };
 }

@@ -19,12 +19,19 @@ const tail = (s: string, n = 1500) => redact(s.trim().slice(-n));
 /** One host: run the service now, or judge the newest snapshot and the last run. */
 async function backupHost(inventory: Inventory, host: HostConfig, options: RunOptions): Promise<{ code: 0 | 1 | 2; lines: string[] }> {
   const m = backupModel(inventory)!;
-  const t = await connect({ ...host, ...(options.acceptNewHostKeys ? { hostKeyChecking: 'accept-new' as const } : {}) }, { local: options.local });
+  const t = await connect(
+    { ...host, ...(options.acceptNewHostKeys ? { hostKeyChecking: 'accept-new' as const } : {}) },
+    { local: options.local },
+  );
   try {
     const present = await t.exec(`test -x ${BACKUP_SCRIPT}`);
-    if (present.exitCode !== 0) return { code: 1, lines: [`${BACKUP_SCRIPT} missing: run roles/backup.mjs (or scripts/provision.mjs) first`] };
+    if (present.exitCode !== 0)
+      return { code: 1, lines: [`${BACKUP_SCRIPT} missing: run roles/backup.mjs (or scripts/provision.mjs) first`] };
     if (options.mode === 'check') {
-      const [snaps, status] = await Promise.all([t.exec(`${BACKUP_SCRIPT} snapshots`, { timeoutMs: 120_000 }), t.exec(`${BACKUP_SCRIPT} status`)]);
+      const [snaps, status] = await Promise.all([
+        t.exec(`${BACKUP_SCRIPT} snapshots`, { timeoutMs: 120_000 }),
+        t.exec(`${BACKUP_SCRIPT} status`),
+      ]);
       const lastRun = parseLastRun(status.stdout);
       if (snaps.exitCode !== 0) {
         const v = backupVerdict([], lastRun, new Date(), m.config.max_age_hours);
@@ -33,7 +40,13 @@ async function backupHost(inventory: Inventory, host: HostConfig, options: RunOp
       const v = backupVerdict(parseSnapshots(snaps.stdout), lastRun, new Date(), m.config.max_age_hours);
       return { code: v.exitCode, lines: v.lines };
     }
-    if (options.mode === 'dry-run') return { code: 0, lines: [`would run ${UNIT}.service: dump ${m.databases.map((d) => d.container).join(', ') || 'no database'}, snapshot ${m.dataRoot} to ${m.config.repository}`] };
+    if (options.mode === 'dry-run')
+      return {
+        code: 0,
+        lines: [
+          `would run ${UNIT}.service: dump ${m.databases.map((d) => d.container).join(', ') || 'no database'}, snapshot ${m.dataRoot} to ${m.config.repository}`,
+        ],
+      };
     const t0 = Date.now();
     // Through systemd: the same environment as the timer, and never two runs at once.
     const run = await t.exec(`systemctl start ${UNIT}.service`, { timeoutMs: 3_600_000 });
@@ -45,11 +58,18 @@ async function backupHost(inventory: Inventory, host: HostConfig, options: RunOp
         code: 1,
         lines: [
           `BACKUP FAILED: systemctl start ${UNIT}.service exit ${run.exitCode}${status ? `, step "${status.step}" exit ${status.exit}` : ''} (${secs} s)`,
-          ...tail(journal.stdout).split('\n').map((l) => `  ${l}`),
+          ...tail(journal.stdout)
+            .split('\n')
+            .map((l) => `  ${l}`),
         ],
       };
     }
-    return { code: 0, lines: [`snapshot ${status.snapshot ?? '?'} in ${m.config.repository} (${secs} s; dumps: ${m.databases.map((d) => d.container).join(', ') || 'none'})`] };
+    return {
+      code: 0,
+      lines: [
+        `snapshot ${status.snapshot ?? '?'} in ${m.config.repository} (${secs} s; dumps: ${m.databases.map((d) => d.container).join(', ') || 'none'})`,
+      ],
+    };
   } finally {
     await t.close().catch(() => undefined);
   }

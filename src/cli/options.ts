@@ -23,7 +23,7 @@ export function parseRunOptions(
   argv: string[],
   extra: NonNullable<Parameters<typeof parseArgs>[0]>['options'] = {},
 ): { options: RunOptions; values: Record<string, unknown>; positionals: string[]; help: boolean } {
-  let parsed;
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
     parsed = parseArgs({
       args: argv,

@@ -26,7 +26,13 @@ export async function provisionMain(scriptUrl: string, defaults: { check?: boole
       if (options.mode === 'dry-run') throw new UsageError('the audit is --check; --dry-run does not apply');
       options.mode = 'check';
     }
-    const only = typeof values.only === 'string' ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+    const only =
+      typeof values.only === 'string'
+        ? values.only
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : undefined;
     const roles = only ? ROLES.filter((r) => rolesByName(only).includes(r)) : [...ROLES];
     if (!values.sandbox) process.exit((await runPlaybook(roles, options)).exitCode);
 

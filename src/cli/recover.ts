@@ -5,7 +5,7 @@ import { runPlaybook } from '../engine/run.js';
 import { runRole } from '../engine/run-role.js';
 import type { HostReport, Role, RunOptions } from '../engine/types.js';
 import { loadInventory, selectHosts } from '../inventory/index.js';
-import type { HostConfig, Inventory } from '../inventory/types.js';
+import type { Inventory } from '../inventory/types.js';
 import { ConsoleReporter } from '../report/console.js';
 import { connect } from '../transports/index.js';
 import type { Transport } from '../transports/types.js';
@@ -57,7 +57,9 @@ export function databasesOnly(inventory: Inventory, m: BackupModel): Inventory {
 async function exec(t: Transport, step: string, script: string, timeoutMs = 3_600_000): Promise<string> {
   const r = await t.exec(script, { timeoutMs });
   if (r.exitCode !== 0) {
-    throw new StepFailed(`${t.host}: step "${step}": \`${redact(script.split('\n')[0]!.slice(0, 120))}\` exit ${r.exitCode}: ${redact(r.stderr.trim().slice(-1500))}`);
+    throw new StepFailed(
+      `${t.host}: step "${step}": \`${redact(script.split('\n')[0]!.slice(0, 120))}\` exit ${r.exitCode}: ${redact(r.stderr.trim().slice(-1500))}`,
+    );
   }
   return r.stdout;
 }
@@ -111,16 +113,25 @@ export async function recoverMain(scriptUrl: string): Promise<never> {
         if ((await t.exec(`test -s ${STATE}`)).exitCode === 0) return `continuing the recovery recorded in ${STATE}`;
         const found = (await t.exec(`find ${quote(m.dataRoot)} -mindepth 1 ! -type d 2>/dev/null | head -n 3`)).stdout.trim();
         if (found && !values.force) {
-          throw new StepFailed(`${host.name}: REFUSED: the data root ${m.dataRoot} is not empty (e.g. ${found.split('\n').join(', ')}); nothing was changed. Restore there anyway with --force`);
+          throw new StepFailed(
+            `${host.name}: REFUSED: the data root ${m.dataRoot} is not empty (e.g. ${found.split('\n').join(', ')}); nothing was changed. Restore there anyway with --force`,
+          );
         }
-        const running = (await t.exec(`command -v docker >/dev/null && docker ps -q ${m.databases.map((d) => `--filter name=^${d.container}$`).join(' ')}`)).stdout.trim();
-        if (running && !dry) throw new StepFailed(`${host.name}: REFUSED: database containers are running (${m.databases.map((d) => d.container).join(', ')}): a restore never merges into a live database's files; nothing was changed`);
+        const running = (
+          await t.exec(`command -v docker >/dev/null && docker ps -q ${m.databases.map((d) => `--filter name=^${d.container}$`).join(' ')}`)
+        ).stdout.trim();
+        if (running && !dry)
+          throw new StepFailed(
+            `${host.name}: REFUSED: database containers are running (${m.databases.map((d) => d.container).join(', ')}): a restore never merges into a live database's files; nothing was changed`,
+          );
         return found ? `data root not empty: --force` : `data root ${m.dataRoot} empty or absent`;
       } finally {
         await t.close().catch(() => undefined);
       }
     });
-    await step('1 base, ssh, firewall, fail2ban, docker, data layout', () => play([baseRole, sshRole, firewallRole, fail2banRole, dockerRole, dataRole]));
+    await step('1 base, ssh, firewall, fail2ban, docker, data layout', () =>
+      play([baseRole, sshRole, firewallRole, fail2banRole, dockerRole, dataRole]),
+    );
     await step('2 backup tooling (restic, key, repository access)', () => play([backupRole]));
 
     const t = await connect(host, { local: options.local });
@@ -131,7 +142,9 @@ export async function recoverMain(scriptUrl: string): Promise<never> {
         state = stateText ? (JSON.parse(stateText) as RecoverState) : undefined;
         const wanted = values.snapshot as string | undefined;
         if (state && wanted && !state.snapshot.startsWith(wanted) && !wanted.startsWith(state.snapshot)) {
-          throw new StepFailed(`${host.name}: an earlier recovery of snapshot ${state.snapshot} is in progress (${STATE}); --snapshot ${wanted} differs`);
+          throw new StepFailed(
+            `${host.name}: an earlier recovery of snapshot ${state.snapshot} is in progress (${STATE}); --snapshot ${wanted} differs`,
+          );
         }
         if (state?.restored) return `snapshot ${state.snapshot} already restored (continuing)`;
         if (dry) {
@@ -141,7 +154,10 @@ export async function recoverMain(scriptUrl: string): Promise<never> {
         if (!state) {
           const snaps = parseSnapshots(await exec(t, 'list snapshots', `${BACKUP_SCRIPT} snapshots`));
           const snap = wanted ? snaps.find((s) => s.id.startsWith(wanted)) : snaps.at(-1);
-          if (!snap) throw new StepFailed(`${host.name}: ${wanted ? `no snapshot ${wanted}` : 'no snapshot'} of this host in ${m.config.repository}`);
+          if (!snap)
+            throw new StepFailed(
+              `${host.name}: ${wanted ? `no snapshot ${wanted}` : 'no snapshot'} of this host in ${m.config.repository}`,
+            );
           state = { snapshot: snap.id, restored: false, loaded: [] };
           await exec(t, 'state dir', 'mkdir -p /var/lib/hostkit');
           await t.writeFile(STATE, JSON.stringify(state) + '\n', { mode: '0600' });
@@ -161,14 +177,23 @@ export async function recoverMain(scriptUrl: string): Promise<never> {
         await stacksRole.prepare?.(dbInv, options);
         const human = new ConsoleReporter(process.stdout, { mode: options.mode, diff: false });
         human.roleStart(host.name, 'stacks (databases only)');
-        const rep: HostReport = await runRole(t, stacksRole, dbInv, host, { mode: options.mode, onResource: (r) => human.resource(r), reconnect: () => connect(host, { local: options.local }) });
+        const rep: HostReport = await runRole(t, stacksRole, dbInv, host, {
+          mode: options.mode,
+          onResource: (r) => human.resource(r),
+          reconnect: () => connect(host, { local: options.local }),
+        });
         human.hostDone(rep);
-        if (rep.error || rep.resources.some((r) => r.status === 'failed')) throw new StepFailed(`${host.name}: database containers did not come up healthy: ${redact(rep.error ?? '')}`);
+        if (rep.error || rep.resources.some((r) => r.status === 'failed'))
+          throw new StepFailed(`${host.name}: database containers did not come up healthy: ${redact(rep.error ?? '')}`);
         if (dry) return `would load ${m.databases.map((d) => d.dumpFile).join(', ')}`;
         const loaded: string[] = [];
         for (const db of m.databases) {
           if (state!.loaded.includes(db.container)) continue;
-          await exec(t, `load dump into ${db.container}`, `test -s ${quote(db.dumpFile)} && docker exec -i ${quote(db.container)} sh -c ${quote(loadCommand(db))} < ${quote(db.dumpFile)} >/dev/null`);
+          await exec(
+            t,
+            `load dump into ${db.container}`,
+            `test -s ${quote(db.dumpFile)} && docker exec -i ${quote(db.container)} sh -c ${quote(loadCommand(db))} < ${quote(db.dumpFile)} >/dev/null`,
+          );
           state = { ...state!, loaded: [...state!.loaded, db.container] };
           await t.writeFile(STATE, JSON.stringify(state) + '\n', { mode: '0600' });
           loaded.push(db.container);

@@ -23,14 +23,23 @@ export async function reportMain(scriptUrl: string): Promise<never> {
         help: { type: 'boolean', short: 'h' },
       },
     });
-    if (values.help) (process.stdout.write(`${USAGE}\n`), process.exit(0));
+    if (values.help) {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    }
     const inventory = await loadInventory(values.inventory ?? ['inventory.yaml']);
     const text = renderPlatformDoc(inventory.doc);
     const out = values.out ?? 'docs/platform.md';
-    if (out === '-') (process.stdout.write(text), process.exit(0));
+    if (out === '-') {
+      process.stdout.write(text);
+      process.exit(0);
+    }
     if (values.check) {
       const current = await readFile(out, 'utf8').catch(() => '');
-      if (current !== text) (process.stderr.write(`${out} is not current: run npx zx scripts/report.mjs\n`), process.exit(1));
+      if (current !== text) {
+        process.stderr.write(`${out} is not current: run npx zx scripts/report.mjs\n`);
+        process.exit(1);
+      }
       process.stdout.write(`${out} is current\n`);
       process.exit(0);
     }

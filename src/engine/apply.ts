@@ -13,7 +13,10 @@ export async function runAction(transport: Transport, step: string, action: Acti
     });
     return;
   }
-  const stdin = action.stdin !== undefined && typeof action.stdin === 'object' && 'file' in action.stdin ? await readFile(action.stdin.file) : action.stdin;
+  const stdin =
+    action.stdin !== undefined && typeof action.stdin === 'object' && 'file' in action.stdin
+      ? await readFile(action.stdin.file)
+      : action.stdin;
   const result = await transport.exec(action.script, stdin !== undefined ? { stdin } : {});
   if (result.exitCode !== 0) {
     throw new StepError(transport.host, step, action.display ?? action.script, result.exitCode, result.stderr || result.stdout);

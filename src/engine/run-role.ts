@@ -100,7 +100,10 @@ export async function runRole(
 
   let planned: Planned[];
   try {
-    const facts = await gatherFacts(transport, resources.flatMap((r) => r.facts()));
+    const facts = await gatherFacts(
+      transport,
+      resources.flatMap((r) => r.facts()),
+    );
     planned = planAll(resources, facts, host, options.mode);
   } catch (err) {
     report.error = errorMessage(err);
@@ -109,7 +112,10 @@ export async function runRole(
 
   if (options.mode !== 'apply') {
     for (const p of planned) emit(reportOf(p, p.changes.length ? 'would-change' : 'ok', 0));
-    const notified = notifiedHandlers(planned.filter((p) => p.changes.length), handlers);
+    const notified = notifiedHandlers(
+      planned.filter((p) => p.changes.length),
+      handlers,
+    );
     report.handlers = notified.map((h) => ({ id: h.id, status: 'would-run' as const }));
     return finish();
   }
@@ -174,7 +180,12 @@ export async function runRole(
     // Audits judge the final state: re-read their facts when this role changed the host.
     const t0 = Date.now();
     try {
-      const facts = changed.length ? await gatherFacts(transport, audits.flatMap((a) => a.planned.resource.facts())) : undefined;
+      const facts = changed.length
+        ? await gatherFacts(
+            transport,
+            audits.flatMap((a) => a.planned.resource.facts()),
+          )
+        : undefined;
       for (const a of audits) {
         const p = facts ? planOne(a.planned.resource, facts, applyCtx) : a.planned;
         report.resources[a.index] = redactResource(auditReport(p, Date.now() - t0));

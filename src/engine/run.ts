@@ -36,7 +36,9 @@ export async function runPlaybook(
   for (const role of roles) await role.prepare?.(inventory, options);
   if (options.local && hosts.length > 1) {
     // --local means "this machine is the host": running several hosts' roles here would be wrong.
-    throw new Error(`--local runs on this machine as one host, but ${hosts.length} are selected (${hosts.map((h) => h.name).join(', ')}); name one with --limit`);
+    throw new Error(
+      `--local runs on this machine as one host, but ${hosts.length} are selected (${hosts.map((h) => h.name).join(', ')}); name one with --limit`,
+    );
   }
   const human = new ConsoleReporter(options.json ? io.err : io.out, { mode: options.mode, diff: options.diff });
   for (const s of skipped) human.notice(`skipping ${s.host}: ${s.reason}`);

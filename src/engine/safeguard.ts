@@ -158,7 +158,11 @@ export async function confirmSafeguard(sg: Safeguard, o: ConfirmOptions): Promis
             `${sg.timeoutSeconds} s timeout (${r.stdout.trim()}); raise the timeout and apply again`,
         };
       }
-      return { id: sg.id, status: 'failed', detail: `cancelling the rollback timer failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim()}` };
+      return {
+        id: sg.id,
+        status: 'failed',
+        detail: `cancelling the rollback timer failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim()}`,
+      };
     } finally {
       await fresh.close().catch(() => undefined);
     }

@@ -52,7 +52,13 @@ interface InspectedContainer {
  */
 export const containersFact: Fact<ContainersState> = {
   key: 'docker:containers',
-  command: [WHEN_DOCKER, 'ids=$(docker ps -aq --no-trunc) || exit 1', '[ -n "$ids" ] || { echo "[]"; exit 0; }', '# a container removed meanwhile makes inspect exit 1 with the others printed', 'docker inspect $ids || true'].join('\n'),
+  command: [
+    WHEN_DOCKER,
+    'ids=$(docker ps -aq --no-trunc) || exit 1',
+    '[ -n "$ids" ] || { echo "[]"; exit 0; }',
+    '# a container removed meanwhile makes inspect exit 1 with the others printed',
+    'docker inspect $ids || true',
+  ].join('\n'),
   parse: parseContainers,
 };
 

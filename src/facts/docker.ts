@@ -69,7 +69,12 @@ export function parseDockerEngineProbe(out: ProbeOutput): DockerEngineState {
       if (v.Server?.Version) state.engineVersion = v.Server.Version;
     }
     if (!state.engineVersion) {
-      state.versionError = text.split('\n').filter((l) => l.trim() && !l.trim().startsWith('{')).join(' ').trim() || 'the engine did not answer';
+      state.versionError =
+        text
+          .split('\n')
+          .filter((l) => l.trim() && !l.trim().startsWith('{'))
+          .join(' ')
+          .trim() || 'the engine did not answer';
     }
   }
   if (s.has('compose')) {
@@ -77,7 +82,13 @@ export function parseDockerEngineProbe(out: ProbeOutput): DockerEngineState {
     const line = text.split('\n').find((l) => l.trim().startsWith('{'));
     const version = line ? (JSON.parse(line) as { version?: string }).version : undefined;
     if (version) state.composeVersion = version.replace(/^v/, '');
-    else state.composeError = text.split('\n').filter((l) => l.trim()).join(' ').trim() || 'docker compose is not available';
+    else
+      state.composeError =
+        text
+          .split('\n')
+          .filter((l) => l.trim())
+          .join(' ')
+          .trim() || 'docker compose is not available';
   }
   return state;
 }

@@ -108,14 +108,22 @@ function fields(text: string): Map<string, string> {
 export function parseServerStatus(text: string): string[] {
   const list = fields(text).get('jail list');
   if (list === undefined) throw new Error(`fail2ban-client status: no "Jail list" in: ${text.trim().slice(0, 200)}`);
-  return list.split(',').map((j) => j.trim()).filter(Boolean);
+  return list
+    .split(',')
+    .map((j) => j.trim())
+    .filter(Boolean);
 }
 
 /** `fail2ban-client get <jail> actions` -> action names ("ufw", "nftables-docker"). */
 export function parseJailActions(name: string, text: string): string[] {
   const [head = '', ...rest] = text.trim().split('\n');
-  if (!/has the following actions:$/.test(head)) throw new Error(`fail2ban-client get ${name} actions: unexpected output: ${text.trim().slice(0, 200)}`);
-  return rest.join(',').split(',').map((a) => a.trim()).filter(Boolean);
+  if (!/has the following actions:$/.test(head))
+    throw new Error(`fail2ban-client get ${name} actions: unexpected output: ${text.trim().slice(0, 200)}`);
+  return rest
+    .join(',')
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
 }
 
 /** `fail2ban-client status <jail>` -> counters, banned addresses, journal matches or files. */
@@ -123,7 +131,8 @@ export function parseJailStatus(name: string, text: string): Omit<JailStatus, 'a
   const f = fields(text);
   const num = (k: string) => {
     const v = f.get(k);
-    if (v === undefined || !/^\d+$/.test(v)) throw new Error(`fail2ban-client status ${name}: no "${k}" count in: ${text.trim().slice(0, 300)}`);
+    if (v === undefined || !/^\d+$/.test(v))
+      throw new Error(`fail2ban-client status ${name}: no "${k}" count in: ${text.trim().slice(0, 300)}`);
     return Number(v);
   };
   const banned = (f.get('banned ip list') ?? '').split(/\s+/).filter(Boolean);

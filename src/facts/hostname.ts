@@ -26,7 +26,11 @@ export function parseHostnameProbe(stdout: string): HostnameState {
   const hosts = value('hosts=');
   if (kernel === undefined || hosts === undefined) throw new Error(`unexpected hostname probe output: ${stdout.slice(0, 200)}`);
   const file = value('file=');
-  return { kernel: kernel.trim(), ...(file !== undefined ? { file: file.trim() } : {}), hosts: Buffer.from(hosts.trim(), 'base64').toString('utf8') };
+  return {
+    kernel: kernel.trim(),
+    ...(file !== undefined ? { file: file.trim() } : {}),
+    hosts: Buffer.from(hosts.trim(), 'base64').toString('utf8'),
+  };
 }
 
 /** True when a non-comment line of /etc/hosts maps `name` to some address. */

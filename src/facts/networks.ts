@@ -24,7 +24,12 @@ interface InspectedNetwork {
 /** Every Docker network with its labels and attached containers, from `docker network inspect` JSON. */
 export const networksFact: Fact<NetworksState> = {
   key: 'docker:networks',
-  command: [WHEN_DOCKER, 'ids=$(docker network ls -q --no-trunc) || exit 1', '[ -n "$ids" ] || { echo "[]"; exit 0; }', 'docker network inspect $ids || true'].join('\n'),
+  command: [
+    WHEN_DOCKER,
+    'ids=$(docker network ls -q --no-trunc) || exit 1',
+    '[ -n "$ids" ] || { echo "[]"; exit 0; }',
+    'docker network inspect $ids || true',
+  ].join('\n'),
   parse: parseNetworks,
 };
 

@@ -40,7 +40,10 @@ export function parseSshdEffective(stdout: string): SshdEffective {
   const body = stdout.slice(rcAt, setAt);
   const [first = '', ...lines] = body.split('\n');
   const rc = Number(first.slice('@@rc '.length));
-  const setBy = stdout.slice(setAt + '\n@@set\n'.length).split('\n').filter(Boolean);
+  const setBy = stdout
+    .slice(setAt + '\n@@set\n'.length)
+    .split('\n')
+    .filter(Boolean);
   if (rc !== 0) return { ok: false, error: lines.join('\n').trim(), settings: new Map(), setBy };
   const settings = new Map<string, string[]>();
   for (const line of lines) {

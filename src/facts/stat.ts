@@ -28,9 +28,12 @@ export function parseStat(path: string, line: string): PathState {
   const [kind, owner, group, mode] = line.split('|');
   if (!kind || !owner || !group || !mode) throw new Error(`unexpected stat output: ${line}`);
   const type =
-    kind === 'directory' ? 'directory'
-    : kind === 'regular file' || kind === 'regular empty file' ? 'file'
-    : kind === 'symbolic link' ? 'symlink'
-    : 'other';
+    kind === 'directory'
+      ? 'directory'
+      : kind === 'regular file' || kind === 'regular empty file'
+        ? 'file'
+        : kind === 'symbolic link'
+          ? 'symlink'
+          : 'other';
   return { path, exists: true, type, owner, group, mode: mode.padStart(4, '0') };
 }

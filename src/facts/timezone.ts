@@ -30,7 +30,11 @@ export function timezoneFact(wanted: string): Fact<TimezoneState> {
 
 export function parseTimezoneProbe(stdout: string): TimezoneState {
   const lines = stdout.split('\n');
-  const value = (k: string) => lines.find((l) => l.startsWith(`${k}=`))?.slice(k.length + 1).trim();
+  const value = (k: string) =>
+    lines
+      .find((l) => l.startsWith(`${k}=`))
+      ?.slice(k.length + 1)
+      .trim();
   const link = value('link');
   if (link === undefined || value('wanted') === undefined) throw new Error(`unexpected timezone probe output: ${stdout.slice(0, 200)}`);
   const at = link.indexOf('zoneinfo/');

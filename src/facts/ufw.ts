@@ -365,7 +365,11 @@ export function parseUfwConf(text: string): { enabled: boolean; logging: string 
 const MARK = '@@hostkit-ufw';
 
 /** ufw shows routed "disabled" when forwarding is off in all of these (backend._get_default_policy). */
-const FORWARDING = ['/proc/sys/net/ipv4/ip_forward', '/proc/sys/net/ipv6/conf/default/forwarding', '/proc/sys/net/ipv6/conf/all/forwarding'];
+const FORWARDING = [
+  '/proc/sys/net/ipv4/ip_forward',
+  '/proc/sys/net/ipv6/conf/default/forwarding',
+  '/proc/sys/net/ipv6/conf/all/forwarding',
+];
 /** Files whose content the fact reads, by section name. */
 const FILES = ['/etc/ufw/ufw.conf', '/etc/default/ufw', '/etc/ufw/user.rules', '/etc/ufw/user6.rules', ...FORWARDING];
 
@@ -389,7 +393,8 @@ export function splitUfwProbe(stdout: string): Map<string, string> {
   for (let i = 1; i + 1 < parts.length; i += 2) sections.set(parts[i] ?? '', parts[i + 1] ?? '');
   if (!sections.has('end')) throw new Error(`ufw probe output is incomplete: ${stdout.slice(0, 200)}`);
   const unreadable = [...sections.keys()].filter((k) => k.endsWith(':unreadable'));
-  if (unreadable.length > 0) throw new Error(`ufw probe could not read ${unreadable.map((k) => k.slice(0, -':unreadable'.length)).join(', ')} (not root?)`);
+  if (unreadable.length > 0)
+    throw new Error(`ufw probe could not read ${unreadable.map((k) => k.slice(0, -':unreadable'.length)).join(', ')} (not root?)`);
   return sections;
 }
 
@@ -498,7 +503,7 @@ export function normalizeUfwAddress(address: string): string {
     return Number(mask) === 0 && text === '::' ? 'any' : `${text}/${Number(mask)}`;
   }
   const ip = parseIpv4(host);
-  let bits = mask === undefined ? 32 : mask.includes('.') ? netmaskBits(mask) : Number(mask);
+  const bits = mask === undefined ? 32 : mask.includes('.') ? netmaskBits(mask) : Number(mask);
   if (ip === undefined || bits === undefined || bits > 32) throw bad();
   const net = bits === 0 ? 0 : (ip & (~0 << (32 - bits))) >>> 0;
   const text = [24, 16, 8, 0].map((sh) => (net >>> sh) & 255).join('.');
@@ -518,7 +523,7 @@ function netmaskBits(mask: string): number | undefined {
   const n = parseIpv4(mask);
   if (n === undefined) return undefined;
   const bits = n.toString(2).padStart(32, '0');
-  return /^1*0*$/.test(bits) ? bits.indexOf('0') === -1 ? 32 : bits.indexOf('0') : undefined;
+  return /^1*0*$/.test(bits) ? (bits.indexOf('0') === -1 ? 32 : bits.indexOf('0')) : undefined;
 }
 
 function parseIpv6(s: string): number[] | undefined {

@@ -79,7 +79,8 @@ export const expectedErrorMap: z.core.$ZodErrorMap = (iss) => {
     case 'too_big': {
       const bound = Number(iss.code === 'too_small' ? iss.minimum : iss.maximum);
       const small = iss.code === 'too_small';
-      if (iss.origin === 'string') return small ? (bound <= 1 ? 'a non-empty string' : `at least ${bound} characters`) : `at most ${bound} characters`;
+      if (iss.origin === 'string')
+        return small ? (bound <= 1 ? 'a non-empty string' : `at least ${bound} characters`) : `at most ${bound} characters`;
       if (iss.origin === 'array') return `${small ? 'at least' : 'at most'} ${bound} items`;
       return `a number ${small ? '>' : '<'}${iss.inclusive ? '=' : ''} ${bound}`;
     }

@@ -1,7 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Node, type Pair, type YAMLMap } from 'yaml';
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from 'yaml';
 import type { z } from 'zod';
 import { didYouMean, expectedErrorMap, formatPath, InventoryError, showValue, type Problem } from './errors.js';
 import { inventorySchema, type Group, type HostVars, type InventoryDocument } from './schema.js';
@@ -31,7 +44,9 @@ export async function loadInventory(paths: string[]): Promise<Inventory> {
       }
     }),
   );
-  const unreadable = read.flatMap((r) => ('error' in r ? [{ file: r.file, line: 0, col: 0, path: '', message: `cannot read: ${r.error}` }] : []));
+  const unreadable = read.flatMap((r) =>
+    'error' in r ? [{ file: r.file, line: 0, col: 0, path: '', message: `cannot read: ${r.error}` }] : [],
+  );
   if (unreadable.length) throw new InventoryError(unreadable);
   return parseInventorySources(read as { file: string; text: string }[]);
 }
@@ -99,7 +114,12 @@ function parseSource(file: string, text: string): { source: Source; problems: Pr
       const target = alias.resolve(doc);
       if (target && ancestors.includes(target)) {
         fatal = true;
-        problems.push({ file, ...at(alias.range?.[0] ?? 0), path: '', message: `YAML: alias *${alias.source} refers to a node that contains it` });
+        problems.push({
+          file,
+          ...at(alias.range?.[0] ?? 0),
+          path: '',
+          message: `YAML: alias *${alias.source} refers to a node that contains it`,
+        });
       }
     },
   });
@@ -277,7 +297,8 @@ function pairIn(source: Source, map: YAMLMap, key: string, depth = 0): Pair | un
 
 function valueAt(value: unknown, path: Path): unknown {
   let v = value;
-  for (const seg of path) v = (isPlainObject(v) || Array.isArray(v)) && Object.hasOwn(v, seg) ? (v as Record<string, unknown>)[seg] : undefined;
+  for (const seg of path)
+    v = (isPlainObject(v) || Array.isArray(v)) && Object.hasOwn(v, seg) ? (v as Record<string, unknown>)[seg] : undefined;
   return v;
 }
 
@@ -351,7 +372,10 @@ interface HostInfo {
  * Ansible semantics: a host or group may be listed in several places but defined (given vars)
  * in one; vars apply all < parent groups < child groups < host, groups of equal depth by name.
  */
-function resolveHosts(doc: InventoryDocument, where: Locator): { hosts: HostConfig[]; groups: Record<string, string[]>; problems: Problem[] } {
+function resolveHosts(
+  doc: InventoryDocument,
+  where: Locator,
+): { hosts: HostConfig[]; groups: Record<string, string[]>; problems: Problem[] } {
   const problems: Problem[] = [];
   const problem = (pos: Problem, message: string) => problems.push({ ...pos, message });
   // "line 3, column 5", with the file name only when the other place is in another file.
@@ -370,7 +394,11 @@ function resolveHosts(doc: InventoryDocument, where: Locator): { hosts: HostConf
     if (parent) info.parents.add(parent);
     if (!group) return;
     if (group.vars) {
-      if (info.vars) problem(where.key([...path, 'vars']), `vars of group "${name}" are already given at ${at(info.vars.path, [...path, 'vars'])}; give them in one place`);
+      if (info.vars)
+        problem(
+          where.key([...path, 'vars']),
+          `vars of group "${name}" are already given at ${at(info.vars.path, [...path, 'vars'])}; give them in one place`,
+        );
       else info.vars = { vars: group.vars, path: [...path, 'vars'] };
     }
     for (const [h, vars] of Object.entries(group.hosts ?? {})) {
@@ -380,7 +408,11 @@ function resolveHosts(doc: InventoryDocument, where: Locator): { hosts: HostConf
       host.paths.push(hpath);
       host.groups.add(name);
       if (vars === null) continue;
-      if (host.vars) problem(where.key(hpath), `duplicate host definition: "${h}" already has vars at ${at(host.vars.path, hpath)}; list it here with an empty value ("${h}:")`);
+      if (host.vars)
+        problem(
+          where.key(hpath),
+          `duplicate host definition: "${h}" already has vars at ${at(host.vars.path, hpath)}; list it here with an empty value ("${h}:")`,
+        );
       else host.vars = { vars, path: hpath };
     }
     for (const [c, child] of Object.entries(group.children ?? {})) {
@@ -392,7 +424,11 @@ function resolveHosts(doc: InventoryDocument, where: Locator): { hosts: HostConf
 
   for (const g of groups.values()) {
     const clash = hosts.get(g.name);
-    if (clash) problem(where.key(g.name === 'all' ? clash.paths[0]! : g.paths[0]!), `group "${g.name}" has the same name as a host; --limit ${g.name} would be ambiguous, rename one`);
+    if (clash)
+      problem(
+        where.key(g.name === 'all' ? clash.paths[0]! : g.paths[0]!),
+        `group "${g.name}" has the same name as a host; --limit ${g.name} would be ambiguous, rename one`,
+      );
   }
   const cycles = new Set<string>();
   const depth = groupDepths(groups, (g, chain) => {
@@ -428,7 +464,8 @@ function resolveHosts(doc: InventoryDocument, where: Locator): { hosts: HostConf
     if (connection === 'ssh' && address) {
       const key = `${address.toLowerCase()}:${port}`;
       const other = byAddress.get(key);
-      if (other) problem(where.value(set.address!.path), `address ${address} port ${port} is also host "${other}"; one machine, one inventory name`);
+      if (other)
+        problem(where.value(set.address!.path), `address ${address} port ${port} is also host "${other}"; one machine, one inventory name`);
       else byAddress.set(key, host.name);
     }
     const identityFile = get('identity_file');

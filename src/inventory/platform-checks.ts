@@ -53,16 +53,27 @@ export function checkPlatform(doc: InventoryDocument, where: Where): Problem[] {
       usedImages.add(svc.image);
 
       const first = containers.get(svc.container_name);
-      if (first) at([...sp, 'container_name'], `duplicate container name "${svc.container_name}" (first given at ${line(first, [...sp, 'container_name'])})`);
+      if (first)
+        at(
+          [...sp, 'container_name'],
+          `duplicate container name "${svc.container_name}" (first given at ${line(first, [...sp, 'container_name'])})`,
+        );
       else containers.set(svc.container_name, [...sp, 'container_name']);
 
       svc.networks.forEach((n, i) => {
         if (!declaredNets.includes(n)) {
-          at([...sp, 'networks', i], `network "${n}" is not declared in stacks.${stackName}.networks (declared: ${declaredNets.join(', ') || 'none'})`);
+          at(
+            [...sp, 'networks', i],
+            `network "${n}" is not declared in stacks.${stackName}.networks (declared: ${declaredNets.join(', ') || 'none'})`,
+          );
         }
       });
       svc.depends_on.forEach((d, i) => {
-        if (!stack.services[d]) at([...sp, 'depends_on', i], `depends_on "${d}": no such service in stack ${stackName} (services: ${Object.keys(stack.services).join(', ')})`);
+        if (!stack.services[d])
+          at(
+            [...sp, 'depends_on', i],
+            `depends_on "${d}": no such service in stack ${stackName} (services: ${Object.keys(stack.services).join(', ')})`,
+          );
         else if (d === svcName) at([...sp, 'depends_on', i], `a service cannot depend on itself`);
       });
 
@@ -77,7 +88,10 @@ export function checkPlatform(doc: InventoryDocument, where: Where): Problem[] {
         if (clash) at(path, `host port ${p.hostPort}/${p.protocol} is published twice (first at ${line(clash.path, path)})`);
         else published.push({ ip: p.hostIp, port: p.hostPort, proto: p.protocol, path });
         if (!isLoopback(p.hostIp) && `${stackName}/${svcName}` !== proxy) {
-          at(path, `"${spec}" publishes on a public address; only the proxy (npm: ${proxy ?? 'not declared'}) may. Bind to 127.0.0.1 and use an SSH tunnel, or use expose:`);
+          at(
+            path,
+            `"${spec}" publishes on a public address; only the proxy (npm: ${proxy ?? 'not declared'}) may. Bind to 127.0.0.1 and use an SSH tunnel, or use expose:`,
+          );
         }
       });
 
@@ -99,10 +113,13 @@ export function checkPlatform(doc: InventoryDocument, where: Where): Problem[] {
   for (const [ref, src] of Object.entries(doc.images ?? {})) {
     const path: Path = ['images', ref];
     if (!usedImages.has(ref)) atKey(path, `image "${ref}" is not used by any service`);
-    if (src.source === 'archive' && !src.archive) at([...path, 'source'], 'source "archive" needs "archive: <path of a docker save tarball>"');
+    if (src.source === 'archive' && !src.archive)
+      at([...path, 'source'], 'source "archive" needs "archive: <path of a docker save tarball>"');
     if (src.source === 'build' && !src.context) at([...path, 'source'], 'source "build" needs "context: <build context directory>"');
-    if (src.source !== 'archive' && (src.archive || src.archive_tag)) at([...path, 'source'], `"archive"/"archive_tag" only apply to source "archive", got source "${src.source}"`);
-    if (src.source !== 'build' && (src.context || src.dockerfile)) at([...path, 'source'], `"context"/"dockerfile" only apply to source "build", got source "${src.source}"`);
+    if (src.source !== 'archive' && (src.archive || src.archive_tag))
+      at([...path, 'source'], `"archive"/"archive_tag" only apply to source "archive", got source "${src.source}"`);
+    if (src.source !== 'build' && (src.context || src.dockerfile))
+      at([...path, 'source'], `"context"/"dockerfile" only apply to source "build", got source "${src.source}"`);
   }
 
   if (doc.npm) {
@@ -113,7 +130,10 @@ export function checkPlatform(doc: InventoryDocument, where: Where): Problem[] {
       const target = doc.stacks?.[ref.stack];
       if (!target) at(['npm', 'networks', i, 'stack'], `no stack "${ref.stack}" in stacks`);
       else if (!target.networks[ref.network]) {
-        at(['npm', 'networks', i, 'network'], `stack ${ref.stack} declares no network "${ref.network}" (declared: ${Object.keys(target.networks).join(', ')})`);
+        at(
+          ['npm', 'networks', i, 'network'],
+          `stack ${ref.stack} declares no network "${ref.network}" (declared: ${Object.keys(target.networks).join(', ')})`,
+        );
       }
     });
   }

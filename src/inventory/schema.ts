@@ -52,9 +52,7 @@ export interface Group {
   children?: Record<string, Group | null>;
 }
 
-const ruleString = z
-  .string()
-  .regex(/^\d{1,5}(:\d{1,5})?(\/(tcp|udp))?$/, 'a rule like "22/tcp", "80", "6000:6007/udp"');
+const ruleString = z.string().regex(/^\d{1,5}(:\d{1,5})?(\/(tcp|udp))?$/, 'a rule like "22/tcp", "80", "6000:6007/udp"');
 
 const rulePort = z.union([port, z.string().regex(/^\d{1,5}(:\d{1,5})?$/, 'a port or range "6000:6007"')], {
   error: 'a port 1..65535 or a range like "6000:6007"',
@@ -66,7 +64,11 @@ const ruleObject = z
     proto: z.enum(['tcp', 'udp', 'any']).default('tcp'),
     action: z.enum(['allow', 'limit', 'deny', 'reject']).default('allow'),
     from: z.string().default('any'),
-    comment: z.string().max(200).regex(/^[^']*$/, "a comment without ' (ufw refuses it)").optional(),
+    comment: z
+      .string()
+      .max(200)
+      .regex(/^[^']*$/, "a comment without ' (ufw refuses it)")
+      .optional(),
   })
   .strict();
 
@@ -114,7 +116,10 @@ export const dockerSchema = z
       .object({
         url: z.string().url().optional(),
         /** Distribution codename; default the host's VERSION_CODENAME. */
-        suite: z.string().regex(/^[a-z0-9-]+$/).optional(),
+        suite: z
+          .string()
+          .regex(/^[a-z0-9-]+$/)
+          .optional(),
         components: z.array(z.string().regex(/^[a-z0-9-]+$/)).default(['stable']),
         /** URL of the ASCII-armored signing key (default <url>/gpg), fetched on the host when absent. */
         key_url: z.string().url().optional(),
@@ -167,7 +172,10 @@ const IMAGE = 'an image reference with a pinned tag, e.g. "postgres:16.6" (not "
 /** name[:port]/path:tag or @sha256:digest; "latest" or no tag is not a pinned version. */
 export const imageRef = z
   .string({ error: IMAGE })
-  .regex(/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/, IMAGE)
+  .regex(
+    /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/,
+    IMAGE,
+  )
   .refine((r) => !r.endsWith(':latest'), IMAGE);
 const DURATION = 'a duration like "30s", "1m", "500ms"';
 const duration = z.string({ error: DURATION }).regex(/^\d+(ms|s|m|h)$/, DURATION);
@@ -241,7 +249,10 @@ const imageSourceSchema = z
 export const composeSchema = z
   .object({
     /** Stack directories on the server: <dir>/<stack>/compose.yaml and .env (mode 600). */
-    dir: z.string().regex(/^\/[^\0]*$/, 'an absolute path').default('/opt/hostkit/stacks'),
+    dir: z
+      .string()
+      .regex(/^\/[^\0]*$/, 'an absolute path')
+      .default('/opt/hostkit/stacks'),
     /** Seconds `docker compose up --wait` may take for a stack to become healthy. */
     wait_timeout: z.number().int().min(5).default(300),
   })
@@ -276,23 +287,52 @@ export const baseSchema = z
     /** Installed (never removed): what the platform needs on every host. */
     packages: z.array(debPackage).default([]),
     /** Short host name (one label); absent: left as it is. */
-    hostname: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a short host name: lowercase letters, digits and "-"').optional(),
-    timezone: z.string({ error: TIMEZONE }).regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, TIMEZONE).default('UTC'),
+    hostname: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a short host name: lowercase letters, digits and "-"')
+      .optional(),
+    timezone: z
+      .string({ error: TIMEZONE })
+      .regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, TIMEZONE)
+      .default('UTC'),
     /** Daily unattended security upgrades (unattended-upgrades + APT::Periodic). */
     unattended_upgrades: z.boolean().default(true),
     /** Kernel parameters, set now and persisted in /etc/sysctl.d/90-hostkit.conf. */
     sysctl: z
-      .record(z.string().regex(/^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/, SYSCTL_KEY), z.union([z.number(), z.string().regex(/^[^\n=#]+$/)], { error: 'a number or a one-line value' }))
+      .record(
+        z.string().regex(/^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/, SYSCTL_KEY),
+        z.union([z.number(), z.string().regex(/^[^\n=#]+$/)], { error: 'a number or a one-line value' }),
+      )
       .default({}),
   })
   .strict();
 
 /** sshd keywords the inventory may set besides the ones the ssh role owns (auth, root, users, port). */
 export const SSH_EXTRA_OPTIONS = [
-  'AllowAgentForwarding', 'AllowStreamLocalForwarding', 'AllowTcpForwarding', 'AuthorizedKeysFile', 'Banner',
-  'ClientAliveCountMax', 'ClientAliveInterval', 'Compression', 'GatewayPorts', 'LogLevel', 'LoginGraceTime',
-  'MaxAuthTries', 'MaxSessions', 'MaxStartups', 'PerSourceMaxStartups', 'PerSourcePenalties', 'PerSourcePenaltyExemptList',
-  'PermitTunnel', 'PermitUserEnvironment', 'PrintLastLog', 'PrintMotd', 'TCPKeepAlive', 'UseDNS', 'X11Forwarding',
+  'AllowAgentForwarding',
+  'AllowStreamLocalForwarding',
+  'AllowTcpForwarding',
+  'AuthorizedKeysFile',
+  'Banner',
+  'ClientAliveCountMax',
+  'ClientAliveInterval',
+  'Compression',
+  'GatewayPorts',
+  'LogLevel',
+  'LoginGraceTime',
+  'MaxAuthTries',
+  'MaxSessions',
+  'MaxStartups',
+  'PerSourceMaxStartups',
+  'PerSourcePenalties',
+  'PerSourcePenaltyExemptList',
+  'PermitTunnel',
+  'PermitUserEnvironment',
+  'PrintLastLog',
+  'PrintMotd',
+  'TCPKeepAlive',
+  'UseDNS',
+  'X11Forwarding',
 ] as const;
 const SSH_VALUE = 'a one-line value without "#", a number or true/false';
 const sshOptionValue = z.union([z.string().regex(/^[^\n\r#]+$/), z.number(), z.boolean()], { error: SSH_VALUE });
@@ -315,11 +355,21 @@ export const sshSchema = z
   .superRefine((s, ctx) => {
     const level = s.extra.LogLevel;
     if (level !== undefined && !/^(INFO|VERBOSE)$/i.test(String(level))) {
-      ctx.addIssue({ code: 'custom', path: ['extra', 'LogLevel'], message: 'INFO or VERBOSE (fail2ban reads the INFO lines)', input: level });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['extra', 'LogLevel'],
+        message: 'INFO or VERBOSE (fail2ban reads the INFO lines)',
+        input: level,
+      });
     }
     const sessions = s.extra.MaxSessions;
     if (sessions !== undefined && !(typeof sessions === 'number' && sessions >= 8)) {
-      ctx.addIssue({ code: 'custom', path: ['extra', 'MaxSessions'], message: 'a number >= 8 (hostkit runs up to 8 sessions per connection)', input: sessions });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['extra', 'MaxSessions'],
+        message: 'a number >= 8 (hostkit runs up to 8 sessions per connection)',
+        input: sessions,
+      });
     }
   });
 
@@ -335,10 +385,19 @@ const fail2banJailSchema = z
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,15}$/, 'a jail name: lowercase letters, digits, "_" and "-" (at most 16)'),
     filter: z.string({ error: F2B_FILTER }).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*(\[[^\]\n]*\])?$/, F2B_FILTER),
     /** Log files (file backend) ... */
-    logpath: z.array(z.string().regex(/^\/[^\s\0]*$/, 'an absolute path without spaces')).min(1).optional(),
+    logpath: z
+      .array(z.string().regex(/^\/[^\s\0]*$/, 'an absolute path without spaces'))
+      .min(1)
+      .optional(),
     /** ... or journal matches (systemd backend), e.g. "_SYSTEMD_UNIT=nginx.service". */
-    journalmatch: z.string().regex(/^[^\n]+$/).optional(),
-    port: z.string().regex(/^[a-z0-9]+([,:][a-z0-9]+)*$/, 'ports like "http,https" or "8080"').default('http,https'),
+    journalmatch: z
+      .string()
+      .regex(/^[^\n]+$/)
+      .optional(),
+    port: z
+      .string()
+      .regex(/^[a-z0-9]+([,:][a-z0-9]+)*$/, 'ports like "http,https" or "8080"')
+      .default('http,https'),
     maxretry: z.number().int().min(1).optional(),
     bantime: f2bTime.optional(),
     findtime: f2bTime.optional(),
@@ -387,7 +446,13 @@ export const fail2banSchema = z
   .superRefine((f, ctx) => {
     const seen = new Set<string>(['sshd', 'recidive']);
     f.jails.forEach((j, i) => {
-      if (seen.has(j.name)) ctx.addIssue({ code: 'custom', path: ['jails', i, 'name'], message: 'a jail name not used above (sshd and recidive are built in)', input: j.name });
+      if (seen.has(j.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['jails', i, 'name'],
+          message: 'a jail name not used above (sshd and recidive are built in)',
+          input: j.name,
+        });
       seen.add(j.name);
     });
   });
@@ -410,9 +475,15 @@ export const backupSchema = z
     s3_access_key_secret: secretName.optional(),
     s3_secret_key_secret: secretName.optional(),
     /** systemd OnCalendar of the backup timer. */
-    schedule: z.string().regex(/^[^\n'"]+$/).default('*-*-* 03:00:00'),
+    schedule: z
+      .string()
+      .regex(/^[^\n'"]+$/)
+      .default('*-*-* 03:00:00'),
     /** systemd OnCalendar of the periodic `restic check`. */
-    check_schedule: z.string().regex(/^[^\n'"]+$/).default('weekly'),
+    check_schedule: z
+      .string()
+      .regex(/^[^\n'"]+$/)
+      .default('weekly'),
     retention: z
       .object({
         keep_daily: z.number().int().min(0).default(7),

@@ -20,12 +20,17 @@ export function selectHosts(inv: Inventory, opts: { limit?: string; local: boole
   if (opts.limit === undefined) {
     wanted = new Set(byName.keys());
   } else {
-    const names = opts.limit.split(',').map((n) => n.trim()).filter(Boolean);
+    const names = opts.limit
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean);
     if (names.length === 0) throw new LimitError('--limit names no host or group');
     const unknown = names.filter((n) => !byName.has(n) && !inv.groups[n]);
     if (unknown.length) {
       const list = unknown.map((n) => `"${n}"`).join(', ');
-      throw new LimitError(`--limit: no host or group named ${list} in the inventory (hosts: ${[...byName.keys()].join(', ')}; groups: ${Object.keys(inv.groups).join(', ')})`);
+      throw new LimitError(
+        `--limit: no host or group named ${list} in the inventory (hosts: ${[...byName.keys()].join(', ')}; groups: ${Object.keys(inv.groups).join(', ')})`,
+      );
     }
     wanted = new Set<string>();
     for (const n of names) {

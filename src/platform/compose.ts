@@ -87,9 +87,13 @@ function verifyRendered(stack: StackModel, text: string): void {
   for (const svc of stack.services) {
     const got = doc.services?.[svc.key];
     if (!got) problems.push(`service ${svc.key} missing`);
-    else if (got.container_name !== svc.containerName || got.image !== svc.image || got.restart !== svc.restart) problems.push(`service ${svc.key}`);
+    else if (got.container_name !== svc.containerName || got.image !== svc.image || got.restart !== svc.restart)
+      problems.push(`service ${svc.key}`);
   }
   if (Object.keys(doc.services ?? {}).length !== stack.services.length) problems.push('service count');
   for (const n of stack.networks) if (doc.networks?.[n.key]?.name !== n.name) problems.push(`network ${n.key}`);
-  if (problems.length) throw new Error(`templates/compose/stack.hbs rendered a compose file for ${stack.name} that does not match the inventory: ${problems.join(', ')}`);
+  if (problems.length)
+    throw new Error(
+      `templates/compose/stack.hbs rendered a compose file for ${stack.name} that does not match the inventory: ${problems.join(', ')}`,
+    );
 }

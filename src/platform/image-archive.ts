@@ -23,7 +23,11 @@ export async function readArchiveManifest(file: string): Promise<ArchivedImage[]
     while (offset + BLOCK <= size) {
       await fh.read(header, 0, BLOCK, offset);
       if (header.every((b) => b === 0)) break; // end-of-archive blocks
-      const field = (start: number, len: number) => header.subarray(start, start + len).toString('utf8').replace(/\0.*$/s, '');
+      const field = (start: number, len: number) =>
+        header
+          .subarray(start, start + len)
+          .toString('utf8')
+          .replace(/\0.*$/s, '');
       const bodySize = parseInt(field(124, 12).trim() || '0', 8);
       const type = String.fromCharCode(header[156]!);
       const prefix = field(345, 155);

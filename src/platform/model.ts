@@ -147,7 +147,8 @@ function resolvePath(base: string, p: string): string {
 
 function imageSource(ref: string, cfg: ImageSourceConfig | undefined, base: string): ImageSource {
   if (!cfg || cfg.source === 'pull') return { ref, source: 'pull' };
-  if (cfg.source === 'archive') return { ref, source: 'archive', archive: resolvePath(base, cfg.archive ?? ''), archiveTag: cfg.archive_tag ?? ref };
+  if (cfg.source === 'archive')
+    return { ref, source: 'archive', archive: resolvePath(base, cfg.archive ?? ''), archiveTag: cfg.archive_tag ?? ref };
   return { ref, source: 'build', context: resolvePath(base, cfg.context ?? ''), ...(cfg.dockerfile ? { dockerfile: cfg.dockerfile } : {}) };
 }
 
@@ -187,8 +188,7 @@ export function platformOf(inventory: Inventory): PlatformModel {
 export const allServices = (p: PlatformModel): ServiceModel[] => p.stacks.flatMap((s) => s.services);
 
 /** Secret names a service uses. */
-export const secretsOf = (s: ServiceModel): string[] =>
-  s.environment.flatMap((e) => ('secret' in e ? [e.secret] : []));
+export const secretsOf = (s: ServiceModel): string[] => s.environment.flatMap((e) => ('secret' in e ? [e.secret] : []));
 
 /** The variable a secret is passed as in a stack's .env and referenced as in compose.yaml. */
 export const secretVariable = (secret: string): string => `HOSTKIT_SECRET_${secret.toUpperCase()}`;

@@ -50,7 +50,9 @@ export async function preparePlatform(inventory: Inventory, options: Pick<RunOpt
       try {
         archives.set(img.archive, await readArchiveManifest(img.archive));
       } catch (err) {
-        problems.push(`image ${img.ref}: archive ${img.archive}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+        problems.push(
+          `image ${img.ref}: archive ${img.archive}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+        );
         archives.set(img.archive, []);
         unreadable.add(img.archive);
         continue;
@@ -58,18 +60,27 @@ export async function preparePlatform(inventory: Inventory, options: Pick<RunOpt
     }
     const images = archives.get(img.archive)!;
     if (!unreadable.has(img.archive) && !images.some((a) => a.tags.includes(img.archiveTag))) {
-      problems.push(`image ${img.ref}: archive ${img.archive} has no image tagged ${img.archiveTag} (it has: ${images.flatMap((a) => a.tags).join(', ') || 'untagged images'})`);
+      problems.push(
+        `image ${img.ref}: archive ${img.archive} has no image tagged ${img.archiveTag} (it has: ${images.flatMap((a) => a.tags).join(', ') || 'untagged images'})`,
+      );
     }
   }
   const contexts = new Map<string, PreparedPlatform['contexts'] extends Map<string, infer V> ? V : never>();
   for (const img of platform.images) {
     if (img.source !== 'build') continue;
     const dockerfile = join(img.context, img.dockerfile ?? 'Dockerfile');
-    if (!existsSync(img.context) || !statSync(img.context).isDirectory()) problems.push(`image ${img.ref}: build context ${img.context} is not a directory`);
+    if (!existsSync(img.context) || !statSync(img.context).isDirectory())
+      problems.push(`image ${img.ref}: build context ${img.context} is not a directory`);
     else if (!existsSync(dockerfile)) problems.push(`image ${img.ref}: no ${dockerfile}`);
-    else contexts.set(img.ref, { dir: img.context, ...(await packContext(img.context)), ...(img.dockerfile ? { dockerfile: img.dockerfile } : {}) });
+    else
+      contexts.set(img.ref, {
+        dir: img.context,
+        ...(await packContext(img.context)),
+        ...(img.dockerfile ? { dockerfile: img.dockerfile } : {}),
+      });
   }
-  if (problems.length) throw new PlatformPrepareError(`images (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}`);
+  if (problems.length)
+    throw new PlatformPrepareError(`images (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}`);
 
   const result = { platform, secrets, archives, contexts };
   prepared.set(inventory, result);
@@ -86,8 +97,14 @@ export function preparedPlatform(inventory: Inventory): PreparedPlatform {
 /** A build context as a reproducible tar (sorted, zero mtimes and owners) and its sha256. */
 async function packContext(dir: string): Promise<{ tar: string; hash: string }> {
   // One tar per context directory, replaced on every run: no temp files pile up.
-  const tar = join(tmpdir(), `hostkit-context-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}-${process.getuid?.() ?? 0}.tar`);
+  const tar = join(
+    tmpdir(),
+    `hostkit-context-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}-${process.getuid?.() ?? 0}.tar`,
+  );
   await execa('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', dir, '-cf', tar, '.']);
-  const hash = createHash('sha256').update(await readFile(tar)).digest('hex').slice(0, 16);
+  const hash = createHash('sha256')
+    .update(await readFile(tar))
+    .digest('hex')
+    .slice(0, 16);
   return { tar, hash };
 }

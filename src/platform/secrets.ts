@@ -54,17 +54,22 @@ export async function loadSecrets(platform: PlatformModel, file: string | undefi
   const list = (names: string[]) => names.map((n) => `  ${n} (${uses.get(n)!.join(', ')})`).join('\n');
   const needed = [...uses.keys()].sort();
   if (!file) {
-    throw new SecretsError(`the inventory uses ${needed.length} secrets but names no secrets file (secrets.file or --secrets FILE):\n${list(needed)}`);
+    throw new SecretsError(
+      `the inventory uses ${needed.length} secrets but names no secrets file (secrets.file or --secrets FILE):\n${list(needed)}`,
+    );
   }
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new SecretsError(`cannot read the secrets file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); it must define:\n${list(needed)}`);
+    throw new SecretsError(
+      `cannot read the secrets file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); it must define:\n${list(needed)}`,
+    );
   }
   const values = parseSecretsFile(text, file);
   const missing = needed.filter((n) => !values.get(n));
-  if (missing.length) throw new SecretsError(`${file}: ${missing.length} missing secret${missing.length === 1 ? '' : 's'}:\n${list(missing)}`);
+  if (missing.length)
+    throw new SecretsError(`${file}: ${missing.length} missing secret${missing.length === 1 ? '' : 's'}:\n${list(missing)}`);
   // Single-quoted in .env: literal, except that it cannot hold a quote or a line break.
   const unusable = needed.filter((n) => /['\n\r\0]/.test(values.get(n)!));
   if (unusable.length) throw new SecretsError(`${file}: values may not contain a single quote or a line break:\n${list(unusable)}`);

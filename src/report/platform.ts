@@ -8,7 +8,8 @@ import { secretUses } from '../platform/secrets.js';
  * documentation cannot drift from what is deployed. Pure: inventory in, Markdown out.
  */
 
-const GENERATED = '<!-- Generated from inventory.yaml by `npx zx scripts/report.mjs`. Do not edit: a unit test fails when this file is not current. -->';
+const GENERATED =
+  '<!-- Generated from inventory.yaml by `npx zx scripts/report.mjs`. Do not edit: a unit test fails when this file is not current. -->';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const code = (s: string) => `\`${s}\``;
@@ -94,7 +95,10 @@ function containerInventory(p: PlatformModel): string {
               svc.key,
               code(svc.image),
               portsOf(svc),
-              svc.volumes.filter((v) => v.dataDir).map((v) => v.source).join(', ') || '-',
+              svc.volumes
+                .filter((v) => v.dataDir)
+                .map((v) => v.source)
+                .join(', ') || '-',
               svc.dependsOn.join(', ') || '-',
               svc.description,
             ]),
@@ -109,18 +113,26 @@ function portMap(p: PlatformModel, doc: InventoryDocument): string {
   const published = services.flatMap((svc) => svc.ports.map((port) => ({ svc, port })));
   const pub = published.filter((x) => !x.port.hostIp.startsWith('127.'));
   const loop = published.filter((x) => x.port.hostIp.startsWith('127.'));
-  const rules = (doc.firewall?.rules ?? []).map((r) => (typeof r === 'string' ? r : `${r.port}/${r.proto}${r.comment ? ` (${r.comment})` : ''}`));
+  const rules = (doc.firewall?.rules ?? []).map((r) =>
+    typeof r === 'string' ? r : `${r.port}/${r.proto}${r.comment ? ` (${r.comment})` : ''}`,
+  );
   const internal = services.filter((s) => s.expose.length).map((s) => [code(s.containerName), s.expose.join(', '), s.stack]);
   return [
     '**Firewall (UFW)**: default incoming ' + (doc.firewall?.defaults.incoming ?? '-') + '; allowed: ' + (rules.join(', ') || 'none') + '.',
     '',
     '**Published on a public address** (only the proxy):',
     '',
-    table(['Host port', 'Container', 'Container port'], pub.map((x) => [`${x.port.hostIp}:${x.port.hostPort}/${x.port.protocol}`, code(x.svc.containerName), String(x.port.containerPort)])),
+    table(
+      ['Host port', 'Container', 'Container port'],
+      pub.map((x) => [`${x.port.hostIp}:${x.port.hostPort}/${x.port.protocol}`, code(x.svc.containerName), String(x.port.containerPort)]),
+    ),
     '',
     '**Published on loopback only** (reach them with an SSH tunnel, e.g. `ssh -L 81:localhost:81 root@server`):',
     '',
-    table(['Host port', 'Container', 'Container port'], loop.map((x) => [`${x.port.hostIp}:${x.port.hostPort}/${x.port.protocol}`, code(x.svc.containerName), String(x.port.containerPort)])),
+    table(
+      ['Host port', 'Container', 'Container port'],
+      loop.map((x) => [`${x.port.hostIp}:${x.port.hostPort}/${x.port.protocol}`, code(x.svc.containerName), String(x.port.containerPort)]),
+    ),
     '',
     '**Internal only** (Docker networks, never published):',
     '',
@@ -154,7 +166,9 @@ function networks(p: PlatformModel): string {
     '```',
     '',
     ...(production.length
-      ? [`Production isolation (audited and enforced): on ${production.flatMap((s) => s.networks.map((n) => code(n.name))).join(', ')} only the containers of ${production.map((s) => s.name).join(', ')} and NPM; those containers on no other network.`]
+      ? [
+          `Production isolation (audited and enforced): on ${production.flatMap((s) => s.networks.map((n) => code(n.name))).join(', ')} only the containers of ${production.map((s) => s.name).join(', ')} and NPM; those containers on no other network.`,
+        ]
       : []),
   ].join('\n');
 }
@@ -164,7 +178,7 @@ function domains(p: PlatformModel): string {
     svc.domains.map((d) => [d, code(svc.containerName), String(svc.expose[0] ?? svc.ports[0]?.containerPort ?? '-'), svc.stack]),
   );
   return [
-    'NPM proxy hosts forward to the container name on its port (SSL by Let\'s Encrypt, HTTP/2, HSTS, block exploits):',
+    "NPM proxy hosts forward to the container name on its port (SSL by Let's Encrypt, HTTP/2, HSTS, block exploits):",
     '',
     table(['Domain', 'Forward host', 'Forward port', 'Stack'], rows),
   ].join('\n');
@@ -186,7 +200,12 @@ function dataLayout(p: PlatformModel, doc: InventoryDocument): string {
 function secrets(p: PlatformModel): string {
   const uses = secretUses(p);
   const rows = [...uses.keys()].sort().map((name) => [code(name), uses.get(name)!.join(', ')]);
-  const stacks = p.stacks.map((s) => [s.name, code(`${s.dir}/compose.yaml`), code(`${s.dir}/.env`), String(new Set(s.services.flatMap(secretsOf)).size)]);
+  const stacks = p.stacks.map((s) => [
+    s.name,
+    code(`${s.dir}/compose.yaml`),
+    code(`${s.dir}/.env`),
+    String(new Set(s.services.flatMap(secretsOf)).size),
+  ]);
   return [
     `Values live in the secrets file outside git (${code('secrets.file')} or ${code('--secrets FILE')}); a run lists every missing one before touching a host. On the server each stack has:`,
     '',
@@ -197,7 +216,14 @@ function secrets(p: PlatformModel): string {
 }
 
 function images(p: PlatformModel): string {
-  const rows = p.images.map((img) => [code(img.ref), img.source, allServices(p).filter((s) => s.image === img.ref).map((s) => s.containerName).join(', ')]);
+  const rows = p.images.map((img) => [
+    code(img.ref),
+    img.source,
+    allServices(p)
+      .filter((s) => s.image === img.ref)
+      .map((s) => s.containerName)
+      .join(', '),
+  ]);
   return table(['Image', 'Source', 'Containers'], rows);
 }
 

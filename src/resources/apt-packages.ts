@@ -24,7 +24,10 @@ export class AptPackages implements Resource {
   readonly id: string;
   private readonly fact: Fact<Map<string, PackageState>>;
 
-  constructor(readonly names: readonly string[], id?: string) {
+  constructor(
+    readonly names: readonly string[],
+    id?: string,
+  ) {
     this.id = id ?? `packages ${names.join(' ')}`;
     this.fact = packagesFact(names);
   }

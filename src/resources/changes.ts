@@ -26,7 +26,10 @@ export function ownershipChanges(
     });
   }
   if (cur.mode !== want.mode) {
-    changes.push({ summary: `mode of ${path} ${cur.mode} -> ${want.mode}`, actions: [{ kind: 'exec', script: sh(['chmod', want.mode, path]) }] });
+    changes.push({
+      summary: `mode of ${path} ${cur.mode} -> ${want.mode}`,
+      actions: [{ kind: 'exec', script: sh(['chmod', want.mode, path]) }],
+    });
   }
   return changes;
 }

@@ -16,7 +16,10 @@ export class Directory implements Resource {
   readonly id: string;
   private readonly fact;
 
-  constructor(readonly spec: DirectorySpec, readonly requires?: readonly string[]) {
+  constructor(
+    readonly spec: DirectorySpec,
+    readonly requires?: readonly string[],
+  ) {
     this.id = `directory ${spec.path}`;
     this.fact = pathFact(spec.path);
   }

@@ -23,7 +23,15 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 /** Sorted keys at every level, 2-space indent, trailing newline: the form diffs are shown in. */
 export function canonicalJson(value: Json): string {
   const sort = (v: Json): Json =>
-    Array.isArray(v) ? v.map(sort) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort(v[k]!)])) : v;
+    Array.isArray(v)
+      ? v.map(sort)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sort(v[k]!)]),
+          )
+        : v;
   return `${JSON.stringify(sort(value), null, 2)}\n`;
 }
 
@@ -71,12 +79,25 @@ export function planDaemonJson(rendered: string, cur: FileState, host = '-', id 
     { kind: 'exec' as const, script: sh(['install', '-d', '-m', '0755', '/etc/docker']), display: 'install -d /etc/docker' },
     {
       kind: 'exec' as const,
-      script: validatedWriteScript({ path: DAEMON_JSON, content: rendered, owner: 'root', group: 'root', mode: '0644', validate: VALIDATE_DAEMON_JSON }),
+      script: validatedWriteScript({
+        path: DAEMON_JSON,
+        content: rendered,
+        owner: 'root',
+        group: 'root',
+        mode: '0644',
+        validate: VALIDATE_DAEMON_JSON,
+      }),
       display: `write ${DAEMON_JSON} (0644 root:root) after \`dockerd --validate\``,
     },
   ];
   if (!cur.exists) {
-    return [{ summary: `create ${DAEMON_JSON} (${Object.keys(want as object).join(', ') || 'empty'})`, diff: createTwoFilesPatch('/dev/null', DAEMON_JSON, '', rendered, '', 'declared'), actions: write }];
+    return [
+      {
+        summary: `create ${DAEMON_JSON} (${Object.keys(want as object).join(', ') || 'empty'})`,
+        diff: createTwoFilesPatch('/dev/null', DAEMON_JSON, '', rendered, '', 'declared'),
+        actions: write,
+      },
+    ];
   }
   if (cur.type !== 'file') throw new RefusedError(host, id, `${DAEMON_JSON} is a ${cur.kind}, not a regular file; it is left alone`);
   const text = cur.content.toString('utf8');
@@ -105,10 +126,16 @@ export function planDaemonJson(rendered: string, cur: FileState, host = '-', id 
     return changes;
   }
   if (cur.owner !== 'root' || cur.group !== 'root') {
-    changes.push({ summary: `owner of ${DAEMON_JSON} ${cur.owner}:${cur.group} -> root:root`, actions: [{ kind: 'exec', script: sh(['chown', 'root:root', DAEMON_JSON]) }] });
+    changes.push({
+      summary: `owner of ${DAEMON_JSON} ${cur.owner}:${cur.group} -> root:root`,
+      actions: [{ kind: 'exec', script: sh(['chown', 'root:root', DAEMON_JSON]) }],
+    });
   }
   if (cur.mode !== '0644') {
-    changes.push({ summary: `mode of ${DAEMON_JSON} ${cur.mode} -> 0644`, actions: [{ kind: 'exec', script: sh(['chmod', '0644', DAEMON_JSON]) }] });
+    changes.push({
+      summary: `mode of ${DAEMON_JSON} ${cur.mode} -> 0644`,
+      actions: [{ kind: 'exec', script: sh(['chmod', '0644', DAEMON_JSON]) }],
+    });
   }
   return changes;
 }
@@ -119,7 +146,10 @@ export class DockerDaemonConfig implements Resource {
   private readonly fact = fileFact(DAEMON_JSON);
   private readonly rendered: string;
 
-  constructor(daemon: { [key: string]: Json }, readonly requires: readonly string[] = []) {
+  constructor(
+    daemon: { [key: string]: Json },
+    readonly requires: readonly string[] = [],
+  ) {
     this.rendered = renderDaemonJson(daemon);
   }
 

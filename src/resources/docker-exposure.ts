@@ -67,7 +67,12 @@ const protoCovers = (ruleProto: string, proto: Proto) => ruleProto === 'any' || 
 /** firewall.rules allow proto/port from outside (any source or a declared one). */
 export function inventoryAllows(policy: ExposurePolicy, proto: Proto, port: number): boolean {
   return policy.rules.some(
-    (r) => (r.action === 'allow' || r.action === 'limit') && r.direction === 'in' && !r.route && protoCovers(r.proto, proto) && portCovers(r.port, port),
+    (r) =>
+      (r.action === 'allow' || r.action === 'limit') &&
+      r.direction === 'in' &&
+      !r.route &&
+      protoCovers(r.proto, proto) &&
+      portCovers(r.port, port),
   );
 }
 
@@ -84,7 +89,8 @@ export function ufwExposes(ufw: UfwState, family: Family, proto: Proto, port: nu
       protoCovers(r.proto, proto) &&
       portCovers(r.port, port),
   );
-  if (rule) return `ufw allows ${rule.port}${rule.proto === 'any' ? '' : `/${rule.proto}`}${rule.from === 'any' ? '' : ` from ${rule.from}`}`;
+  if (rule)
+    return `ufw allows ${rule.port}${rule.proto === 'any' ? '' : `/${rule.proto}`}${rule.from === 'any' ? '' : ` from ${rule.from}`}`;
   if (ufw.defaults.incoming === 'allow') return 'ufw allows incoming by default';
   return undefined;
 }
@@ -102,7 +108,11 @@ const ifaceMatches = (pattern: string, name: string) => (pattern.endsWith('+') ?
  * other match modules, jumps to other chains) are skipped, so an unknown rule can only make
  * the audit report MORE exposure, never less.
  */
-export function evaluateDockerUser(rules: readonly string[], b: PortBinding, bridges: readonly string[]): { verdict: 'blocked' | 'exposed'; from?: string } {
+export function evaluateDockerUser(
+  rules: readonly string[],
+  b: PortBinding,
+  bridges: readonly string[],
+): { verdict: 'blocked' | 'exposed'; from?: string } {
   for (const rule of rules) {
     const t = rule.trim().split(/\s+/);
     if (t.includes('!')) continue;
@@ -137,7 +147,8 @@ function bindingFamilies(hostIp: string): Family[] {
   return familiesOfAddress(hostIp);
 }
 
-const showAddr = (address: string, port: number) => (address.includes(':') ? `[${address}]:${port}` : `${address === '' ? '0.0.0.0' : address}:${port}`);
+const showAddr = (address: string, port: number) =>
+  address.includes(':') ? `[${address}]:${port}` : `${address === '' ? '0.0.0.0' : address}:${port}`;
 
 /** Why a published binding is reachable from outside, or undefined when the firewall drops it. */
 function publishedExposure(b: PortBinding, c: ContainerPorts, family: Family, chains: DockerUserChains, ufw: UfwState): string | undefined {
@@ -190,16 +201,26 @@ export function auditExposure(input: ExposureInput): ExposureFinding[] {
       const what = `${containerLabel(c)} publishes ${first.hostPort}/${first.proto} on ${where.join(' and ')}${inner}`;
       if (isLocalOnly(policy, first.proto, first.hostPort)) {
         findings.push({
-          kind: 'not-local', owner: containerLabel(c), proto: first.proto, port: first.hostPort, bindings: where,
+          kind: 'not-local',
+          owner: containerLabel(c),
+          proto: first.proto,
+          port: first.hostPort,
+          bindings: where,
           summary: `${what}: ${first.hostPort}/${first.proto} is declared local-only (firewall.local_only): publish it on 127.0.0.1:${first.hostPort}`,
         });
         continue;
       }
       if (inventoryAllows(policy, first.proto, first.hostPort)) continue;
-      const reasons = [...new Set(wide.flatMap((b) => bindingFamilies(b.hostIp).flatMap((f) => publishedExposure(b, c, f, chains, ufw) ?? [])))];
+      const reasons = [
+        ...new Set(wide.flatMap((b) => bindingFamilies(b.hostIp).flatMap((f) => publishedExposure(b, c, f, chains, ufw) ?? []))),
+      ];
       if (reasons.length === 0) continue;
       findings.push({
-        kind: 'exposed', owner: containerLabel(c), proto: first.proto, port: first.hostPort, bindings: where,
+        kind: 'exposed',
+        owner: containerLabel(c),
+        proto: first.proto,
+        port: first.hostPort,
+        bindings: where,
         summary: `${what}: reachable from outside (${reasons.join('; ')}), firewall.rules does not allow ${first.hostPort}/${first.proto}`,
       });
     }
@@ -219,7 +240,11 @@ export function auditExposure(input: ExposureInput): ExposureFinding[] {
     const what = `${listenerLabel(first)} listens on ${where.join(' and ')}/${first.proto}`;
     if (isLocalOnly(policy, first.proto, first.port)) {
       findings.push({
-        kind: 'not-local', owner: listenerLabel(first), proto: first.proto, port: first.port, bindings: where,
+        kind: 'not-local',
+        owner: listenerLabel(first),
+        proto: first.proto,
+        port: first.port,
+        bindings: where,
         summary: `${what}: ${first.port}/${first.proto} is declared local-only (firewall.local_only): bind it to 127.0.0.1`,
       });
       continue;
@@ -229,7 +254,11 @@ export function auditExposure(input: ExposureInput): ExposureFinding[] {
     const reasons = [...new Set(ls.flatMap((l) => familiesOfAddress(l.address).flatMap((f) => ufwExposes(ufw, f, l.proto, l.port) ?? [])))];
     if (reasons.length === 0) continue;
     findings.push({
-      kind: 'exposed', owner: listenerLabel(first), proto: first.proto, port: first.port, bindings: where,
+      kind: 'exposed',
+      owner: listenerLabel(first),
+      proto: first.proto,
+      port: first.port,
+      bindings: where,
       summary: `${what}: reachable from outside (${reasons.join('; ')}), firewall.rules does not allow ${first.port}/${first.proto}`,
     });
   }
@@ -266,7 +295,11 @@ export class ExposureAudit implements Resource {
     const published = facts.get(publishedPortsFact);
     const wide = listeners.filter((l) => !isLoopback(l.address)).length;
     const ports = published.containers.reduce((n, c) => n + c.bindings.length, 0);
-    const docker = !published.docker ? 'no docker' : !published.running ? `docker not answering${published.error ? ` (${published.error.split('\n')[0]})` : ''}` : `${published.containers.length} running container(s), ${ports} published port binding(s)`;
+    const docker = !published.docker
+      ? 'no docker'
+      : !published.running
+        ? `docker not answering${published.error ? ` (${published.error.split('\n')[0]})` : ''}`
+        : `${published.containers.length} running container(s), ${ports} published port binding(s)`;
     return [`audited ${listeners.length} listening socket(s) (${wide} not on loopback); ${docker}`];
   }
 }

@@ -38,7 +38,8 @@ export interface RepositorySpec {
 
 /** Distributions whose own packages are good enough for source "debian". */
 export function checkDebianSource(os: OsRelease): string | undefined {
-  if (os.id !== 'debian') return `source "debian" installs Debian's packages, but this host runs ${os.id} ${os.versionId}: use docker.source: docker-ce`;
+  if (os.id !== 'debian')
+    return `source "debian" installs Debian's packages, but this host runs ${os.id} ${os.versionId}: use docker.source: docker-ce`;
   const major = Number(os.versionId.split('.')[0]);
   // testing/sid have no VERSION_ID: newer than 13.
   if (os.versionId !== '' && major < 13) {
@@ -136,8 +137,18 @@ export class DockerAptRepository implements Resource {
     const have = cur.exists && cur.type === 'file' ? cur.content.toString('utf8') : undefined;
     if (have !== want) {
       changes.push({
-        summary: have === undefined ? `add Docker's apt repository ${SOURCES} (${this.spec.suite ?? os.codename})` : `content of ${SOURCES} differs`,
-        diff: createTwoFilesPatch(have === undefined ? '/dev/null' : SOURCES, SOURCES, have ?? '', want, have === undefined ? '' : 'current', 'declared'),
+        summary:
+          have === undefined
+            ? `add Docker's apt repository ${SOURCES} (${this.spec.suite ?? os.codename})`
+            : `content of ${SOURCES} differs`,
+        diff: createTwoFilesPatch(
+          have === undefined ? '/dev/null' : SOURCES,
+          SOURCES,
+          have ?? '',
+          want,
+          have === undefined ? '' : 'current',
+          'declared',
+        ),
         actions: [{ kind: 'write', path: SOURCES, content: want, mode: '0644', owner: 'root', group: 'root' }],
       });
     }

@@ -14,7 +14,11 @@ export interface VersionPolicy {
 }
 
 /** An action that fails with `message`: the apply stops here, naming the problem. */
-const fail = (message: string) => ({ kind: 'exec' as const, script: `echo ${quote(message)} >&2; exit 1`, display: 'verify the installed versions' });
+const fail = (message: string) => ({
+  kind: 'exec' as const,
+  script: `echo ${quote(message)} >&2; exit 1`,
+  display: 'verify the installed versions',
+});
 
 export function planVersions(state: DockerEngineState, min: VersionPolicy, pending: boolean): Change[] {
   const problems: string[] = [];
@@ -39,7 +43,9 @@ export function planVersions(state: DockerEngineState, min: VersionPolicy, pendi
 
 export function describeVersions(state: DockerEngineState, min: VersionPolicy): string[] {
   if (!state.cli) return ['docker: not installed'];
-  const engine = state.engineVersion ?? `not answering (${state.versionError ?? 'no version'}${state.clientVersion ? `; client ${state.clientVersion}` : ''})`;
+  const engine =
+    state.engineVersion ??
+    `not answering (${state.versionError ?? 'no version'}${state.clientVersion ? `; client ${state.clientVersion}` : ''})`;
   const compose = state.composeVersion ?? 'missing';
   const need = (v?: string) => (v ? ` (minimum ${v})` : '');
   return [`docker engine ${engine}${need(min.engine)}, compose ${compose}${need(min.compose)}`];

@@ -57,7 +57,13 @@ export function planHostname(name: string, cur: HostnameState): Change[] {
   if (!hostsResolves(cur.hosts, name)) {
     changes.push({
       summary: `/etc/hosts does not map ${name}: set 127.0.1.1 ${name}`,
-      actions: [{ kind: 'exec', script: replaceScript('/etc/hosts', hostsWithName(cur.hosts, name)), display: `write /etc/hosts (127.0.1.1 ${name})` }],
+      actions: [
+        {
+          kind: 'exec',
+          script: replaceScript('/etc/hosts', hostsWithName(cur.hosts, name)),
+          display: `write /etc/hosts (127.0.1.1 ${name})`,
+        },
+      ],
     });
   }
   return changes;

@@ -38,9 +38,23 @@ export class ProductionIsolation implements Resource {
       const isProduction = c.labels[COMPOSE_LABEL.project] === this.stack.name;
       for (const n of c.networks) {
         if (isProduction && !ownIds.has(n.id)) {
-          changes.push(disconnect(`production container ${c.name} is also attached to network ${n.name}: disconnect`, n.id, c.id, `docker network disconnect ${n.name} ${c.name}`));
+          changes.push(
+            disconnect(
+              `production container ${c.name} is also attached to network ${n.name}: disconnect`,
+              n.id,
+              c.id,
+              `docker network disconnect ${n.name} ${c.name}`,
+            ),
+          );
         } else if (!isProduction && ownIds.has(n.id) && c.id !== proxy?.id) {
-          changes.push(disconnect(`foreign container ${c.name} is attached to production network ${n.name}: disconnect`, n.id, c.id, `docker network disconnect ${n.name} ${c.name}`));
+          changes.push(
+            disconnect(
+              `foreign container ${c.name} is attached to production network ${n.name}: disconnect`,
+              n.id,
+              c.id,
+              `docker network disconnect ${n.name} ${c.name}`,
+            ),
+          );
         }
       }
     }

@@ -44,7 +44,12 @@ export class NpmNetworkConnection implements Resource {
     const who = container?.name ?? this.npm.containerName;
     const where = network?.name ?? this.network.name;
     const why = !container ? ' (proxy container not created yet)' : !network ? ' (network not created yet)' : '';
-    return [{ summary: `connect ${who} to ${where}${why}`, actions: [{ kind: 'exec', script: this.connectScript(), display: `docker network connect ${where} ${who}` }] }];
+    return [
+      {
+        summary: `connect ${who} to ${where}${why}`,
+        actions: [{ kind: 'exec', script: this.connectScript(), display: `docker network connect ${where} ${who}` }],
+      },
+    ];
   }
 
   private connectScript(): string {

@@ -40,7 +40,12 @@ export class SshdSettings implements Resource {
 
   guard(_changes: readonly Change[], facts: FactSet, ctx: PlanContext): void {
     const problems = this.lockout(ctx.host, sessionSshPort(facts.get(sshSessionFact), ctx.host.port));
-    if (problems.length) throw new RefusedError(ctx.host.name, 'ssh', `the declared sshd settings would lock out the management login: ${problems.join('; ')}`);
+    if (problems.length)
+      throw new RefusedError(
+        ctx.host.name,
+        'ssh',
+        `the declared sshd settings would lock out the management login: ${problems.join('; ')}`,
+      );
   }
 }
 

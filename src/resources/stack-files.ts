@@ -92,9 +92,17 @@ export class StackComposeFile implements Resource {
     ].join('\n');
     return [
       {
-        summary: cur.exists ? `compose.yaml of ${this.stack} differs from the inventory` : `create compose.yaml of ${this.stack} (${this.content.split('\n').length - 1} lines)`,
+        summary: cur.exists
+          ? `compose.yaml of ${this.stack} differs from the inventory`
+          : `create compose.yaml of ${this.stack} (${this.content.split('\n').length - 1} lines)`,
         // A new file's diff would be the whole file: shown only for an edit.
-        ...(cur.exists ? { diff: createTwoFilesPatch(this.path, `${this.path} (desired)`, cur.content ?? '', this.content, undefined, undefined, { context: 2 }) } : {}),
+        ...(cur.exists
+          ? {
+              diff: createTwoFilesPatch(this.path, `${this.path} (desired)`, cur.content ?? '', this.content, undefined, undefined, {
+                context: 2,
+              }),
+            }
+          : {}),
         actions: [
           { kind: 'write', path: staged, content: this.content, mode: '0644', owner: OWNER, group: OWNER },
           { kind: 'exec', script: validate, display: `docker compose config -q && mv into ${this.path}` },

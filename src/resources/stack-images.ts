@@ -40,7 +40,9 @@ export class ImageArchive implements Resource {
     return driftsWithOneAction(
       stale.map((i) => {
         const cur = state.byRef.get(i.ref);
-        return { summary: `image ${i.ref} ${cur ? `is ${short(cur.id)}, archive has ${short(i.id)}` : 'absent'}: load from ${basename(this.archive)}` };
+        return {
+          summary: `image ${i.ref} ${cur ? `is ${short(cur.id)}, archive has ${short(i.id)}` : 'absent'}: load from ${basename(this.archive)}`,
+        };
       }),
       [
         {
@@ -88,7 +90,14 @@ export class ImageBuild implements Resource {
     return [
       {
         summary: `image ${this.ref} ${cur ? 'was built from another context' : 'absent'}: build from ${this.context.dir}`,
-        actions: [{ kind: 'exec', script: `${sh([...argv, '-'])} >/dev/null`, stdin: { file: this.context.tar }, display: `docker build -t ${this.ref} ${this.context.dir}` }],
+        actions: [
+          {
+            kind: 'exec',
+            script: `${sh([...argv, '-'])} >/dev/null`,
+            stdin: { file: this.context.tar },
+            display: `docker build -t ${this.ref} ${this.context.dir}`,
+          },
+        ],
       },
     ];
   }

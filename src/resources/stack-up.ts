@@ -69,7 +69,10 @@ export class StackUp implements Resource {
       const reasons: string[] = [];
       let restart = false;
       if (c.status !== 'running') reasons.push(describeState(c));
-      else if (c.health === 'unhealthy') (reasons.push('unhealthy'), (restart = true));
+      else if (c.health === 'unhealthy') {
+        reasons.push('unhealthy');
+        restart = true;
+      }
       const want = hashes.state === 'ok' && !filesPending ? hashes.byService.get(svc.key) : undefined;
       if (want && c.labels[COMPOSE_LABEL.configHash] !== want) reasons.push('created from an older configuration (config hash differs)');
       const image = images.byRef.get(svc.image);
@@ -83,12 +86,24 @@ export class StackUp implements Resource {
     }
     const declared = new Set(stack.services.map((s) => s.key));
     const unexpected = containers.filter((c) => !declared.has(c.labels[COMPOSE_LABEL.service] ?? ''));
-    const extra = unexpected.map((c) => ({ service: '', summary: `unexpected container ${c.name} (service ${c.labels[COMPOSE_LABEL.service]}) in project ${stack.name}: remove` }));
+    const extra = unexpected.map((c) => ({
+      service: '',
+      summary: `unexpected container ${c.name} (service ${c.labels[COMPOSE_LABEL.service]}) in project ${stack.name}: remove`,
+    }));
 
     if (drifts.length === 0 && extra.length === 0) {
       // Files about to change, but no container affected that we can name: still converge after them.
       if (!filesPending) return [];
-      return driftsWithOneAction([{ summary: `bring ${stack.name} up to date with its new files (only changed containers are recreated)` }], [this.upAction(stack.services.map((s) => s.key), false, [])]);
+      return driftsWithOneAction(
+        [{ summary: `bring ${stack.name} up to date with its new files (only changed containers are recreated)` }],
+        [
+          this.upAction(
+            stack.services.map((s) => s.key),
+            false,
+            [],
+          ),
+        ],
+      );
     }
     const services = [...new Set(drifts.map((d) => d.service))];
     const restarts = drifts.filter((d) => d.restart).map((d) => d.service);
@@ -101,7 +116,9 @@ export class StackUp implements Resource {
     const envNow = parseEnvFile(this.files.env.current(facts) ?? '');
     const envWant = parseEnvFile(this.files.env.content);
     for (const svc of this.stack.services) {
-      const changed = svc.environment.flatMap((e) => ('secret' in e && envNow.get(secretVariable(e.secret)) !== envWant.get(secretVariable(e.secret)) ? [e.secret] : []));
+      const changed = svc.environment.flatMap((e) =>
+        'secret' in e && envNow.get(secretVariable(e.secret)) !== envWant.get(secretVariable(e.secret)) ? [e.secret] : [],
+      );
       if (changed.length) out.set(svc.key, `uses changed secret ${[...new Set(changed)].join(', ')}: would be recreated`);
     }
     const current = this.files.compose.current(facts);
@@ -166,4 +183,3 @@ export function failureDigest(project: string): string {
     'exit 1',
   ].join('\n');
 }
-

@@ -12,7 +12,10 @@ export class Sysctl implements Resource {
   private readonly fact;
   private readonly desired: Map<string, string>;
 
-  constructor(settings: Record<string, string | number>, readonly requires?: readonly string[]) {
+  constructor(
+    settings: Record<string, string | number>,
+    readonly requires?: readonly string[],
+  ) {
     this.desired = new Map(Object.entries(settings).map(([k, v]) => [k, normalizeSysctl(String(v))]));
     this.id = `sysctl ${[...this.desired.keys()].join(' ')}`;
     this.fact = sysctlFact([...this.desired.keys()]);
@@ -33,7 +36,10 @@ export function planSysctl(desired: ReadonlyMap<string, string>, live: SysctlVal
     const cur = live.get(key);
     if (cur === undefined) throw new RefusedError(host, id, `sysctl ${key} does not exist on this kernel (module not loaded, or a typo)`);
     if (cur === want) continue;
-    changes.push({ summary: `sysctl ${key} ${cur} -> ${want}`, actions: [{ kind: 'exec', script: sh(['sysctl', '-q', '-w', `${key}=${want}`]) }] });
+    changes.push({
+      summary: `sysctl ${key} ${cur} -> ${want}`,
+      actions: [{ kind: 'exec', script: sh(['sysctl', '-q', '-w', `${key}=${want}`]) }],
+    });
   }
   return changes;
 }

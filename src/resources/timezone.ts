@@ -11,7 +11,10 @@ export class Timezone implements Resource {
   readonly id: string;
   private readonly fact;
 
-  constructor(readonly zone: string, readonly requires?: readonly string[]) {
+  constructor(
+    readonly zone: string,
+    readonly requires?: readonly string[],
+  ) {
     this.id = `timezone ${zone}`;
     this.fact = timezoneFact(zone);
   }
@@ -38,5 +41,10 @@ export function planTimezone(zone: string, cur: TimezoneState, host = '-', pendi
     `if [ -f /etc/timezone ]; then printf '%s\\n' ${quote(zone)} > /etc/timezone; fi`,
   ].join('\n');
   const from = linkOk ? `/etc/timezone ${cur.legacy}` : (cur.zone ?? '(not a zoneinfo link)');
-  return [{ summary: `timezone ${from} -> ${zone}`, actions: [{ kind: 'exec', script, display: `ln -sfn /usr/share/zoneinfo/${zone} /etc/localtime` }] }];
+  return [
+    {
+      summary: `timezone ${from} -> ${zone}`,
+      actions: [{ kind: 'exec', script, display: `ln -sfn /usr/share/zoneinfo/${zone} /etc/localtime` }],
+    },
+  ];
 }

@@ -123,11 +123,12 @@ function lineDiff(path: string, before: string, after: string): string {
   return createTwoFilesPatch(path, path, before, after, '', '', { context: 2 }).split('\n').slice(2).join('\n');
 }
 
-const RESET_CHAIN = (t: string) =>
-  `if ${t} -S DOCKER-USER >/dev/null 2>&1; then ${t} -F DOCKER-USER && ${t} -A DOCKER-USER -j RETURN; fi`;
+const RESET_CHAIN = (t: string) => `if ${t} -S DOCKER-USER >/dev/null 2>&1; then ${t} -F DOCKER-USER && ${t} -A DOCKER-USER -j RETURN; fi`;
 
 /** Script that empties a DOCKER-USER chain left by a removed block (Docker's default: one RETURN). */
-export const RESET_DOCKER_USER = ['PATH="$PATH:/usr/sbin:/sbin"', RESET_CHAIN('iptables'), RESET_CHAIN('ip6tables') + ' || true'].join('\n');
+export const RESET_DOCKER_USER = ['PATH="$PATH:/usr/sbin:/sbin"', RESET_CHAIN('iptables'), RESET_CHAIN('ip6tables') + ' || true'].join(
+  '\n',
+);
 
 export const UFW_RELOAD_HANDLER = 'ufw reload';
 /** Reload only a loaded firewall: `ufw reload` on an inactive one would only print a notice. */
@@ -196,7 +197,13 @@ export class UfwDockerFilter implements Resource {
         const f = stale[0]!;
         changes.push({
           summary: `DOCKER-USER rules loaded in the kernel (${stale.map((x) => (x === 'v4' ? 'iptables' : 'ip6tables')).join(', ')}) differ from ${AFTER_RULES[f]}: reload ufw`,
-          diff: lineDiff(`DOCKER-USER (${f})`, chains[f].rules.map((r) => `${r}\n`).join(''), dockerUserRules(this.filter, f).map((r) => `${r}\n`).join('')),
+          diff: lineDiff(
+            `DOCKER-USER (${f})`,
+            chains[f].rules.map((r) => `${r}\n`).join(''),
+            dockerUserRules(this.filter, f)
+              .map((r) => `${r}\n`)
+              .join(''),
+          ),
           actions: [], // the reload handler loads them
         });
       }

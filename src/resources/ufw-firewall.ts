@@ -86,11 +86,12 @@ export function planFirewall(desired: DesiredFirewall, state: UfwState, sshPort:
   for (const rule of desired.rules) {
     const families = familiesOf(rule.from, ipv6);
     const concrete = families.map((family) => ({ ...rule, family }) as UfwRule);
-    concrete.forEach((c) => (desiredKeys.add(ruleKey(c)), desiredMatch.add(matchKey(c))));
+    for (const c of concrete) {
+      desiredKeys.add(ruleKey(c));
+      desiredMatch.add(matchKey(c));
+    }
     const missing = concrete.filter((c) => !currentByKey.has(ruleKey(c)));
-    const stale = concrete
-      .map((c) => currentByKey.get(ruleKey(c)))
-      .find((cur) => cur && (cur.comment ?? '') !== (rule.comment ?? ''));
+    const stale = concrete.map((c) => currentByKey.get(ruleKey(c))).find((cur) => cur && (cur.comment ?? '') !== (rule.comment ?? ''));
     if (missing.length === 0 && !stale) continue;
     const desc = describeRule(rule, families);
     const family = families.length === 2 ? 'both' : families[0]!;
@@ -121,7 +122,10 @@ export function planFirewall(desired: DesiredFirewall, state: UfwState, sshPort:
       actions: [{ kind: 'exec', script: sh(['ufw', 'logging', desired.logging]) }],
     });
   } else if (desired.logging && !state.installed) {
-    changes.push({ summary: `logging -> ${desired.logging}`, actions: [{ kind: 'exec', script: sh(['ufw', 'logging', desired.logging]) }] });
+    changes.push({
+      summary: `logging -> ${desired.logging}`,
+      actions: [{ kind: 'exec', script: sh(['ufw', 'logging', desired.logging]) }],
+    });
   }
 
   // Deletes of undeclared rules; a v4+v6 pair is one change. A rule that a declared one
@@ -247,7 +251,12 @@ export class SshSabotageForTests implements Resource {
     return [
       {
         summary: `TEST ONLY (${SABOTAGE_ENV}=1): drop new connections to the SSH port ${port}/tcp despite the guard`,
-        actions: [{ kind: 'exec', script: sh(['ufw', 'insert', '1', 'deny', 'proto', 'tcp', 'from', 'any', 'port', '1:65535', 'to', 'any', 'port', String(port)]) }],
+        actions: [
+          {
+            kind: 'exec',
+            script: sh(['ufw', 'insert', '1', 'deny', 'proto', 'tcp', 'from', 'any', 'port', '1:65535', 'to', 'any', 'port', String(port)]),
+          },
+        ],
       },
     ];
   }

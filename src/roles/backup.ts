@@ -39,7 +39,8 @@ export const backupRole: Role = {
       file({ path: BACKUP_SCRIPT, content: backupScript(m, host.name), mode: '0755' }),
     ];
     if (secrets.sshKey) files.push(file({ path: `${BACKUP_DIR}/ssh_key`, content: secrets.sshKey, mode: '0600' }, true));
-    if (m.config.known_hosts) files.push(file({ path: `${BACKUP_DIR}/known_hosts`, content: m.config.known_hosts.replace(/\n*$/, '\n'), mode: '0644' }));
+    if (m.config.known_hosts)
+      files.push(file({ path: `${BACKUP_DIR}/known_hosts`, content: m.config.known_hosts.replace(/\n*$/, '\n'), mode: '0644' }));
     if (secrets.s3) {
       const creds = `[default]\naws_access_key_id = ${secrets.s3.accessKey}\naws_secret_access_key = ${secrets.s3.secretKey}\n`;
       files.push(file({ path: `${BACKUP_DIR}/s3-credentials`, content: creds, mode: '0600' }, true));
@@ -49,12 +50,27 @@ export const backupRole: Role = {
       const name = unitNames[what];
       const schedule = what === 'run' ? m.config.schedule : m.config.check_schedule;
       units.push(
-        new ManagedFile({ path: `/etc/systemd/system/${name}.service`, content: serviceUnit(what), owner: 'root', group: 'root', mode: '0644', notify: [RELOAD] }),
-        new ManagedFile({ path: `/etc/systemd/system/${name}.timer`, content: timerUnit(what, schedule), owner: 'root', group: 'root', mode: '0644', notify: [RELOAD] }),
+        new ManagedFile({
+          path: `/etc/systemd/system/${name}.service`,
+          content: serviceUnit(what),
+          owner: 'root',
+          group: 'root',
+          mode: '0644',
+          notify: [RELOAD],
+        }),
+        new ManagedFile({
+          path: `/etc/systemd/system/${name}.timer`,
+          content: timerUnit(what, schedule),
+          owner: 'root',
+          group: 'root',
+          mode: '0644',
+          notify: [RELOAD],
+        }),
       );
     }
     const timers = (['run', 'check'] as const).map(
-      (what) => new Service({ unit: `${unitNames[what]}.timer`, enabled: true, active: true, requires: [...units.map((u) => u.id), pkg.id] }),
+      (what) =>
+        new Service({ unit: `${unitNames[what]}.timer`, enabled: true, active: true, requires: [...units.map((u) => u.id), pkg.id] }),
     );
     const resources: Resource[] = [pkg, dir, ...files, ...units, ...timers];
     return {
@@ -62,7 +78,9 @@ export const backupRole: Role = {
       handlers: [
         {
           id: RELOAD,
-          actions: [{ kind: 'exec', script: `systemctl daemon-reload && systemctl restart ${unitNames.run}.timer ${unitNames.check}.timer` }],
+          actions: [
+            { kind: 'exec', script: `systemctl daemon-reload && systemctl restart ${unitNames.run}.timer ${unitNames.check}.timer` },
+          ],
         },
       ],
     };

@@ -40,7 +40,9 @@ export const baseRole: Role = {
     if (pkg) resources.push(pkg);
     if (cfg.hostname) resources.push(new Hostname(cfg.hostname));
     resources.push(new Timezone(cfg.timezone, afterPkg)); // tzdata may be among the packages
-    resources.push(file(AUTO_UPGRADES, renderTemplate('base/20auto-upgrades.hbs', { flag: cfg.unattended_upgrades ? '1' : '0' }), afterPkg));
+    resources.push(
+      file(AUTO_UPGRADES, renderTemplate('base/20auto-upgrades.hbs', { flag: cfg.unattended_upgrades ? '1' : '0' }), afterPkg),
+    );
     if (cfg.unattended_upgrades) {
       // APT::Periodic only acts when these timers fire.
       for (const unit of ['apt-daily.timer', 'apt-daily-upgrade.timer']) resources.push(new Service({ unit, enabled: true, active: true }));

@@ -26,7 +26,10 @@ export function dockerResources(config: DockerConfig): { resources: Resource[] }
   const pkgs: Resource = Object.assign(new AptPackages(names, `packages ${names.join(' ')}`), { requires: prereqs });
   const service = new Service({ unit: 'docker.service', enabled: true, active: true, requires: [pkgs.id] });
   const versions = new DockerVersions(
-    { ...(config.min_version ? { engine: config.min_version } : {}), ...(config.compose_min_version ? { compose: config.compose_min_version } : {}) },
+    {
+      ...(config.min_version ? { engine: config.min_version } : {}),
+      ...(config.compose_min_version ? { compose: config.compose_min_version } : {}),
+    },
     [pkgs.id, service.id],
   );
   resources.push(pkgs, service, versions);
@@ -43,7 +46,12 @@ export const dockerRole: Role = {
     if (!config) return { resources: [] };
     return {
       ...dockerResources(config),
-      handlers: [{ id: RESTART_DOCKER, actions: [{ kind: 'exec', script: 'systemctl restart docker.service', display: 'systemctl restart docker' }] }],
+      handlers: [
+        {
+          id: RESTART_DOCKER,
+          actions: [{ kind: 'exec', script: 'systemctl restart docker.service', display: 'systemctl restart docker' }],
+        },
+      ],
     };
   },
 };

@@ -21,8 +21,11 @@ export const SSHD_JOURNALMATCH =
   '_SYSTEMD_UNIT=ssh.service + _COMM=sshd + _COMM=sshd-session + SYSLOG_IDENTIFIER=sshd + SYSLOG_IDENTIFIER=sshd-session';
 
 type Overrides = { key: string; value: string | number }[];
-const overrides = (o: { maxretry?: number | undefined; bantime?: string | number | undefined; findtime?: string | number | undefined }): Overrides =>
-  (['maxretry', 'bantime', 'findtime'] as const).flatMap((key) => (o[key] !== undefined ? [{ key, value: o[key]! }] : []));
+const overrides = (o: {
+  maxretry?: number | undefined;
+  bantime?: string | number | undefined;
+  findtime?: string | number | undefined;
+}): Overrides => (['maxretry', 'bantime', 'findtime'] as const).flatMap((key) => (o[key] !== undefined ? [{ key, value: o[key]! }] : []));
 
 /** Ban actions: [banaction, banaction_allports, recidive's own action]. */
 function banActions(banaction: Fail2banConfig['banaction']): [string, string, string] {
@@ -147,7 +150,16 @@ export const fail2banRole: Role = {
     const pkg = new AptPackages(packages, 'packages fail2ban');
     // Written before jail.local, which may rely on it; each write is checked with the whole tree.
     const file = (path: string, content: string, requires: string[]) =>
-      new ManagedFile({ path, content, owner: 'root', group: 'root', mode: '0644', validate: 'fail2ban-client -t', requires, notify: [RELOAD] });
+      new ManagedFile({
+        path,
+        content,
+        owner: 'root',
+        group: 'root',
+        mode: '0644',
+        validate: 'fail2ban-client -t',
+        requires,
+        notify: [RELOAD],
+      });
     const filter = file(SSHD_FILTER_LOCAL, renderTemplate('fail2ban/sshd.local.hbs', {}), [pkg.id]);
     const jail = file(JAIL_LOCAL, renderTemplate('fail2ban/jail.local.hbs', jailLocalData(cfg)), [pkg.id, filter.id]);
     const service = new Service({ unit: 'fail2ban', enabled: true, active: true, requires: [pkg.id] });
@@ -156,7 +168,18 @@ export const fail2banRole: Role = {
     if (cfg.banaction === 'ufw') resources.push(new Fail2banNeedsUfw());
     return {
       resources,
-      handlers: [{ id: RELOAD, actions: [{ kind: 'exec', script: reloadScript(jails), display: `fail2ban-client reload, then wait for jails ${jails.map((j) => j.name).join(', ')}` }] }],
+      handlers: [
+        {
+          id: RELOAD,
+          actions: [
+            {
+              kind: 'exec',
+              script: reloadScript(jails),
+              display: `fail2ban-client reload, then wait for jails ${jails.map((j) => j.name).join(', ')}`,
+            },
+          ],
+        },
+      ],
     };
   },
 };

@@ -46,7 +46,13 @@ export function dockerFilterOf(desired: DesiredFirewall): DockerFilter {
   return {
     allow: desired.rules
       .filter((r) => (r.action === 'allow' || r.action === 'limit') && r.direction === 'in')
-      .flatMap((r) => (r.proto === 'any' ? (['tcp', 'udp'] as const) : r.proto === 'tcp' || r.proto === 'udp' ? [r.proto] : []).map((proto) => ({ proto, port: r.port, from: r.from }))),
+      .flatMap((r) =>
+        (r.proto === 'any' ? (['tcp', 'udp'] as const) : r.proto === 'tcp' || r.proto === 'udp' ? [r.proto] : []).map((proto) => ({
+          proto,
+          port: r.port,
+          from: r.from,
+        })),
+      ),
   };
 }
 

@@ -14,7 +14,17 @@ import { backupRole } from './backup.js';
 // firewall (its bans are ufw rules; proxied-app bans live in fail2ban's own nftables table, so
 // Docker need not exist yet); stacks need docker and the data directories; networks need every
 // stack up; backups last (they dump the databases the stacks run).
-export const ROLES: readonly Role[] = [baseRole, sshRole, firewallRole, fail2banRole, dockerRole, dataRole, stacksRole, networksRole, backupRole];
+export const ROLES: readonly Role[] = [
+  baseRole,
+  sshRole,
+  firewallRole,
+  fail2banRole,
+  dockerRole,
+  dataRole,
+  stacksRole,
+  networksRole,
+  backupRole,
+];
 
 export function rolesByName(names: string[]): Role[] {
   return names.map((name) => {

@@ -8,7 +8,9 @@ export function networkResources(platform: PlatformModel): Resource[] {
   const resources: Resource[] = [];
   const npmService = platform.npm ? findService(platform, platform.npm.stack, platform.npm.service) : undefined;
   const npm: NpmTarget | undefined =
-    platform.npm && npmService ? { stack: platform.npm.stack, service: platform.npm.service, containerName: npmService.containerName } : undefined;
+    platform.npm && npmService
+      ? { stack: platform.npm.stack, service: platform.npm.service, containerName: npmService.containerName }
+      : undefined;
   if (npm) {
     for (const ref of platform.npm!.networks) {
       const net = platform.stacks.find((s) => s.name === ref.stack)?.networks.find((n) => n.key === ref.network);

@@ -79,7 +79,8 @@ export function sshLockoutProblems(cfg: SshConfig, host: Pick<HostConfig, 'user'
 
 export const sshRole: Role = {
   name: 'ssh',
-  description: 'sshd hardening drop-in: key-only, root policy, allowed users; sshd -t before reload; a fresh login must work or it rolls back.',
+  description:
+    'sshd hardening drop-in: key-only, root policy, allowed users; sshd -t before reload; a fresh login must work or it rolls back.',
   build(inventory) {
     const cfg = inventory.doc.ssh;
     if (!cfg) return { resources: [] };
@@ -94,7 +95,12 @@ export const sshRole: Role = {
     });
     return {
       resources: [dropIn, new SshdSettings(sshdEffective(cfg), (host, port) => sshLockoutProblems(cfg, host, port), [dropIn.id])],
-      handlers: [{ id: RELOAD, actions: [{ kind: 'exec', script: RELOAD_AND_WAIT, display: `${RELOAD_SCRIPT} (then wait for "Server listening")` }] }],
+      handlers: [
+        {
+          id: RELOAD,
+          actions: [{ kind: 'exec', script: RELOAD_AND_WAIT, display: `${RELOAD_SCRIPT} (then wait for "Server listening")` }],
+        },
+      ],
       // After the reload a FRESH login must work (the run's own session survives any sshd change);
       // otherwise the host itself restores the previous drop-in and reloads.
       safeguard: rollbackSafeguard({

@@ -32,7 +32,10 @@ export function stackResources(p: PreparedPlatform): Resource[] {
     // A build may start FROM an image an archive provides: builds come after the archives.
     if (img.source === 'build') r = new ImageBuild(img.ref, p.contexts.get(img.ref)!, archiveIds);
     else if (img.source === 'pull') r = new ImagePull(img.ref);
-    if (r) (resources.push(r), imageIds.set(img.ref, r.id));
+    if (r) {
+      resources.push(r);
+      imageIds.set(img.ref, r.id);
+    }
   }
 
   const root = new Directory({ path: platform.stacksDir, owner: 'root', group: 'root', mode: '0755' });

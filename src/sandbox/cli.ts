@@ -40,7 +40,9 @@ async function up(argv: string[]): Promise<number> {
   // Build first, with progress shown: a cold build takes minutes, then the starts are parallel.
   await ensureImage(values.suite, { verbose: true });
   const names = Array.from({ length: count }, (_, i) => (values.name ? (count > 1 ? `${values.name}-${i + 1}` : values.name) : undefined));
-  const settled = await Promise.allSettled(names.map((name) => startTarget({ ...(name ? { name } : {}), suite: values.suite, runId: 'cli' })));
+  const settled = await Promise.allSettled(
+    names.map((name) => startTarget({ ...(name ? { name } : {}), suite: values.suite, runId: 'cli' })),
+  );
   const targets = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as Error] : []));
   for (const f of failures) console.error(`error: ${f.message}`);
@@ -76,7 +78,10 @@ async function down(argv: string[]): Promise<number> {
   let missing = 0;
   for (const n of positionals) {
     if (await removeTarget(n)) console.log(`removed ${n}`);
-    else (missing++, console.error(`${n}: no such target`));
+    else {
+      missing++;
+      console.error(`${n}: no such target`);
+    }
   }
   return missing ? 1 : 0;
 }
@@ -85,7 +90,13 @@ async function ls(): Promise<number> {
   const rows = (await listTargets()).map((t) => [t.name, t.state, t.port ? `127.0.0.1:${t.port}` : '-', t.runId, t.image]);
   const all = [['NAME', 'STATE', 'SSH', 'RUN', 'IMAGE'], ...rows];
   const widths = all[0]!.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  for (const r of all) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  for (const r of all)
+    console.log(
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
   return 0;
 }
 

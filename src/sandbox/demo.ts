@@ -20,7 +20,11 @@ export async function prepareSandboxInventory(inventoryPaths: string[]): Promise
   const target: Target = existing ? await attachTarget(DEMO_TARGET) : await startTarget({ name: DEMO_TARGET, runId: 'demo' });
   const base = await loadInventory(inventoryPaths);
   const removeHosts = Object.fromEntries(base.hosts.map((h) => [h.name, null]));
-  const removeGroups = Object.fromEntries(Object.keys(base.groups).filter((g) => g !== 'all').map((g) => [g, null]));
+  const removeGroups = Object.fromEntries(
+    Object.keys(base.groups)
+      .filter((g) => g !== 'all')
+      .map((g) => [g, null]),
+  );
   const overlay = {
     all: {
       vars: {
@@ -34,7 +38,10 @@ export async function prepareSandboxInventory(inventoryPaths: string[]): Promise
     },
   };
   const overlayPath = resolve(paths.dir, 'demo-overlay.yaml');
-  await writeFile(overlayPath, `# Generated: the sandbox server replaces every host of ${inventoryPaths.join(', ')}\n${stringify(overlay)}`);
+  await writeFile(
+    overlayPath,
+    `# Generated: the sandbox server replaces every host of ${inventoryPaths.join(', ')}\n${stringify(overlay)}`,
+  );
   // Upstream images cannot be pulled here: busybox stand-ins (archive source) replace them.
   const all = [...inventoryPaths, overlayPath, ...(await standinOverlayFor([...inventoryPaths, overlayPath], paths.dir))];
   // For scripts that run single roles against the demo server (bench/check.sh): one path a line.

@@ -30,7 +30,11 @@ async function buildImage(suite: string, verbose: boolean): Promise<string> {
   });
   const tag = String(r.stdout).trim().split('\n').pop() ?? '';
   if (r.exitCode !== 0 || !/^hostkit-target:\S+$/.test(tag)) {
-    const tail = String(r.stderr ?? '').trim().split('\n').slice(-20).join('\n');
+    const tail = String(r.stderr ?? '')
+      .trim()
+      .split('\n')
+      .slice(-20)
+      .join('\n');
     throw new Error(`sandbox/build-image.sh ${suite} failed (exit ${r.exitCode}):\n${tail}`);
   }
   return tag;

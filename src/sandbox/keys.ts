@@ -18,7 +18,10 @@ async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      const age = await stat(lock).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
       if (age > 30_000) await rm(lock, { recursive: true, force: true });
       else if (Date.now() > deadline) throw new Error(`sandbox state lock ${lock} held for too long`);
       else await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));

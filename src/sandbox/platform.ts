@@ -47,7 +47,11 @@ export async function writePlatformInventory(
         ...Object.fromEntries(targets.map((t) => [t.name, { address: t.address, port: t.port, protected: false }])),
       },
       children: {
-        ...Object.fromEntries(Object.keys(inventory.groups).filter((g) => g !== 'all').map((g) => [g, null])),
+        ...Object.fromEntries(
+          Object.keys(inventory.groups)
+            .filter((g) => g !== 'all')
+            .map((g) => [g, null]),
+        ),
         sandbox: { hosts: Object.fromEntries(targets.map((t) => [t.name, null])) },
       },
     },
@@ -62,7 +66,10 @@ export async function writePlatformInventory(
   if (opts.realDbs?.length) {
     dbImages = await ensureDbImages();
     const dbPath = resolve(dir, 'real-db-overlay.yaml');
-    await writeFile(dbPath, `# Generated: real databases from Debian's packages replace these stand-ins.\n${stringify(realDbOverlay(dbImages, opts.realDbs))}`);
+    await writeFile(
+      dbPath,
+      `# Generated: real databases from Debian's packages replace these stand-ins.\n${stringify(realDbOverlay(dbImages, opts.realDbs))}`,
+    );
     paths.push(dbPath);
   }
   if (opts.extra) {

@@ -80,15 +80,23 @@ const sha = (...parts: (string | Buffer)[]) => {
 };
 
 /** "ghcr.io/ajnart/homarr:0.15.10" -> "ghcr-io-ajnart-homarr-0-15-10": a repository name. */
-const slug = (ref: string) => ref.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+const slug = (ref: string) =>
+  ref
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 
 async function docker(args: string[], input?: string) {
   const r = await execa('docker', args, { reject: false, ...(input !== undefined ? { input } : { stdin: 'ignore' as const }) });
-  if (r.exitCode !== 0) throw new Error(`docker ${args.slice(0, 3).join(' ')} failed (exit ${r.exitCode}): ${String(r.stderr).trim().split('\n').slice(-5).join('\n')}`);
+  if (r.exitCode !== 0)
+    throw new Error(
+      `docker ${args.slice(0, 3).join(' ')} failed (exit ${r.exitCode}): ${String(r.stderr).trim().split('\n').slice(-5).join('\n')}`,
+    );
   return String(r.stdout);
 }
 
-const imageExists = async (tag: string) => (await execa('docker', ['image', 'inspect', tag], { reject: false, stdin: 'ignore' })).exitCode === 0;
+const imageExists = async (tag: string) =>
+  (await execa('docker', ['image', 'inspect', tag], { reject: false, stdin: 'ignore' })).exitCode === 0;
 
 async function buildBase(): Promise<string> {
   const busybox = await readFile(BUSYBOX);
@@ -122,12 +130,14 @@ async function buildBase(): Promise<string> {
 
 function standinDockerfile(base: string, r: StandinRecipe): string {
   const links = r.shims.map((s) => `mkdir -p "$(dirname ${s})" && ln -sf /usr/local/lib/hostkit-health ${s}`).join(' && ');
-  return [
-    `FROM ${base}`,
-    `LABEL hostkit.standin.for=${JSON.stringify(r.ref)}`,
-    `ENV HOSTKIT_STANDIN_IMAGE=${JSON.stringify(r.ref)} HOSTKIT_STANDIN_PORTS=${JSON.stringify(r.ports.join(' '))}`,
-    ...(links ? [`RUN ${links}`] : []),
-  ].join('\n') + '\n';
+  return (
+    [
+      `FROM ${base}`,
+      `LABEL hostkit.standin.for=${JSON.stringify(r.ref)}`,
+      `ENV HOSTKIT_STANDIN_IMAGE=${JSON.stringify(r.ref)} HOSTKIT_STANDIN_PORTS=${JSON.stringify(r.ports.join(' '))}`,
+      ...(links ? [`RUN ${links}`] : []),
+    ].join('\n') + '\n'
+  );
 }
 
 export interface StandinArchive {
@@ -175,7 +185,9 @@ export async function writeSandboxSecrets(platform: PlatformModel, path: string)
 export function standinOverlay(standins: StandinArchive, secretsFile?: string): Record<string, unknown> {
   return {
     ...(secretsFile ? { secrets: { file: secretsFile } } : {}),
-    images: Object.fromEntries([...standins.tags].map(([ref, tag]) => [ref, { source: 'archive', archive: standins.archive, archive_tag: tag }])),
+    images: Object.fromEntries(
+      [...standins.tags].map(([ref, tag]) => [ref, { source: 'archive', archive: standins.archive, archive_tag: tag }]),
+    ),
   };
 }
 

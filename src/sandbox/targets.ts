@@ -67,15 +67,39 @@ export function currentRunId(): string {
 /** Flags from the verified recipe: systemd as PID 1 needs the host cgroup tree and no seccomp. */
 function runArgs(name: string, image: string, o: StartTargetOptions): string[] {
   return [
-    'run', '-d', '--name', name, '--hostname', name,
-    '--label', `${SANDBOX_LABEL}=1`, '--label', `${RUN_LABEL}=${o.runId ?? currentRunId()}`,
-    '--cap-add', 'ALL', '--cap-drop', 'SYS_RESOURCE',
-    '--security-opt', 'seccomp=unconfined', '--security-opt', 'systempaths=unconfined',
-    '--device-cgroup-rule', 'a *:* rwm', '--cgroupns=host', '-v', '/sys/fs/cgroup:/sys/fs/cgroup:rw',
-    '--tmpfs', '/run', '--tmpfs', '/run/lock',
-    '-v', '/var/lib/docker', // anonymous volume: removed with `rm -v`
-    '--stop-signal', 'SIGRTMIN+3', // systemd's "halt" signal
-    '-p', `${ADDRESS}:${o.port ?? ''}:22`,
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--hostname',
+    name,
+    '--label',
+    `${SANDBOX_LABEL}=1`,
+    '--label',
+    `${RUN_LABEL}=${o.runId ?? currentRunId()}`,
+    '--cap-add',
+    'ALL',
+    '--cap-drop',
+    'SYS_RESOURCE',
+    '--security-opt',
+    'seccomp=unconfined',
+    '--security-opt',
+    'systempaths=unconfined',
+    '--device-cgroup-rule',
+    'a *:* rwm',
+    '--cgroupns=host',
+    '-v',
+    '/sys/fs/cgroup:/sys/fs/cgroup:rw',
+    '--tmpfs',
+    '/run',
+    '--tmpfs',
+    '/run/lock',
+    '-v',
+    '/var/lib/docker', // anonymous volume: removed with `rm -v`
+    '--stop-signal',
+    'SIGRTMIN+3', // systemd's "halt" signal
+    '-p',
+    `${ADDRESS}:${o.port ?? ''}:22`,
     ...(o.network ? ['--network', o.network] : []),
     image,
   ];
@@ -90,7 +114,10 @@ interface Inspected {
 async function inspect(name: string, network?: string): Promise<Inspected> {
   const [c] = JSON.parse(await dockerOk(['inspect', '--type', 'container', name])) as Array<{
     Id: string;
-    NetworkSettings: { Ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null>; Networks: Record<string, { IPAddress: string }> };
+    NetworkSettings: {
+      Ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
+      Networks: Record<string, { IPAddress: string }>;
+    };
   }>;
   if (!c) throw new Error(`docker inspect ${name}: no such container`);
   const binding = (c.NetworkSettings.Ports['22/tcp'] ?? []).find((b) => b.HostIp === ADDRESS);

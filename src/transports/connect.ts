@@ -1,5 +1,5 @@
 import type { HostConfig } from '../inventory/types.js';
-import { LocalTransport, type LocalOptions } from './local.js';
+import { LocalTransport } from './local.js';
 import { SshTransport, type SshOptions } from './ssh.js';
 import type { Transport } from './types.js';
 

@@ -69,7 +69,10 @@ export function fingerprint(blob: Buffer): string {
 }
 
 function globToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 'i');
 }
 
@@ -99,12 +102,7 @@ export function entryMatchesHost(hosts: string, token: string): boolean {
  * (A host known only under other key *types* also counts as changed: we ask ssh2 to prefer the
  * known types, so a server that no longer offers them deserves a human look.)
  */
-export function checkHostKey(
-  entries: readonly KnownHostEntry[],
-  address: string,
-  port: number,
-  key: Buffer,
-): HostKeyVerdict {
+export function checkHostKey(entries: readonly KnownHostEntry[], address: string, port: number, key: Buffer): HostKeyVerdict {
   const revoked = entries.find((e) => e.marker === '@revoked' && e.key.equals(key));
   if (revoked) return { status: 'revoked', entry: revoked };
   const token = hostToken(address, port);
@@ -144,20 +142,22 @@ const appendQueues = new Map<string, Promise<unknown>>();
 export function appendKnownHost(file: string, address: string, port: number, key: Buffer): Promise<void> {
   const line = formatKnownHostsLine(address, port, key);
   const prev = appendQueues.get(file) ?? Promise.resolve();
-  const next = prev.catch(() => undefined).then(async () => {
-    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-    let prefix = '';
-    try {
-      const { size } = await stat(file);
-      if (size > 0) {
-        const text = await readFile(file);
-        if (text[text.length - 1] !== 0x0a) prefix = '\n'; // don't glue onto an unterminated line
+  const next = prev
+    .catch(() => undefined)
+    .then(async () => {
+      await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+      let prefix = '';
+      try {
+        const { size } = await stat(file);
+        if (size > 0) {
+          const text = await readFile(file);
+          if (text[text.length - 1] !== 0x0a) prefix = '\n'; // don't glue onto an unterminated line
+        }
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    await appendFile(file, `${prefix}${line}\n`, { mode: 0o600 });
-  });
+      await appendFile(file, `${prefix}${line}\n`, { mode: 0o600 });
+    });
   appendQueues.set(file, next);
   return next;
 }

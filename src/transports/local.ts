@@ -26,7 +26,11 @@ export function shellCommand(script: string, sudo: boolean): string {
 
 /** First non-empty line of a script, shortened: how errors name a command. */
 export function commandLabel(script: string): string {
-  const line = script.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '';
+  const line =
+    script
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l !== '') ?? '';
   return line.length > 80 ? `${line.slice(0, 77)}...` : line;
 }
 
@@ -84,9 +88,7 @@ export function atomicWriteScript(path: string, spec: FileSpec = {}): string {
     "trap 'exit 1' HUP INT TERM PIPE",
     `tmp=$(mktemp ${template})`,
     'cat > "$tmp"',
-    spec.mode !== undefined
-      ? `chmod ${spec.mode} "$tmp"`
-      : `chmod "$(stat -c %a ${target} 2>/dev/null || echo 644)" "$tmp"`,
+    spec.mode !== undefined ? `chmod ${spec.mode} "$tmp"` : `chmod "$(stat -c %a ${target} 2>/dev/null || echo 644)" "$tmp"`,
   ];
   if (spec.owner !== undefined && spec.group !== undefined) lines.push(`chown ${quote(`${spec.owner}:${spec.group}`)} "$tmp"`);
   else if (spec.owner !== undefined) lines.push(`chown ${quote(spec.owner)} "$tmp"`);

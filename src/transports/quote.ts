@@ -2,7 +2,7 @@
  * The one place that turns argv into a POSIX shell string. Every command that reaches a host
  * is built from argv through `sh` below, so no caller ever concatenates untrusted text.
  */
-const SAFE = /^[A-Za-z0-9_\/.,:=@%+-]+$/;
+const SAFE = /^[A-Za-z0-9_/.,:=@%+-]+$/;
 
 export function quote(arg: string): string {
   if (arg !== '' && SAFE.test(arg)) return arg;

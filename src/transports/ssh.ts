@@ -19,14 +19,7 @@ import {
   readKnownHosts,
   type KnownHostEntry,
 } from './known-hosts.js';
-import {
-  DEFAULT_COMMAND_TIMEOUT_MS,
-  assertSudoWorked,
-  writeWithScript,
-  commandLabel,
-  shellCommand,
-  signalExitCode,
-} from './local.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, assertSudoWorked, writeWithScript, commandLabel, shellCommand, signalExitCode } from './local.js';
 import { TransportError, type ExecOptions, type ExecResult, type FileSpec, type Transport, type TransportStats } from './types.js';
 
 // ssh2 is CommonJS and Node's ESM loader only sees its default export.
@@ -225,10 +218,16 @@ export class SshTransport implements Transport {
         if (hostKeyError) return fail(hostKeyError);
         const code = typeof err.code === 'string' ? err.code : undefined;
         if (err.level === 'client-authentication') {
-          return fail(new TransportError(host.name, 'auth', `authentication failed for user ${host.user} (tried: ${creds.tried})`, { cause: err }));
+          return fail(
+            new TransportError(host.name, 'auth', `authentication failed for user ${host.user} (tried: ${creds.tried})`, { cause: err }),
+          );
         }
         if (err.level === 'agent') {
-          return fail(new TransportError(host.name, 'auth', `ssh-agent failed for user ${host.user} (tried: ${creds.tried}): ${err.message}`, { cause: err }));
+          return fail(
+            new TransportError(host.name, 'auth', `ssh-agent failed for user ${host.user} (tried: ${creds.tried}): ${err.message}`, {
+              cause: err,
+            }),
+          );
         }
         if (err.level === 'client-timeout') {
           // readyTimeout covers TCP connect + handshake + auth.
@@ -241,12 +240,16 @@ export class SshTransport implements Transport {
         }
         if (err.level === 'client-socket') {
           return fail(
-            new TransportError(host.name, 'connect', `cannot reach ${where}: ${code ?? err.message}`, { cause: err, ...(code ? { code } : {}) }),
+            new TransportError(host.name, 'connect', `cannot reach ${where}: ${code ?? err.message}`, {
+              cause: err,
+              ...(code ? { code } : {}),
+            }),
           );
         }
         fail(new TransportError(host.name, 'connect', `SSH handshake with ${where} failed: ${err.message}`, { cause: err }));
       };
-      const onClose = () => fail(hostKeyError ?? new TransportError(host.name, 'connect', `${where} closed the connection during the SSH handshake`));
+      const onClose = () =>
+        fail(hostKeyError ?? new TransportError(host.name, 'connect', `${where} closed the connection during the SSH handshake`));
       client.once('ready', onReady).on('error', onError).once('close', onClose);
       try {
         client.connect({
@@ -271,7 +274,9 @@ export class SshTransport implements Transport {
         await appendKnownHost(knownHostsFile, host.address, host.port, newKey);
       } catch (err) {
         client.destroy();
-        throw new TransportError(host.name, 'host-key', `cannot add the new host key to ${knownHostsFile}: ${(err as Error).message}`, { cause: err });
+        throw new TransportError(host.name, 'host-key', `cannot add the new host key to ${knownHostsFile}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
     }
     return transport;
@@ -379,7 +384,9 @@ export class SshTransport implements Transport {
             if (typeof c === 'number') code = c;
             else signal = s ?? 'SIGKILL';
           });
-          ch.on('error', (e: Error) => settle(new TransportError(this.host, step, `channel error while running \`${label}\`: ${e.message}`, { cause: e })));
+          ch.on('error', (e: Error) =>
+            settle(new TransportError(this.host, step, `channel error while running \`${label}\`: ${e.message}`, { cause: e })),
+          );
           ch.on('close', () => {
             if (code === undefined && signal === undefined) {
               return settle(
@@ -398,7 +405,11 @@ export class SshTransport implements Transport {
         });
       } catch (err) {
         // ssh2 throws synchronously when the socket is already gone.
-        settle(new TransportError(this.host, step, `${this.lost ?? `connection to ${this.where} is not open`}; cannot run \`${label}\``, { cause: err }));
+        settle(
+          new TransportError(this.host, step, `${this.lost ?? `connection to ${this.where} is not open`}; cannot run \`${label}\``, {
+            cause: err,
+          }),
+        );
         release();
       }
     });

@@ -32,7 +32,11 @@ describe('backups with restic to an offsite sftp host (scripts/backup.mjs)', () 
     [target, backupHost] = await Promise.all([startTarget(), startTarget()]);
     const base = await writePlatformInventory([target], dir, { realDbs: DEFAULT_REAL_DBS });
     bh = await prepareBackupHost(backupHost, dir, base.secretsFile);
-    inv = await writePlatformInventory([target], dir, { realDbs: DEFAULT_REAL_DBS, secretsFile: base.secretsFile, extra: backupSection(bh) });
+    inv = await writePlatformInventory([target], dir, {
+      realDbs: DEFAULT_REAL_DBS,
+      secretsFile: base.secretsFile,
+      extra: backupSection(bh),
+    });
   });
   afterAll(async () => {
     console.log(`[backup timings] ${JSON.stringify(timings)}`);
@@ -44,11 +48,17 @@ describe('backups with restic to an offsite sftp host (scripts/backup.mjs)', () 
     const p = await run('scripts/provision.mjs', []);
     timings.provisionS = Math.round(p.durationMs / 100) / 10;
     expect(p.exitCode, p.stdout.slice(-4000) + p.stderr.slice(-2000)).toBe(0);
-    const pg = await target.exec(`docker exec seller1-prod-db psql -q -v ON_ERROR_STOP=1 -U seller1 -d seller1 -c "CREATE TABLE marker(id int primary key, v text); INSERT INTO marker SELECT g, md5(g::text) FROM generate_series(1, 500) g"`);
+    const pg = await target.exec(
+      `docker exec seller1-prod-db psql -q -v ON_ERROR_STOP=1 -U seller1 -d seller1 -c "CREATE TABLE marker(id int primary key, v text); INSERT INTO marker SELECT g, md5(g::text) FROM generate_series(1, 500) g"`,
+    );
     expect(pg.exitCode, pg.stderr).toBe(0);
-    const my = await target.exec(`docker exec commerce-db mariadb commerce -e "CREATE TABLE marker(id int primary key, v text); INSERT INTO marker SELECT seq, md5(seq) FROM seq_1_to_500"`);
+    const my = await target.exec(
+      `docker exec commerce-db mariadb commerce -e "CREATE TABLE marker(id int primary key, v text); INSERT INTO marker SELECT seq, md5(seq) FROM seq_1_to_500"`,
+    );
     expect(my.exitCode, my.stderr).toBe(0);
-    const files = await target.exec('for d in nginx/data gitea/data python/dev seller1-prod/files; do mkdir -p /mnt/data/$d && head -c 100000 /dev/urandom > /mnt/data/$d/marker.bin; done');
+    const files = await target.exec(
+      'for d in nginx/data gitea/data python/dev seller1-prod/files; do mkdir -p /mnt/data/$d && head -c 100000 /dev/urandom > /mnt/data/$d/marker.bin; done',
+    );
     expect(files.exitCode, files.stderr).toBe(0);
   });
 
@@ -64,9 +74,19 @@ describe('backups with restic to an offsite sftp host (scripts/backup.mjs)', () 
     expect(ls.stdout).toContain('/mnt/data/nginx/data/marker.bin');
     expect(ls.stdout).not.toContain('/mnt/data/seller1-prod/db/'); // live DB files: through the dumps
     const snaps = JSON.parse((await target.exec('/usr/local/sbin/hostkit-backup snapshots')).stdout) as { tags: string[] }[];
-    expect(snaps[0]!.tags).toEqual(expect.arrayContaining([`host:${target.name}`, 'stack:seller1-prod-stack', expect.stringMatching(/^date:\d{4}-\d\d-\d\d$/)]));
-    expect((await target.exec('grep -c "INSERT INTO\\|COPY public.marker" /mnt/data/seller1-prod/dumps/seller1-prod-db.sql')).stdout.trim()).not.toBe('0');
-    expect((await target.exec('systemctl is-enabled hostkit-backup.timer; systemctl is-active hostkit-backup.timer hostkit-backup-check.timer')).stdout.trim().split('\n')).toEqual(['enabled', 'active', 'active']);
+    expect(snaps[0]!.tags).toEqual(
+      expect.arrayContaining([`host:${target.name}`, 'stack:seller1-prod-stack', expect.stringMatching(/^date:\d{4}-\d\d-\d\d$/)]),
+    );
+    expect(
+      (await target.exec('grep -c "INSERT INTO\\|COPY public.marker" /mnt/data/seller1-prod/dumps/seller1-prod-db.sql')).stdout.trim(),
+    ).not.toBe('0');
+    expect(
+      (
+        await target.exec('systemctl is-enabled hostkit-backup.timer; systemctl is-active hostkit-backup.timer hostkit-backup-check.timer')
+      ).stdout
+        .trim()
+        .split('\n'),
+    ).toEqual(['enabled', 'active', 'active']);
     const c = await run('scripts/backup.mjs', ['--check']);
     expect(c.exitCode, c.stdout + c.stderr).toBe(0);
     expect(c.stdout).toMatch(/newest snapshot \w+ is [\d.]+ h old \(limit 26 h\)/);
@@ -96,8 +116,12 @@ describe('backups with restic to an offsite sftp host (scripts/backup.mjs)', () 
   });
 
   it('5. no secret value appears in any output', async () => {
-    const secrets = Object.values(parse(await readFile(inv.secretsFile, 'utf8')) as Record<string, string>).flatMap((v) => [v, ...v.split('\n').filter((l) => l.length > 20)]);
+    const secrets = Object.values(parse(await readFile(inv.secretsFile, 'utf8')) as Record<string, string>).flatMap((v) => [
+      v,
+      ...v.split('\n').filter((l) => l.length > 20),
+    ]);
     const journal = await target.exec('journalctl -u hostkit-backup.service --no-pager -o cat; cat /var/lib/hostkit/backup/last-run.json');
-    for (const out of [...outputs, journal.stdout]) for (const v of secrets) expect(out.includes(v), `secret found in output: ${out.slice(0, 200)}`).toBe(false);
+    for (const out of [...outputs, journal.stdout])
+      for (const v of secrets) expect(out.includes(v), `secret found in output: ${out.slice(0, 200)}`).toBe(false);
   });
 });

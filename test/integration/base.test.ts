@@ -16,7 +16,8 @@ const BASE = `base:
     net.ipv4.conf.default.accept_redirects: 0
     net.ipv4.conf.all.send_redirects: 0
 `;
-const SYSCTLS = 'net.ipv4.tcp_syncookies net.ipv4.conf.all.accept_redirects net.ipv4.conf.default.accept_redirects net.ipv4.conf.all.send_redirects';
+const SYSCTLS =
+  'net.ipv4.tcp_syncookies net.ipv4.conf.all.accept_redirects net.ipv4.conf.default.accept_redirects net.ipv4.conf.all.send_redirects';
 
 describe('base role on a fresh sandbox server', () => {
   const sb = useTarget({ platformYaml: BASE });
@@ -42,7 +43,9 @@ describe('base role on a fresh sandbox server', () => {
     expect(changed(report(second.stdout))).toBe(0);
     const check = await runRole('base', ['--check'], { inventory: sb.inventory });
     expect(check.exitCode, check.stdout + check.stderr).toBe(0);
-    log(`timings: apply ${first.durationMs.toFixed(0)} ms, second apply ${second.durationMs.toFixed(0)} ms, check ${check.durationMs.toFixed(0)} ms`);
+    log(
+      `timings: apply ${first.durationMs.toFixed(0)} ms, second apply ${second.durationMs.toFixed(0)} ms, check ${check.durationMs.toFixed(0)} ms`,
+    );
 
     const t = (cmd: string) => sb.target.exec(cmd).then((r) => r.stdout.trim());
     expect(await t("dpkg-query -W -f='${db:Status-Abbrev}|' curl jq unattended-upgrades")).toBe('ii |ii |ii |');
@@ -90,7 +93,11 @@ describe('base role on a fresh sandbox server', () => {
     // apt-daily style: another process holds the lists lock for 12 s while the apply needs apt.
     const HOLD_S = 12;
     await execa('docker', [
-      'exec', '-d', sb.target.name, 'python3', '-c',
+      'exec',
+      '-d',
+      sb.target.name,
+      'python3',
+      '-c',
       `import fcntl, time; f = open('/var/lib/apt/lists/lock', 'w'); fcntl.lockf(f, fcntl.LOCK_EX); time.sleep(${HOLD_S})`,
     ]);
     await new Promise((r) => setTimeout(r, 500));

@@ -7,7 +7,6 @@ import { execa } from 'execa';
 import { parse, stringify } from 'yaml';
 import { runRole, useTargets, type Report } from './harness.js';
 
-
 /** A port on 127.0.0.1 that nothing listens on. */
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -27,7 +26,9 @@ describe('connection failures are clear and stay per host', () => {
   const bad = () => sb.targets[1]!;
 
   async function inventoryWith(hostVars: Record<string, unknown>, knownHosts?: string): Promise<string> {
-    const doc = parse(await readFile(sb.inventory, 'utf8')) as { all: { vars: Record<string, unknown>; hosts: Record<string, Record<string, unknown>> } };
+    const doc = parse(await readFile(sb.inventory, 'utf8')) as {
+      all: { vars: Record<string, unknown>; hosts: Record<string, Record<string, unknown>> };
+    };
     Object.assign(doc.all.hosts[bad().name]!, hostVars);
     if (knownHosts) doc.all.vars.known_hosts = knownHosts;
     const path = join(await mkdtemp(join(tmpdir(), 'hostkit-inv-')), 'inventory.yaml');

@@ -15,7 +15,6 @@ const DOCKER_YAML = `docker:
       - { base: "172.30.0.0/16", size: 24 }
 `;
 
-
 describe('docker role on a fresh Debian 13 target', () => {
   const sb = useTarget({ platformYaml: DOCKER_YAML });
   const timings: Record<string, number> = {};
@@ -31,7 +30,10 @@ describe('docker role on a fresh Debian 13 target', () => {
     expect(first.exitCode, first.stdout + first.stderr).toBe(0);
     expect(changed(report(first.stdout))).toBeGreaterThan(0);
 
-    const compose = await sshTo(sb.target, 'docker compose version --short && docker info --format "{{.LoggingDriver}} {{.LiveRestoreEnabled}}"');
+    const compose = await sshTo(
+      sb.target,
+      'docker compose version --short && docker info --format "{{.LoggingDriver}} {{.LiveRestoreEnabled}}"',
+    );
     expect(compose.exitCode, compose.stderr).toBe(0);
     expect(compose.stdout).toMatch(/^2\.\d+\.\d+/);
     expect(compose.stdout).toContain('json-file true'); // daemon.json is in effect
@@ -84,7 +86,9 @@ describe('docker role on a fresh Debian 13 target', () => {
     expect(report(apply.stdout).hosts[0]!.handlers).toEqual([{ id: 'restart docker', status: 'ran' }]);
     expect(JSON.parse((await sb.target.exec('cat /etc/docker/daemon.json')).stdout)).toEqual(JSON.parse(original));
     expect(await invocation()).not.toBe(before);
-    const starts = (await sb.target.exec(`journalctl -u docker.service --since @${since} -o cat | grep -c '^Started docker.service'`)).stdout.trim();
+    const starts = (
+      await sb.target.exec(`journalctl -u docker.service --since @${since} -o cat | grep -c '^Started docker.service'`)
+    ).stdout.trim();
     expect(starts).toBe('1');
     expect((await docker(['--check'])).exitCode).toBe(0);
   });
@@ -98,7 +102,9 @@ describe('docker role on a fresh Debian 13 target', () => {
     );
     const apply = await docker([]);
     expect(apply.exitCode, apply.stdout).toBe(0);
-    expect((await sb.target.exec('systemctl is-enabled docker.service; systemctl is-active docker.service')).stdout).toBe('enabled\nactive');
+    expect((await sb.target.exec('systemctl is-enabled docker.service; systemctl is-active docker.service')).stdout).toBe(
+      'enabled\nactive',
+    );
     expect((await docker(['--check'])).exitCode).toBe(0);
   });
 
@@ -106,7 +112,9 @@ describe('docker role on a fresh Debian 13 target', () => {
     const inventory = await sb.writeInventory({ platformYaml: DOCKER_YAML.replace('min_version: "26.0"', 'min_version: "99.1"') });
     const check = await runRole('docker', ['--check', '--json'], { inventory });
     expect(check.exitCode).toBe(2);
-    expect(drift(report(check.stdout))).toEqual([expect.stringMatching(/^docker engine 26\.\S+ is below the declared minimum 99\.1 \(docker\.min_version\)$/)]);
+    expect(drift(report(check.stdout))).toEqual([
+      expect.stringMatching(/^docker engine 26\.\S+ is below the declared minimum 99\.1 \(docker\.min_version\)$/),
+    ]);
     const apply = await runRole('docker', [], { inventory });
     expect(apply.exitCode).toBe(1);
     expect(apply.stdout + apply.stderr).toMatch(/below the declared minimum 99\.1/);

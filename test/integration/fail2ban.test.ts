@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
-import { runRole, sshTo, startTarget, useTarget, type Target, parseReport as report, changedCount as changed, drifts as drift } from './harness.js';
+import {
+  runRole,
+  sshTo,
+  startTarget,
+  useTarget,
+  type Target,
+  parseReport as report,
+  changedCount as changed,
+  drifts as drift,
+} from './harness.js';
 import { connect } from '../../src/transports/index.js';
 import type { HostConfig } from '../../src/inventory/types.js';
 
@@ -47,6 +56,7 @@ describe('fail2ban role: real brute force from a second server', () => {
   let gateway = '';
   let inventory = '';
 
+  // biome-ignore lint/suspicious/noDuplicateTestHooks: ordered after useTarget's hooks on purpose
   beforeAll(async () => {
     attacker = await startTarget({ network: NET });
     gateway = (await execa('docker', ['network', 'inspect', NET, '-f', '{{(index .IPAM.Config 0).Gateway}}'])).stdout.trim();
@@ -55,12 +65,17 @@ describe('fail2ban role: real brute force from a second server', () => {
     const fw = await runRole('firewall', [], { inventory });
     expect(fw.exitCode, fw.stdout + fw.stderr).toBe(0);
   });
+  // biome-ignore lint/suspicious/noDuplicateTestHooks: ordered after useTarget's hooks on purpose
   afterAll(async () => {
     await attacker?.remove();
   });
 
   const f2b = async (cmd: string) => (await sb.target.exec(`fail2ban-client ${cmd}`)).stdout;
-  const banned = async () => /Banned IP list:\s*(.*)$/m.exec(await f2b('status sshd'))?.[1]?.split(/\s+/).filter(Boolean) ?? [];
+  const banned = async () =>
+    /Banned IP list:\s*(.*)$/m
+      .exec(await f2b('status sshd'))?.[1]
+      ?.split(/\s+/)
+      .filter(Boolean) ?? [];
   const liveState = async () =>
     (
       await sb.target.exec(
@@ -77,14 +92,19 @@ describe('fail2ban role: real brute force from a second server', () => {
     expect(changed(report(second.stdout))).toBe(0);
     const check = await runRole('fail2ban', ['--check'], { inventory });
     expect(check.exitCode, check.stdout + check.stderr).toBe(0);
-    log(`timings: apply ${first.durationMs.toFixed(0)} ms, second apply ${second.durationMs.toFixed(0)} ms, check ${check.durationMs.toFixed(0)} ms`);
+    log(
+      `timings: apply ${first.durationMs.toFixed(0)} ms, second apply ${second.durationMs.toFixed(0)} ms, check ${check.durationMs.toFixed(0)} ms`,
+    );
 
     expect(await f2b('status')).toMatch(/Jail list:\s*recidive, sshd$/m);
     const sshd = await f2b('status sshd');
-    expect(sshd).toContain('Journal matches:\t_SYSTEMD_UNIT=ssh.service + _COMM=sshd + _COMM=sshd-session + SYSLOG_IDENTIFIER=sshd + SYSLOG_IDENTIFIER=sshd-session');
-    expect((await sb.target.exec('fail2ban-client get sshd bantime; fail2ban-client get sshd maxretry; fail2ban-client get sshd ignoreip')).stdout).toMatch(
-      new RegExp(`^${BANTIME}\\n${MAXRETRY}\\n[\\s\\S]*${gateway.replace(/\./g, '\\.')}`),
+    expect(sshd).toContain(
+      'Journal matches:\t_SYSTEMD_UNIT=ssh.service + _COMM=sshd + _COMM=sshd-session + SYSLOG_IDENTIFIER=sshd + SYSLOG_IDENTIFIER=sshd-session',
     );
+    expect(
+      (await sb.target.exec('fail2ban-client get sshd bantime; fail2ban-client get sshd maxretry; fail2ban-client get sshd ignoreip'))
+        .stdout,
+    ).toMatch(new RegExp(`^${BANTIME}\\n${MAXRETRY}\\n[\\s\\S]*${gateway.replace(/\./g, '\\.')}`));
   });
 
   it('finds hand-made drift, --dry-run changes nothing, apply repairs it', async () => {
@@ -135,9 +155,18 @@ describe('fail2ban role: real brute force from a second server', () => {
     const targetIp = sb.target.containerIp;
     const attackerIp = attacker.containerIp;
     const host: HostConfig = {
-      name: sb.target.name, address: sb.target.address, port: sb.target.port, user: 'root', identityFile: sb.target.keyFile,
-      become: false, connection: 'ssh', protected: false, knownHosts: sb.target.knownHosts, hostKeyChecking: 'strict',
-      connectTimeoutMs: 10_000, groups: ['all'],
+      name: sb.target.name,
+      address: sb.target.address,
+      port: sb.target.port,
+      user: 'root',
+      identityFile: sb.target.keyFile,
+      become: false,
+      connection: 'ssh',
+      protected: false,
+      knownHosts: sb.target.knownHosts,
+      hostKeyChecking: 'strict',
+      connectTimeoutMs: 10_000,
+      groups: ['all'],
     };
     const operator = await connect(host, { commandTimeoutMs: 20_000 }); // the operator's session, open through the attack
     try {
@@ -175,14 +204,20 @@ describe('fail2ban role: real brute force from a second server', () => {
         enforcedMs = Date.now() - done;
       }
       // fail2ban's own timestamps: the last failure it found and the ban.
-      const f2bLog = (await sb.target.exec(`grep -E "\\[sshd\\] (Found|Ban) ${attackerIp}" /var/log/fail2ban.log | tail -n 2`)).stdout.trim();
+      const f2bLog = (
+        await sb.target.exec(`grep -E "\\[sshd\\] (Found|Ban) ${attackerIp}" /var/log/fail2ban.log | tail -n 2`)
+      ).stdout.trim();
       log(`spaced brute force: ${outcomes.join(' | ')}`);
-      log(`banned after attempt ${bannedAfter}: listed ${listedMs} ms and TCP refused ${enforcedMs} ms after it failed; fail2ban.log:\n${f2bLog}`);
+      log(
+        `banned after attempt ${bannedAfter}: listed ${listedMs} ms and TCP refused ${enforcedMs} ms after it failed; fail2ban.log:\n${f2bLog}`,
+      );
       expect(bannedAfter).toBe(MAXRETRY); // every wrong key counted, none lost in the journal
       expect(outcomes.slice(MAXRETRY).every((o) => /Connection refused/.test(o))).toBe(true);
       expect(await banned()).toEqual([attackerIp]);
       expect(await tcp22()).toBe(false);
-      expect((await sb.target.exec('ufw status')).stdout).toMatch(new RegExp(`REJECT\\s+${attackerIp.replace(/\./g, '\\.')}\\s+# by Fail2Ban`));
+      expect((await sb.target.exec('ufw status')).stdout).toMatch(
+        new RegExp(`REJECT\\s+${attackerIp.replace(/\./g, '\\.')}\\s+# by Fail2Ban`),
+      );
 
       // The operator: the open session and a fresh key login from the management address.
       expect((await operator.exec('true')).exitCode).toBe(0);
@@ -215,7 +250,9 @@ describe('fail2ban role: real brute force from a second server', () => {
       expect(burstBanMs).toBeGreaterThan(0);
       // Fewer real authentications than maxretry got through: the penalty drops made up the rest.
       expect(burst.stdout.split('\n').filter((l) => l.includes('Permission denied')).length).toBeLessThan(MAXRETRY);
-      const journal = (await sb.target.exec('journalctl -o cat --since "-60s" SYSLOG_IDENTIFIER=sshd | grep -c "penalty: failed authentication" || true')).stdout.trim();
+      const journal = (
+        await sb.target.exec('journalctl -o cat --since "-60s" SYSLOG_IDENTIFIER=sshd | grep -c "penalty: failed authentication" || true')
+      ).stdout.trim();
       log(`penalty drops logged by sshd during the burst: ${journal}`);
       expect((await operator.exec('true')).exitCode).toBe(0);
     } finally {
@@ -251,7 +288,10 @@ describe('fail2ban role: real brute force from a second server', () => {
     expect(await eventually(() => tcp(22))).toBe(true);
 
     inventory = await sb.writeInventory({
-      platformYaml: platform(gateway, '  jails:\n    - { name: webapp, filter: nginx-http-auth, logpath: [/var/log/webapp.log], port: "8080", proxied: true }\n'),
+      platformYaml: platform(
+        gateway,
+        '  jails:\n    - { name: webapp, filter: nginx-http-auth, logpath: [/var/log/webapp.log], port: "8080", proxied: true }\n',
+      ),
     });
     const apply = await runRole('fail2ban', [], { inventory });
     expect(apply.exitCode, apply.stdout + apply.stderr).toBe(0);

@@ -1,16 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { runRole, useTarget, sshTo, defaultPlatformYaml, parseReport as report, changedCount as changed, drifts as drift, reachable } from './harness.js';
-
-
+import {
+  runRole,
+  useTarget,
+  sshTo,
+  defaultPlatformYaml,
+  parseReport as report,
+  changedCount as changed,
+  drifts as drift,
+  reachable,
+} from './harness.js';
 
 describe('firewall and data roles on a fresh sandbox server', () => {
   const sb = useTarget();
   const liveState = async () =>
-    (
-      await sb.target.exec(
-        'ufw status verbose; cat /etc/ufw/user.rules /etc/ufw/user6.rules; stat -c "%n %a %U %G" /mnt/data /mnt/data/*',
-      )
-    ).stdout;
+    (await sb.target.exec('ufw status verbose; cat /etc/ufw/user.rules /etc/ufw/user6.rules; stat -c "%n %a %U %G" /mnt/data /mnt/data/*'))
+      .stdout;
 
   it('applies, then a second apply changes nothing and --check exits 0', async () => {
     for (const role of ['firewall', 'data']) {
@@ -32,11 +36,11 @@ describe('firewall and data roles on a fresh sandbox server', () => {
   });
 
   it('blocks an undeclared listener and lets the declared one through (real packets)', async () => {
-    await sb.target.exec(
-      'for p in 80 8080; do (setsid python3 -m http.server $p >/dev/null 2>&1 &); done; sleep 1',
-    );
+    await sb.target.exec('for p in 80 8080; do (setsid python3 -m http.server $p >/dev/null 2>&1 &); done; sleep 1');
     // Inside the target both answer: the difference below is the firewall, not the listeners.
-    expect((await sb.target.exec('python3 -c "import socket; [socket.create_connection((\'127.0.0.1\', p), 2) for p in (80, 8080)]"')).exitCode).toBe(0);
+    expect(
+      (await sb.target.exec('python3 -c "import socket; [socket.create_connection((\'127.0.0.1\', p), 2) for p in (80, 8080)]"')).exitCode,
+    ).toBe(0);
     expect(await reachable(sb.target.containerIp, 80)).toBe(true);
     expect(await reachable(sb.target.containerIp, 8080)).toBe(false);
   });
@@ -49,7 +53,9 @@ describe('firewall and data roles on a fresh sandbox server', () => {
       'add rule allow 80/tcp (v4+v6)',
       'delete undeclared rule allow 8080 (v4+v6)',
       // The exposure audit names what the hand-made rule really exposes.
-      expect.stringMatching(/^python3 \(pid \d+\) listens on 0\.0\.0\.0:8080\/tcp: reachable from outside \(ufw allows 8080\), firewall\.rules does not allow 8080\/tcp$/),
+      expect.stringMatching(
+        /^python3 \(pid \d+\) listens on 0\.0\.0\.0:8080\/tcp: reachable from outside \(ufw allows 8080\), firewall\.rules does not allow 8080\/tcp$/,
+      ),
     ]);
     const dataCheck = await runRole('data', ['--check'], { inventory: sb.inventory });
     expect(dataCheck.exitCode).toBe(2);

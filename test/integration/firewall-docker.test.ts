@@ -21,16 +21,18 @@ docker:
     live-restore: true
 `;
 
-
-
 describe('docker-aware firewall on a fresh target with Docker inside', () => {
   const sb = useTarget({ platformYaml: PLATFORM() });
   let image: TestImage;
-  const firewall = (args: string[], env?: Record<string, string>) => runRole('firewall', args, { inventory: sb.inventory, ...(env ? { env } : {}) });
+  const firewall = (args: string[], env?: Record<string, string>) =>
+    runRole('firewall', args, { inventory: sb.inventory, ...(env ? { env } : {}) });
   const runDb = () =>
-    sb.target.exec(`docker run -d --restart unless-stopped --name db --network app -p 5432:5432 ${image.ref} nc -ll -p 5432 -e /bin/echo pg-hello`);
+    sb.target.exec(
+      `docker run -d --restart unless-stopped --name db --network app -p 5432:5432 ${image.ref} nc -ll -p 5432 -e /bin/echo pg-hello`,
+    );
   /** From a container on the same network, through Docker's DNS: the path the stacks use. */
-  const containersReachDb = async () => (await sb.target.exec(`docker run --rm --network app ${image.ref} nc -w 3 db 5432 </dev/null`)).stdout.includes('pg-hello');
+  const containersReachDb = async () =>
+    (await sb.target.exec(`docker run --rm --network app ${image.ref} nc -w 3 db 5432 </dev/null`)).stdout.includes('pg-hello');
   const outside = async () => ({
     web: await reachable(sb.target.containerIp, 80),
     db: await reachable(sb.target.containerIp, 5432),
@@ -67,7 +69,8 @@ describe('docker-aware firewall on a fresh target with Docker inside', () => {
     expect(await containersReachDb()).toBe(true);
     const mirror = await sb.target.exec('apt-get update -q >/dev/null 2>&1 && echo target-ok');
     expect(mirror.stdout.trim()).toBe('target-ok');
-    const host = "grep -rhoE 'https?://[^/ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null | head -1 | sed -E 's|https?://||'";
+    const host =
+      "grep -rhoE 'https?://[^/ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null | head -1 | sed -E 's|https?://||'";
     const fromContainer = await sb.target.exec(`docker run --rm ${image.ref} nc -w 5 "$(${host})" 80 </dev/null && echo container-ok`);
     expect(fromContainer.stdout.trim(), fromContainer.stderr).toBe('container-ok');
 
@@ -78,12 +81,15 @@ describe('docker-aware firewall on a fresh target with Docker inside', () => {
     expect(check.exitCode, check.stdout).toBe(0);
     const host0 = report(check.stdout).hosts[0]!;
     expect(host0.stats).toEqual({ connections: 1, execs: 1 }); // every probe in ONE exec round trip
-    expect(host0.resources.find((x) => x.id === 'exposure audit')!.notes![0]).toMatch(/2 running container\(s\), 2 published port binding\(s\)/);
+    expect(host0.resources.find((x) => x.id === 'exposure audit')!.notes![0]).toMatch(
+      /2 running container\(s\), 2 published port binding\(s\)/,
+    );
     console.log(`[firewall --check] engine ${host0.durationMs} ms, wall ${Math.round(check.durationMs)} ms (npx zx included)`);
   });
 
   it('survives systemctl restart docker, ufw reload, recreating the container (new IP) and a target restart', async () => {
-    const ipOf = async () => (await sb.target.exec("docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' db")).stdout.trim();
+    const ipOf = async () =>
+      (await sb.target.exec("docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' db")).stdout.trim();
     const steps: [string, () => Promise<unknown>][] = [
       ['systemctl restart docker', () => sb.target.exec('systemctl restart docker && sleep 1')],
       ['ufw reload', () => sb.target.exec('ufw reload')],
@@ -92,7 +98,9 @@ describe('docker-aware firewall on a fresh target with Docker inside', () => {
         async () => {
           const old = await ipOf();
           // Hold the old address with another container so db cannot get it back.
-          await sb.target.exec(`docker rm -f db >/dev/null && docker run -d --name ipthief --network app --ip ${old} ${image.ref} sleep 3600 >/dev/null || docker run -d --name ipthief --network app ${image.ref} sleep 3600 >/dev/null`);
+          await sb.target.exec(
+            `docker rm -f db >/dev/null && docker run -d --name ipthief --network app --ip ${old} ${image.ref} sleep 3600 >/dev/null || docker run -d --name ipthief --network app ${image.ref} sleep 3600 >/dev/null`,
+          );
           await runDb();
           expect(await ipOf()).not.toBe(old);
         },
@@ -152,7 +160,9 @@ describe('docker-aware firewall on a fresh target with Docker inside', () => {
     expect(host.resources.find((x) => x.id === 'TEST-ONLY ssh sabotage')!.status).toBe('changed');
     expect(host.safeguard!.status).toBe('reverted');
     expect(host.safeguard!.detail).toMatch(
-      new RegExp(`^a fresh connection failed after the apply \\(.*ETIMEDOUT.*\\); the host restored the previous firewall rules by itself after ${timeout} s and a fresh connection works again`),
+      new RegExp(
+        `^a fresh connection failed after the apply \\(.*ETIMEDOUT.*\\); the host restored the previous firewall rules by itself after ${timeout} s and a fresh connection works again`,
+      ),
     );
     expect(host.error).toMatch(/firewall: apply reverted: /);
     // The host rolled back at the deadline; the run waited for it (connect timeout 10 s < deadline).

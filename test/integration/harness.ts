@@ -34,7 +34,10 @@ export const drifts = (r: Report): string[] => r.hosts.flatMap((h) => h.resource
 export function reachable(address: string, port: number, timeoutMs = 1500): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = netConnect({ host: address, port });
-    const done = (ok: boolean) => (socket.destroy(), resolve(ok));
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
@@ -150,21 +153,34 @@ export async function runRole(
 /** OpenSSH client options that make ssh fail rather than prompt or trust a new key. */
 export function sshArgs(t: Target, opts: { user?: string; knownHosts?: string } = {}): string[] {
   return [
-    '-i', t.keyFile,
-    '-o', 'IdentitiesOnly=yes',
-    '-o', `UserKnownHostsFile=${opts.knownHosts ?? t.knownHosts}`,
-    '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', 'BatchMode=yes',
-    '-o', 'ConnectTimeout=5',
-    '-o', 'LogLevel=ERROR',
-    '-p', String(t.port),
+    '-i',
+    t.keyFile,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    `UserKnownHostsFile=${opts.knownHosts ?? t.knownHosts}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ConnectTimeout=5',
+    '-o',
+    'LogLevel=ERROR',
+    '-p',
+    String(t.port),
     `${opts.user ?? 'root'}@${t.address}`,
   ];
 }
 
 /** Run cmd on the target with the real OpenSSH client (what an operator would do). */
-export async function sshTo(t: Target, cmd: string, opts: { user?: string; knownHosts?: string; input?: string } = {}): Promise<CommandResult> {
+export async function sshTo(
+  t: Target,
+  cmd: string,
+  opts: { user?: string; knownHosts?: string; input?: string } = {},
+): Promise<CommandResult> {
   const t0 = performance.now();
   const r = await execa('ssh', [...sshArgs(t, opts), cmd], {
     reject: false,

@@ -27,7 +27,13 @@ export interface TestImage {
 }
 
 const BUSYBOX = '/bin/busybox';
-const DOCKERFILE = ['FROM scratch', 'COPY busybox /bin/busybox', 'RUN ["/bin/busybox", "--install", "-s", "/bin"]', 'CMD ["/bin/sh"]', ''].join('\n');
+const DOCKERFILE = [
+  'FROM scratch',
+  'COPY busybox /bin/busybox',
+  'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
+  'CMD ["/bin/sh"]',
+  '',
+].join('\n');
 
 const building = new Map<string, Promise<TestImage>>();
 
@@ -83,4 +89,3 @@ export async function loadImage(t: Target, image: TestImage): Promise<void> {
   const r = await execa('docker', ['exec', '-i', t.name, 'docker', 'load', '-q'], { inputFile: image.tar, reject: false });
   if (r.exitCode !== 0) throw new Error(`docker load into ${t.name} failed: ${r.stderr}`);
 }
-

@@ -27,14 +27,20 @@ describe('errors before any host is touched', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'hostkit-preflight-'));
-    server = createServer((s) => (connections++, s.destroy()));
+    server = createServer((s) => {
+      connections++;
+      s.destroy();
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
     // A docker save archive holding no image at all (manifest.json only).
     await writeFile(join(dir, 'manifest.json'), '[]');
     await execa('tar', ['-C', dir, '-cf', EMPTY_ARCHIVE, 'manifest.json']);
     hostOverlay = join(dir, 'hosts.yaml');
-    await writeFile(hostOverlay, `all:\n  hosts:\n    leruepecie: null\n    listener: { address: 127.0.0.1, port: ${port} }\n  children:\n    production: null\n`);
+    await writeFile(
+      hostOverlay,
+      `all:\n  hosts:\n    leruepecie: null\n    listener: { address: 127.0.0.1, port: ${port} }\n  children:\n    production: null\n`,
+    );
   });
   afterAll(async () => {
     server?.close();
@@ -56,7 +62,9 @@ describe('errors before any host is touched', () => {
     await writeFile(secrets, 'postgres_shared_password: x1234567\n');
     const err = await provisionWith(`secrets: { file: ${secrets} }\n`);
     expect(err).toMatch(new RegExp(`error: ${secrets}: 2\\d missing secrets:\\n  authelia_jwt_secret \\(pro-0kt-stack/authelia `));
-    expect(err).toContain('  seller1_prod_db_password (seller1-prod-stack/web DRUPAL_DB_PASSWORD, seller1-prod-stack/db POSTGRES_PASSWORD, seller1-prod-stack/n8n DB_POSTGRESDB_PASSWORD)');
+    expect(err).toContain(
+      '  seller1_prod_db_password (seller1-prod-stack/web DRUPAL_DB_PASSWORD, seller1-prod-stack/db POSTGRES_PASSWORD, seller1-prod-stack/n8n DB_POSTGRESDB_PASSWORD)',
+    );
     expect(err).not.toContain('postgres_shared_password (');
     expect(err).not.toContain('x1234567');
   });
@@ -80,7 +88,11 @@ describe('errors before any host is touched', () => {
   });
 
   it('a service on an undeclared network', async () => {
-    expect(await provisionWith('stacks:\n  seller1-prod-stack:\n    services:\n      web:\n        networks: [seller1-prod-network, pro-0kt-network]\n')).toMatch(
+    expect(
+      await provisionWith(
+        'stacks:\n  seller1-prod-stack:\n    services:\n      web:\n        networks: [seller1-prod-network, pro-0kt-network]\n',
+      ),
+    ).toMatch(
       /overlay-\w+\.yaml:5:42: stacks\.seller1-prod-stack\.services\.web\.networks\[1\]: network "pro-0kt-network" is not declared in stacks\.seller1-prod-stack\.networks \(declared: seller1-prod-network\)/,
     );
   });
@@ -105,7 +117,9 @@ describe('layer gating on a real target: a production stack that never becomes h
     dir = await mkdtemp(join(tmpdir(), 'hostkit-gating-'));
     target = await startTarget();
     // Docker from the target's own apt (Debian 13): this test is about the stacks role alone.
-    const install = await target.exec('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io docker-compose >/dev/null 2>&1 && docker compose version');
+    const install = await target.exec(
+      'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io docker-compose >/dev/null 2>&1 && docker compose version',
+    );
     if (install.exitCode !== 0) throw new Error(`installing docker in the target failed: ${install.stderr}`);
     // The build source, offline: a context FROM the python stand-in that the archive loads first.
     const standins = await buildStandins(platformOf(await loadInventory([join(import.meta.dirname, '../../inventory.yaml')])));
@@ -119,7 +133,15 @@ describe('layer gating on a real target: a production stack that never becomes h
         stacks: {
           'seller1-prod-stack': {
             services: {
-              web: { healthcheck: { test: ['CMD-SHELL', 'echo failing on purpose >&2; exit 1'], interval: '2s', retries: 2, start_period: '0s', start_interval: '1s' } },
+              web: {
+                healthcheck: {
+                  test: ['CMD-SHELL', 'echo failing on purpose >&2; exit 1'],
+                  interval: '2s',
+                  retries: 2,
+                  start_period: '0s',
+                  start_interval: '1s',
+                },
+              },
             },
           },
         },
@@ -151,7 +173,13 @@ describe('layer gating on a real target: a production stack that never becomes h
     expect(states.get('pro-0kt-nginx')?.health).toBe('healthy');
     // Images come first: the build-source image was built on the host from the context.
     expect(resources.find((r) => r.id === 'image python:3.12.8-slim (build)')?.status).toBe('changed');
-    expect((await target.exec(`docker image inspect -f '{{index .Config.Labels "app"}} {{index .Config.Labels "hostkit.context-hash"}}' python:3.12.8-slim`)).stdout).toMatch(/^flask-demo [0-9a-f]{16}$/);
+    expect(
+      (
+        await target.exec(
+          `docker image inspect -f '{{index .Config.Labels "app"}} {{index .Config.Labels "hostkit.context-hash"}}' python:3.12.8-slim`,
+        )
+      ).stdout,
+    ).toMatch(/^flask-demo [0-9a-f]{16}$/);
     // The human output names it too.
     const human = await runScript('roles/stacks.mjs', [], inv.paths);
     expect(human.exitCode).toBe(1);

@@ -20,10 +20,15 @@ export async function runScript(script: string, args: string[], inventories: str
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), durationMs: performance.now() - t0 };
 }
 
-
 /** Container name -> id, state and health, as Docker in the target reports them. */
-export async function containerStates(exec: (cmd: string) => Promise<{ stdout: string }>): Promise<Map<string, { id: string; state: string; health: string }>> {
-  const out = (await exec(`docker ps -aq | xargs -r docker inspect -f '{{.Name}} {{.Id}} {{.State.Status}} {{with index .State "Health"}}{{.Status}}{{else}}none{{end}}'`)).stdout;
+export async function containerStates(
+  exec: (cmd: string) => Promise<{ stdout: string }>,
+): Promise<Map<string, { id: string; state: string; health: string }>> {
+  const out = (
+    await exec(
+      `docker ps -aq | xargs -r docker inspect -f '{{.Name}} {{.Id}} {{.State.Status}} {{with index .State "Health"}}{{.Status}}{{else}}none{{end}}'`,
+    )
+  ).stdout;
   return new Map(
     out
       .trim()

@@ -62,7 +62,12 @@ describe('the whole platform on a bare server (scripts/provision.mjs)', () => {
       expect(s?.health, svc.containerName).toBe(svc.healthcheck ? 'healthy' : 'none');
     }
     expect(states.size).toBe(35);
-    const npmNets = (await target.exec(`docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' pro-0kt-nginx`)).stdout.trim().split(' ').sort();
+    const npmNets = (
+      await target.exec(`docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' pro-0kt-nginx`)
+    ).stdout
+      .trim()
+      .split(' ')
+      .sort();
     expect(npmNets).toEqual(platform.stacks.flatMap((s) => s.networks.map((n) => n.name)).sort());
     expect((await target.exec('ufw status')).stdout).toContain('Status: active');
     const inventory = await loadInventory(inv.paths);
@@ -88,14 +93,20 @@ describe('the whole platform on a bare server (scripts/provision.mjs)', () => {
     expect(await reachable(ip, 22)).toBe(true);
     expect(await reachable(ip, 80)).toBe(true);
     expect(await reachable(ip, 443)).toBe(true);
-    const internal = [...new Set([81, ...allServices(platform).flatMap((s) => [...s.expose, ...s.ports.map((p) => p.hostPort)])])].filter((p) => p !== 80 && p !== 443);
+    const internal = [...new Set([81, ...allServices(platform).flatMap((s) => [...s.expose, ...s.ports.map((p) => p.hostPort)])])].filter(
+      (p) => p !== 80 && p !== 443,
+    );
     expect(internal).toEqual(expect.arrayContaining([81, 5432, 3306, 6379, 9000]));
-    const open = (await Promise.all(internal.map(async (p) => ((await reachable(ip, p, 1000)) ? p : undefined)))).filter((p) => p !== undefined);
+    const open = (await Promise.all(internal.map(async (p) => ((await reachable(ip, p, 1000)) ? p : undefined)))).filter(
+      (p) => p !== undefined,
+    );
     expect(open).toEqual([]);
     // NPM admin answers on the server's loopback only (what an SSH tunnel reaches).
     expect((await target.exec(`python3 -c "import socket; socket.create_connection(('127.0.0.1', 81), 2)"`)).exitCode).toBe(0);
 
-    const webs = platform.stacks.flatMap((s) => s.services.filter((svc) => svc.domains.length || svc.key === 'web' || s.name === 'python-stack'));
+    const webs = platform.stacks.flatMap((s) =>
+      s.services.filter((svc) => svc.domains.length || svc.key === 'web' || s.name === 'python-stack'),
+    );
     expect(webs.length).toBeGreaterThanOrEqual(8);
     for (const svc of webs) {
       const port = svc.expose[0]!;
@@ -107,7 +118,9 @@ describe('the whole platform on a bare server (scripts/provision.mjs)', () => {
   it('3. drift: each found by --check (exit 2, named) and repaired by apply without touching anything else', async () => {
     // A secret changes in the secrets file: only its users are recreated.
     const rotated = 'seller1_dev_n8n_encryption_key';
-    const users = allServices(platform).filter((s) => secretsOf(s).includes(rotated)).map((s) => s.containerName);
+    const users = allServices(platform)
+      .filter((s) => secretsOf(s).includes(rotated))
+      .map((s) => s.containerName);
     expect(users).toEqual(['seller1-dev-n8n']);
     const secrets = await readFile(inv.secretsFile, 'utf8');
     await writeFile(inv.secretsFile, secrets.replace(new RegExp(`^${rotated}: .*$`, 'm'), `${rotated}: rotated-${Date.now()}`));
@@ -146,11 +159,16 @@ describe('the whole platform on a bare server (scripts/provision.mjs)', () => {
     expect(apply.exitCode, apply.stderr.slice(-3000)).toBe(0);
     const after = await containerStates((c) => target.exec(c));
 
-    const recreated = [...after].filter(([name, s]) => before.get(name)?.id !== s.id).map(([name]) => name).sort();
+    const recreated = [...after]
+      .filter(([name, s]) => before.get(name)?.id !== s.id)
+      .map(([name]) => name)
+      .sort();
     expect(recreated).toEqual(['seller1-dev-n8n', 'varbase-db']); // the secret's user + the removed one
     expect(after.get('myshop-redis')).toMatchObject({ id: before.get('myshop-redis')!.id, state: 'running' });
     expect(after.get('intruder')?.state).toBe('running'); // disconnected, not removed
-    expect((await target.exec(`docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' intruder`)).stdout.trim()).toBe('');
+    expect(
+      (await target.exec(`docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' intruder`)).stdout.trim(),
+    ).toBe('');
     expect((await target.exec(`grep -c 'retries: 4' ${compose}`)).stdout.trim()).toBe('0');
     for (const svc of allServices(platform)) expect(after.get(svc.containerName)?.state, svc.containerName).toBe('running');
 

@@ -46,10 +46,14 @@ describe('real databases in the sandbox platform', () => {
       `docker exec seller1-prod-db psql -q -U seller1 -d seller1 -tA -c "CREATE TABLE t(x text); INSERT INTO t VALUES ('hello'); SELECT x || ' ' || split_part(version(), ' ', 1) FROM t"`,
     );
     expect(pg.stdout.trim(), pg.stderr).toBe('hello PostgreSQL');
-    const my = await target.exec(`docker exec commerce-db mariadb -N commerce -e "CREATE TABLE t(x text); INSERT INTO t VALUES ('hello'); SELECT CONCAT(x, ' ', @@version) FROM t"`);
+    const my = await target.exec(
+      `docker exec commerce-db mariadb -N commerce -e "CREATE TABLE t(x text); INSERT INTO t VALUES ('hello'); SELECT CONCAT(x, ' ', @@version) FROM t"`,
+    );
     expect(my.stdout.trim(), my.stderr).toMatch(/^hello .*MariaDB/);
     // The application user from the inventory's secrets logs in over TCP (as Drupal would).
-    const appLogin = await target.exec(`docker exec commerce-db sh -c 'mariadb -h127.0.0.1 -ucommerce -p"$MARIADB_PASSWORD" commerce -N -e "SELECT COUNT(*) FROM t"'`);
+    const appLogin = await target.exec(
+      `docker exec commerce-db sh -c 'mariadb -h127.0.0.1 -ucommerce -p"$MARIADB_PASSWORD" commerce -N -e "SELECT COUNT(*) FROM t"'`,
+    );
     expect(appLogin.stdout.trim(), appLogin.stderr).toBe('1');
   });
 });

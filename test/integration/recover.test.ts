@@ -65,10 +65,24 @@ describe('disaster recovery (scripts/recover.mjs)', () => {
   it('setup: provision, marker rows and files, one backup', async () => {
     const p = await run('scripts/provision.mjs', []);
     expect(p.exitCode, p.stdout.slice(-3000) + p.stderr.slice(-2000)).toBe(0);
-    expect((await target.exec(`docker exec seller1-prod-db psql -q -v ON_ERROR_STOP=1 -U seller1 -d seller1 -c "CREATE TABLE marker(id int primary key, v text); INSERT INTO marker SELECT g, md5(g::text) FROM generate_series(1, 1000) g"`)).exitCode).toBe(0);
-    expect((await target.exec(`docker exec commerce-db mariadb commerce -e "CREATE TABLE marker(id int primary key, v text); INSERT INTO marker SELECT seq, md5(seq) FROM seq_1_to_1000"`)).exitCode).toBe(0);
+    expect(
+      (
+        await target.exec(
+          `docker exec seller1-prod-db psql -q -v ON_ERROR_STOP=1 -U seller1 -d seller1 -c "CREATE TABLE marker(id int primary key, v text); INSERT INTO marker SELECT g, md5(g::text) FROM generate_series(1, 1000) g"`,
+        )
+      ).exitCode,
+    ).toBe(0);
+    expect(
+      (
+        await target.exec(
+          `docker exec commerce-db mariadb commerce -e "CREATE TABLE marker(id int primary key, v text); INSERT INTO marker SELECT seq, md5(seq) FROM seq_1_to_1000"`,
+        )
+      ).exitCode,
+    ).toBe(0);
     // Several data directories; one large file so that a restore takes long enough to interrupt.
-    const files = await target.exec('for d in nginx/data gitea/data python/dev seller1-prod/files uptime/data; do mkdir -p /mnt/data/$d && head -c 200000 /dev/urandom > /mnt/data/$d/marker.bin; done; head -c 300M /dev/urandom > /mnt/data/minio/data/big.bin');
+    const files = await target.exec(
+      'for d in nginx/data gitea/data python/dev seller1-prod/files uptime/data; do mkdir -p /mnt/data/$d && head -c 200000 /dev/urandom > /mnt/data/$d/marker.bin; done; head -c 300M /dev/urandom > /mnt/data/minio/data/big.bin',
+    );
     expect(files.exitCode, files.stderr).toBe(0);
     const b = await run('scripts/backup.mjs', []);
     timings.backupS = Math.round(b.durationMs / 100) / 10;
@@ -96,7 +110,11 @@ describe('disaster recovery (scripts/recover.mjs)', () => {
     expect(after.pg).toBe(before.pg);
     expect(after.my).toBe(before.my);
     expect(after.files).toBe(before.files);
-    const npmNets = (await target.exec(`docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' pro-0kt-nginx`)).stdout.trim().split(' ');
+    const npmNets = (
+      await target.exec(`docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' pro-0kt-nginx`)
+    ).stdout
+      .trim()
+      .split(' ');
     expect(npmNets).toHaveLength(7);
     const audit = await run('scripts/audit.mjs', []);
     expect(audit.exitCode, audit.stdout.slice(-3000)).toBe(0);
@@ -115,7 +133,12 @@ describe('disaster recovery (scripts/recover.mjs)', () => {
   it('4. a recovery killed mid-restore, re-run: completes, data identical', async () => {
     await replaceTarget();
     const bin = join(repoRoot(), 'node_modules', '.bin', 'zx');
-    const child = execa(bin, ['scripts/recover.mjs', '--limit', name, ...inv.paths.flatMap((p) => ['-i', p])], { cwd: repoRoot(), reject: false, stdin: 'ignore', env: { FORCE_COLOR: '0' } });
+    const child = execa(bin, ['scripts/recover.mjs', '--limit', name, ...inv.paths.flatMap((p) => ['-i', p])], {
+      cwd: repoRoot(),
+      reject: false,
+      stdin: 'ignore',
+      env: { FORCE_COLOR: '0' },
+    });
     let killedDuringRestore = false;
     for (let i = 0; i < 3000 && child.exitCode === null; i++) {
       if ((await target.exec('test -f /var/lib/hostkit/recover.json && pgrep -x restic >/dev/null')).exitCode === 0) {
@@ -138,7 +161,10 @@ describe('disaster recovery (scripts/recover.mjs)', () => {
   });
 
   it('5. no secret value appears in any output', async () => {
-    const secrets = Object.values(parse(await readFile(secretsFile, 'utf8')) as Record<string, string>).flatMap((v) => [v, ...v.split('\n').filter((l) => l.length > 20)]);
+    const secrets = Object.values(parse(await readFile(secretsFile, 'utf8')) as Record<string, string>).flatMap((v) => [
+      v,
+      ...v.split('\n').filter((l) => l.length > 20),
+    ]);
     for (const out of outputs) for (const v of secrets) expect(out.includes(v), 'a secret value in the output').toBe(false);
   });
 });

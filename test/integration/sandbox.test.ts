@@ -99,7 +99,9 @@ describe('startTarget/remove', () => {
       console.log(`[timing] startTarget ${Math.round(ready)} ms; first OpenSSH login done at ${Math.round(login)} ms`);
       expect(ready).toBeLessThan(30_000);
     } finally {
-      const volumes = (await docker('inspect', '--format', '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}', t.name)).stdout
+      const volumes = (
+        await docker('inspect', '--format', '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}', t.name)
+      ).stdout
         .trim()
         .split(/\s+/)
         .filter(Boolean);

@@ -38,12 +38,35 @@ describe('ssh role: key-only sshd that never locks the operator out', () => {
     const r = await execa(
       'ssh',
       [
-        '-o', 'PubkeyAuthentication=no', '-o', 'IdentityAgent=none', '-o', 'PreferredAuthentications=password,keyboard-interactive',
-        '-o', 'NumberOfPasswordPrompts=1', '-o', `UserKnownHostsFile=${t.knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null',
-        '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR',
-        '-p', String(t.port), `admin@${t.address}`, 'echo logged-in',
+        '-o',
+        'PubkeyAuthentication=no',
+        '-o',
+        'IdentityAgent=none',
+        '-o',
+        'PreferredAuthentications=password,keyboard-interactive',
+        '-o',
+        'NumberOfPasswordPrompts=1',
+        '-o',
+        `UserKnownHostsFile=${t.knownHosts}`,
+        '-o',
+        'GlobalKnownHostsFile=/dev/null',
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'ConnectTimeout=5',
+        '-o',
+        'LogLevel=ERROR',
+        '-p',
+        String(t.port),
+        `admin@${t.address}`,
+        'echo logged-in',
       ],
-      { reject: false, stdin: 'ignore', timeout: 30_000, env: { SSH_ASKPASS: join(askpassDir, 'askpass'), SSH_ASKPASS_REQUIRE: 'force', DISPLAY: 'none' } },
+      {
+        reject: false,
+        stdin: 'ignore',
+        timeout: 30_000,
+        env: { SSH_ASKPASS: join(askpassDir, 'askpass'), SSH_ASKPASS_REQUIRE: 'force', DISPLAY: 'none' },
+      },
     );
     return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
   };
@@ -68,25 +91,37 @@ describe('ssh role: key-only sshd that never locks the operator out', () => {
     expect(changed(report(second.stdout))).toBe(0);
     const check = await runRole('ssh', ['--check'], { inventory: sb.inventory });
     expect(check.exitCode, check.stdout + check.stderr).toBe(0);
-    log(`timings: apply ${first.durationMs.toFixed(0)} ms, second apply ${second.durationMs.toFixed(0)} ms, check ${check.durationMs.toFixed(0)} ms`);
+    log(
+      `timings: apply ${first.durationMs.toFixed(0)} ms, second apply ${second.durationMs.toFixed(0)} ms, check ${check.durationMs.toFixed(0)} ms`,
+    );
 
     const after = await passwordLogin(sb.target);
     expect(after.exitCode).toBe(255);
     expect(after.stderr).toContain('Permission denied (publickey)');
     expect((await sshTo(sb.target, 'true')).exitCode).toBe(0);
     expect((await sshTo(sb.target, 'sudo -n true', { user: 'admin' })).exitCode).toBe(0);
-    expect((await sb.target.exec('sshd -T | grep -E "^(passwordauthentication|kbdinteractiveauthentication|authenticationmethods|allowusers|maxauthtries) "')).stdout).toBe(
+    expect(
+      (
+        await sb.target.exec(
+          'sshd -T | grep -E "^(passwordauthentication|kbdinteractiveauthentication|authenticationmethods|allowusers|maxauthtries) "',
+        )
+      ).stdout,
+    ).toBe(
       'maxauthtries 4\npasswordauthentication no\nkbdinteractiveauthentication no\nallowusers root\nallowusers admin\nauthenticationmethods publickey',
     );
   });
 
   it('finds hand-made drift (and a file that overrides the drop-in), --dry-run changes nothing, apply repairs', async () => {
-    await sb.target.exec(`sed -i -e 's/^PasswordAuthentication no$/PasswordAuthentication yes/' -e '/^AuthenticationMethods publickey$/d' ${DROP_IN} && systemctl reload ssh`);
+    await sb.target.exec(
+      `sed -i -e 's/^PasswordAuthentication no$/PasswordAuthentication yes/' -e '/^AuthenticationMethods publickey$/d' ${DROP_IN} && systemctl reload ssh`,
+    );
     const check = await runRole('ssh', ['--check', '--json'], { inventory: sb.inventory });
     expect(check.exitCode).toBe(2);
     expect(drift(report(check.stdout))).toEqual([
       `content of ${DROP_IN} differs (+2 -1 lines)`,
-      expect.stringMatching(new RegExp(`^sshd runs with passwordauthentication yes, declared no \\(set in ${DROP_IN}:\\d+:PasswordAuthentication yes\\)$`)),
+      expect.stringMatching(
+        new RegExp(`^sshd runs with passwordauthentication yes, declared no \\(set in ${DROP_IN}:\\d+:PasswordAuthentication yes\\)$`),
+      ),
       'sshd runs with authenticationmethods any, declared publickey',
     ]);
     expect((await passwordLogin(sb.target)).stdout).toContain('logged-in');
@@ -107,7 +142,9 @@ describe('ssh role: key-only sshd that never locks the operator out', () => {
     const overridden = await runRole('ssh', ['--check', '--json'], { inventory: sb.inventory });
     expect(overridden.exitCode).toBe(2);
     expect(drift(report(overridden.stdout))).toEqual([
-      expect.stringMatching(/^sshd runs with passwordauthentication yes, declared no \(set in \/etc\/ssh\/sshd_config\.d\/00-aaa\.conf:1:PasswordAuthentication yes; /),
+      expect.stringMatching(
+        /^sshd runs with passwordauthentication yes, declared no \(set in \/etc\/ssh\/sshd_config\.d\/00-aaa\.conf:1:PasswordAuthentication yes; /,
+      ),
     ]);
     await sb.target.exec('rm /etc/ssh/sshd_config.d/00-aaa.conf');
   });
@@ -129,7 +166,9 @@ describe('ssh role: key-only sshd that never locks the operator out', () => {
     const inventory = await sb.writeInventory({ platformYaml: ssh().replace('allow_users: [root, admin]', 'allow_users: [admin]') });
     const run = await runRole('ssh', [], { inventory });
     expect(run.exitCode).toBe(1);
-    expect(run.stdout + run.stderr).toContain('refused: the declared sshd settings would lock out the management login: allow_users (admin) does not include the management user root');
+    expect(run.stdout + run.stderr).toContain(
+      'refused: the declared sshd settings would lock out the management login: allow_users (admin) does not include the management user root',
+    );
     expect(await liveState()).toBe(before);
   });
 

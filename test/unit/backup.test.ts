@@ -71,7 +71,9 @@ describe('backup model', () => {
     expect(engineOf('mysql:8')).toBe('mariadb');
   });
   it('rejects a malformed repository', () => {
-    expect(() => parseInventorySources([{ file: 'i.yaml', text: INV.replace('sftp:backup@203.0.113.9:/srv/restic/web1', 'ftp://x') }])).toThrow(/restic repository/);
+    expect(() =>
+      parseInventorySources([{ file: 'i.yaml', text: INV.replace('sftp:backup@203.0.113.9:/srv/restic/web1', 'ftp://x') }]),
+    ).toThrow(/restic repository/);
   });
 });
 
@@ -82,10 +84,12 @@ describe('backup script', () => {
     expect(dumpCommand(m.databases[1]!)).toContain('MYSQL_PWD="${MARIADB_ROOT_PASSWORD');
     expect(dumpCommand(m.databases[1]!)).toContain('--all-databases --single-transaction');
     expect(dumpCommand(m.databases[0]!)).toContain('pg_dumpall');
-    expect(script).toContain("docker exec prod-db sh -c");
+    expect(script).toContain('docker exec prod-db sh -c');
   });
   it('one tagged snapshot of the data root, excludes, retention from the inventory, sftp through the key', () => {
-    expect(script).toMatch(/backup --json --host web1 --tag host:web1 --tag stack:shop --tag stack:prod --tag "date:\$\(date -u \+%F\)" --exclude \/mnt\/data\/prod\/db --exclude \/mnt\/data\/shop\/db \/mnt\/data/);
+    expect(script).toMatch(
+      /backup --json --host web1 --tag host:web1 --tag stack:shop --tag stack:prod --tag "date:\$\(date -u \+%F\)" --exclude \/mnt\/data\/prod\/db --exclude \/mnt\/data\/shop\/db \/mnt\/data/,
+    );
     expect(script).toContain('forget --prune --host web1 --keep-daily 3 --keep-weekly 2 --keep-monthly 1');
     expect(script).toContain('-i /etc/hostkit/backup/ssh_key');
     expect(script).toContain('backup@203.0.113.9 -s sftp');
@@ -105,7 +109,10 @@ describe('backup --check verdict', () => {
     expect(backupVerdict(snaps, ok, new Date('2026-11-25T21:00:00Z'), 2).exitCode).toBe(0);
   });
   it('2 when older than the limit, when none exists, or when the last run failed', () => {
-    expect(backupVerdict(snaps, ok, new Date('2026-11-25T23:00:00Z'), 2)).toMatchObject({ exitCode: 2, lines: [expect.stringMatching(/older|old \(limit 2 h\)/), expect.any(String)] });
+    expect(backupVerdict(snaps, ok, new Date('2026-11-25T23:00:00Z'), 2)).toMatchObject({
+      exitCode: 2,
+      lines: [expect.stringMatching(/older|old \(limit 2 h\)/), expect.any(String)],
+    });
     expect(backupVerdict([], ok, new Date(), 2).exitCode).toBe(2);
     const failed = parseLastRun('{"ok":false,"finished":1795640462,"step":"open repository","exit":1}');
     const v = backupVerdict(snaps, failed, new Date('2026-11-25T21:00:00Z'), 2);
@@ -115,11 +122,14 @@ describe('backup --check verdict', () => {
 });
 
 describe('recover: databases first', () => {
-  it('the databases-only inventory keeps each stack\'s database services and drops NPM', async () => {
+  it("the databases-only inventory keeps each stack's database services and drops NPM", async () => {
     const { databasesOnly } = await import('../../src/cli/recover.js');
     const i = inv();
     const d = databasesOnly(i, backupModel(i)!);
-    expect(Object.fromEntries(Object.entries(d.doc.stacks!).map(([k, s]) => [k, Object.keys(s.services)]))).toEqual({ shop: ['db'], prod: ['db'] });
+    expect(Object.fromEntries(Object.entries(d.doc.stacks!).map(([k, s]) => [k, Object.keys(s.services)]))).toEqual({
+      shop: ['db'],
+      prod: ['db'],
+    });
     expect(d.doc.npm).toBeUndefined();
     expect(i.doc.stacks!.shop!.services.web).toBeDefined(); // the original is untouched
   });

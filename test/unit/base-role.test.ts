@@ -30,8 +30,14 @@ describe('sysctl', () => {
   });
 
   it('plans one sysctl -w per differing key; refuses a key the kernel lacks', () => {
-    const live = new Map([['net.ipv4.tcp_syncookies', '0'], ['net.ipv4.ip_local_port_range', '32768 60999']]);
-    const desired = new Map([['net.ipv4.tcp_syncookies', '1'], ['net.ipv4.ip_local_port_range', '32768 60999']]);
+    const live = new Map([
+      ['net.ipv4.tcp_syncookies', '0'],
+      ['net.ipv4.ip_local_port_range', '32768 60999'],
+    ]);
+    const desired = new Map([
+      ['net.ipv4.tcp_syncookies', '1'],
+      ['net.ipv4.ip_local_port_range', '32768 60999'],
+    ]);
     expect(planSysctl(desired, live).map((c) => [c.summary, c.actions])).toEqual([
       ['sysctl net.ipv4.tcp_syncookies 0 -> 1', [{ kind: 'exec', script: 'sysctl -q -w net.ipv4.tcp_syncookies=1' }]],
     ]);
@@ -62,7 +68,9 @@ describe('timezone', () => {
     const [c] = planTimezone('Europe/Moscow', probe('/usr/share/zoneinfo/Etc/UTC', true, false));
     expect(c!.summary).toBe('timezone Etc/UTC -> Europe/Moscow');
     expect(c!.actions[0]).toMatchObject({ kind: 'exec', display: 'ln -sfn /usr/share/zoneinfo/Europe/Moscow /etc/localtime' });
-    expect(planTimezone('UTC', probe('/usr/share/zoneinfo/Etc/UTC', true, true, 'Asia/Tokyo'))[0]!.summary).toBe('timezone /etc/timezone Asia/Tokyo -> UTC');
+    expect(planTimezone('UTC', probe('/usr/share/zoneinfo/Etc/UTC', true, true, 'Asia/Tokyo'))[0]!.summary).toBe(
+      'timezone /etc/timezone Asia/Tokyo -> UTC',
+    );
   });
 
   it('refuses an unknown zone, unless a package install is still pending', () => {
@@ -75,7 +83,11 @@ describe('hostname', () => {
   const dockerHosts = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n172.19.0.2\thkx-target\n';
 
   it('parses the probe', () => {
-    expect(parseHostnameProbe(`kernel=web1\nfile=web1\nhosts=${b64(dockerHosts)}\n`)).toEqual({ kernel: 'web1', file: 'web1', hosts: dockerHosts });
+    expect(parseHostnameProbe(`kernel=web1\nfile=web1\nhosts=${b64(dockerHosts)}\n`)).toEqual({
+      kernel: 'web1',
+      file: 'web1',
+      hosts: dockerHosts,
+    });
     expect(parseHostnameProbe(`kernel=web1\nfile!\nhosts=\n`)).toEqual({ kernel: 'web1', hosts: '' });
   });
 
@@ -99,10 +111,19 @@ describe('hostname', () => {
 
 describe('base role', () => {
   const host: HostConfig = {
-    name: 'h', address: 'a', port: 22, user: 'root', become: false, connection: 'ssh', protected: false,
-    hostKeyChecking: 'strict', connectTimeoutMs: 1000, groups: ['all'],
+    name: 'h',
+    address: 'a',
+    port: 22,
+    user: 'root',
+    become: false,
+    connection: 'ssh',
+    protected: false,
+    hostKeyChecking: 'strict',
+    connectTimeoutMs: 1000,
+    groups: ['all'],
   };
-  const build = (base: object) => baseRole.build({ sources: [], hosts: [host], groups: {}, doc: inventorySchema.parse({ all: {}, base }) }, host);
+  const build = (base: object) =>
+    baseRole.build({ sources: [], hosts: [host], groups: {}, doc: inventorySchema.parse({ all: {}, base }) }, host);
 
   it('defaults: UTC, unattended upgrades on', () => {
     expect(cfg()).toEqual({ packages: [], timezone: 'UTC', unattended_upgrades: true, sysctl: {} });
@@ -129,7 +150,11 @@ describe('base role', () => {
       `file ${SYSCTL_FILE}`,
       'sysctl net.ipv4.tcp_syncookies',
     ]);
-    expect(build({ unattended_upgrades: false }).resources.map((r) => r.id)).toEqual(['timezone UTC', `file ${AUTO_UPGRADES}`, `file ${SYSCTL_FILE}`]);
+    expect(build({ unattended_upgrades: false }).resources.map((r) => r.id)).toEqual([
+      'timezone UTC',
+      `file ${AUTO_UPGRADES}`,
+      `file ${SYSCTL_FILE}`,
+    ]);
   });
 
   it('20auto-upgrades', () => {

@@ -6,8 +6,22 @@ import { dockerEngineFact, osReleaseFact, parseDockerEngineProbe, parseOsRelease
 import { fileFact, type FileState } from '../../src/facts/file.js';
 import { packagesFact } from '../../src/facts/packages.js';
 import { unitFact } from '../../src/facts/systemd.js';
-import { canonicalJson, jsonChangedPaths, jsonEqual, planDaemonJson, renderDaemonJson, DAEMON_JSON } from '../../src/resources/docker-daemon.js';
-import { checkDebianSource, DockerAptRepository, DockerSourceCheck, KEYRING, SOURCES, sourcesFile } from '../../src/resources/docker-repo.js';
+import {
+  canonicalJson,
+  jsonChangedPaths,
+  jsonEqual,
+  planDaemonJson,
+  renderDaemonJson,
+  DAEMON_JSON,
+} from '../../src/resources/docker-daemon.js';
+import {
+  checkDebianSource,
+  DockerAptRepository,
+  DockerSourceCheck,
+  KEYRING,
+  SOURCES,
+  sourcesFile,
+} from '../../src/resources/docker-repo.js';
 import { describeVersions, planVersions } from '../../src/resources/docker-versions.js';
 import { dockerRole } from '../../src/roles/docker.js';
 import { parseInventory } from '../../src/inventory/index.js';
@@ -27,7 +41,8 @@ const file = (path: string, content: string, meta: { owner?: string; group?: str
   content: Buffer.from(content),
 });
 const absent = (path: string): FileState => ({ path, exists: false });
-const scripts = (changes: Change[]) => changes.flatMap((c) => c.actions.map((a) => (a.kind === 'exec' ? a.display ?? a.script : `write ${a.path}`)));
+const scripts = (changes: Change[]) =>
+  changes.flatMap((c) => c.actions.map((a) => (a.kind === 'exec' ? (a.display ?? a.script) : `write ${a.path}`)));
 
 const SEED_DAEMON = {
   'log-driver': 'json-file',
@@ -53,7 +68,8 @@ describe('daemon.json: rendered through the template, compared as JSON', () => {
   });
 
   it('same settings in another layout and key order: no change', () => {
-    const other = '{"log-opts":{"max-file":"3","max-size":"10m"},"live-restore":true,\n"log-driver":"json-file","default-address-pools":[{"size":24,"base":"172.30.0.0/16"}]}';
+    const other =
+      '{"log-opts":{"max-file":"3","max-size":"10m"},"live-restore":true,\n"log-driver":"json-file","default-address-pools":[{"size":24,"base":"172.30.0.0/16"}]}';
     expect(planDaemonJson(rendered, file(DAEMON_JSON, other))).toEqual([]);
   });
 
@@ -81,7 +97,9 @@ describe('daemon.json: rendered through the template, compared as JSON', () => {
   });
 
   it('right content, wrong mode: chmod only', () => {
-    expect(scripts(planDaemonJson(rendered, file(DAEMON_JSON, rendered, { mode: '0600' })))).toEqual(['chmod 0644 /etc/docker/daemon.json']);
+    expect(scripts(planDaemonJson(rendered, file(DAEMON_JSON, rendered, { mode: '0600' })))).toEqual([
+      'chmod 0644 /etc/docker/daemon.json',
+    ]);
   });
 });
 
@@ -130,7 +148,7 @@ describe("source docker-ce (Docker's apt repository, from recorded facts: not re
       ].join('\n'),
     );
     const fetch = changes[0]!.actions[0]!;
-    expect(fetch.kind === 'exec' && fetch.script).toContain("curl -fsSL --retry 3 -o \"$tmp\" https://download.docker.com/linux/debian/gpg");
+    expect(fetch.kind === 'exec' && fetch.script).toContain('curl -fsSL --retry 3 -o "$tmp" https://download.docker.com/linux/debian/gpg');
   });
 
   it('Ubuntu 24.04 arm64: the ubuntu repository, noble, arm64', () => {
@@ -150,7 +168,9 @@ describe("source docker-ce (Docker's apt repository, from recorded facts: not re
     const changes = plan('os-release-bookworm.txt', file(KEYRING, 'old'), absent(SOURCES), s);
     expect(changes[0]!.summary).toBe(`replace Docker's signing key ${KEYRING} (docker.repository.key)`);
     expect(changes[0]!.actions.at(-1)).toMatchObject({ kind: 'write', path: KEYRING, content: `${key}\n`, mode: '0644' });
-    expect(sourcesFile(s, os('os-release-bookworm.txt'))).toContain('URIs: https://mirror.example/docker/debian\nSuites: bookworm\nComponents: stable test\n');
+    expect(sourcesFile(s, os('os-release-bookworm.txt'))).toContain(
+      'URIs: https://mirror.example/docker/debian\nSuites: bookworm\nComponents: stable test\n',
+    );
   });
 
   it('the role: repository, then docker-ce packages (apt-get update picks the new source up)', () => {
@@ -173,13 +193,18 @@ describe("source docker-ce (Docker's apt repository, from recorded facts: not re
       [osReleaseFact, { value: os('os-release-bookworm.txt') }],
       [fileFact(KEYRING), { value: absent(KEYRING) }],
       [fileFact(SOURCES), { value: absent(SOURCES) }],
-      [packagesFact(['docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin']), { stdout: '', stderr: '', exitCode: 0 }],
+      [
+        packagesFact(['docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin']),
+        { stdout: '', stderr: '', exitCode: 0 },
+      ],
       [unitFact('docker.service'), { stdout: 'LoadState=not-found\nActiveState=inactive\nUnitFileState=\n', stderr: '', exitCode: 0 }],
       [dockerEngineFact, { value: parseDockerEngineProbe({ stdout: '\n@@hostkit-docker end@@\n', stderr: '', exitCode: 0 }) }],
     ]);
-    expect(byId(resources[2]!.id).plan(facts, ctx(['docker apt repository'])).map((c) => c.summary)).toEqual([
-      'install docker-ce, docker-ce-cli, containerd.io, docker-buildx-plugin, docker-compose-plugin',
-    ]);
+    expect(
+      byId(resources[2]!.id)
+        .plan(facts, ctx(['docker apt repository']))
+        .map((c) => c.summary),
+    ).toEqual(['install docker-ce, docker-ce-cli, containerd.io, docker-buildx-plugin, docker-compose-plugin']);
     expect(byId('docker versions').plan(facts, ctx(['service docker.service']))).toEqual([]);
   });
 });
@@ -187,7 +212,9 @@ describe("source docker-ce (Docker's apt repository, from recorded facts: not re
 describe('versions against the declared minimums', () => {
   const running = parseDockerEngineProbe({ stdout: fixture('engine-running.txt'), stderr: '', exitCode: 0 });
   it('reports both versions', () => {
-    expect(describeVersions(running, { engine: '26.0', compose: '2.20' })).toEqual(['docker engine 26.1.5+dfsg1 (minimum 26.0), compose 2.26.1-4 (minimum 2.20)']);
+    expect(describeVersions(running, { engine: '26.0', compose: '2.20' })).toEqual([
+      'docker engine 26.1.5+dfsg1 (minimum 26.0), compose 2.26.1-4 (minimum 2.20)',
+    ]);
   });
   it('at or above the minimums: nothing', () => {
     expect(planVersions(running, { engine: '26.1.5', compose: '2.26' }, false)).toEqual([]);

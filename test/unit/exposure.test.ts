@@ -43,17 +43,31 @@ const dockerDefault = parseDockerUserProbe(out(fixture('chains-docker-default.tx
 describe('ss -Htulnp', () => {
   it('parses every listening socket with its process', () => {
     expect(listeners).toHaveLength(12);
-    expect(listeners).toContainEqual({ proto: 'tcp', address: '0.0.0.0', port: 5432, processes: ['docker-proxy'], pids: [expect.any(Number)] });
+    expect(listeners).toContainEqual({
+      proto: 'tcp',
+      address: '0.0.0.0',
+      port: 5432,
+      processes: ['docker-proxy'],
+      pids: [expect.any(Number)],
+    });
     expect(listeners).toContainEqual({ proto: 'tcp', address: '::', port: 22, processes: ['sshd'], pids: [expect.any(Number)] });
     expect(listeners).toContainEqual({ proto: 'tcp', address: '*', port: 8081, processes: ['python3'], pids: [expect.any(Number)] });
     expect(listeners).toContainEqual({ proto: 'udp', address: '0.0.0.0', port: 9999, processes: ['python3'], pids: [expect.any(Number)] });
   });
   it('scoped addresses and several processes', () => {
-    expect(parseSsLine('udp   UNCONN 0      0      127.0.0.53%lo:53        0.0.0.0:*    users:(("systemd-resolve",pid=301,fd=14))')).toEqual({
-      proto: 'udp', address: '127.0.0.53', iface: 'lo', port: 53, processes: ['systemd-resolve'], pids: [301],
+    expect(
+      parseSsLine('udp   UNCONN 0      0      127.0.0.53%lo:53        0.0.0.0:*    users:(("systemd-resolve",pid=301,fd=14))'),
+    ).toEqual({
+      proto: 'udp',
+      address: '127.0.0.53',
+      iface: 'lo',
+      port: 53,
+      processes: ['systemd-resolve'],
+      pids: [301],
     });
     expect(parseSsLine('tcp LISTEN 0 511 0.0.0.0:443 0.0.0.0:* users:(("nginx",pid=12,fd=7),("nginx",pid=11,fd=7))')).toMatchObject({
-      processes: ['nginx'], pids: [12, 11],
+      processes: ['nginx'],
+      pids: [12, 11],
     });
     expect(parseSsLine('tcp LISTEN 0 4096 [fe80::1%eth0]:8080 [::]:*')).toMatchObject({ address: 'fe80::1', iface: 'eth0', processes: [] });
   });
@@ -111,7 +125,15 @@ describe('the filter block in ufw after.rules', () => {
   });
   it('sources, ranges and any-proto rules; a source keeps its family', () => {
     const f = dockerFilterOf(
-      desiredFirewall({ ...config, rules: [{ port: 5432, proto: 'tcp', action: 'allow', from: '10.8.0.0/24' }, '6000:6007', { port: 9, proto: 'udp', action: 'allow', from: '2001:db8::1' }, { port: 23, proto: 'tcp', action: 'deny', from: 'any' }] }),
+      desiredFirewall({
+        ...config,
+        rules: [
+          { port: 5432, proto: 'tcp', action: 'allow', from: '10.8.0.0/24' },
+          '6000:6007',
+          { port: 9, proto: 'udp', action: 'allow', from: '2001:db8::1' },
+          { port: 23, proto: 'tcp', action: 'deny', from: 'any' },
+        ],
+      }),
     );
     expect(dockerUserRules(f, 'v4').slice(3, -4)).toEqual([
       '-A DOCKER-USER -s 10.8.0.0/24 -p tcp -m conntrack --ctorigdstport 5432 --ctdir ORIGINAL -j RETURN',
@@ -138,9 +160,24 @@ describe('the filter block in ufw after.rules', () => {
 });
 
 describe('UfwDockerFilter plan', () => {
-  const hostCtx = (pending: string[] = []): PlanContext => ({ host: { name: 'web1' } as HostConfig, mode: 'check', pendingPrerequisites: pending });
-  const stock = (path: string): FileState => ({ path, exists: true, type: 'file', owner: 'root', group: 'root', mode: '0640', content: Buffer.from('*filter\nCOMMIT\n') });
-  const withBlock = (path: string, family: 'v4' | 'v6'): FileState => ({ ...(stock(path) as Extract<FileState, { type: 'file' }>), content: Buffer.from(replaceBlock('*filter\nCOMMIT\n', dockerUserBlock(filter, family))) });
+  const hostCtx = (pending: string[] = []): PlanContext => ({
+    host: { name: 'web1' } as HostConfig,
+    mode: 'check',
+    pendingPrerequisites: pending,
+  });
+  const stock = (path: string): FileState => ({
+    path,
+    exists: true,
+    type: 'file',
+    owner: 'root',
+    group: 'root',
+    mode: '0640',
+    content: Buffer.from('*filter\nCOMMIT\n'),
+  });
+  const withBlock = (path: string, family: 'v4' | 'v6'): FileState => ({
+    ...(stock(path) as Extract<FileState, { type: 'file' }>),
+    content: Buffer.from(replaceBlock('*filter\nCOMMIT\n', dockerUserBlock(filter, family))),
+  });
   const facts = (v4: FileState, v6: FileState, ufw: UfwState, chains = filtered) =>
     factSetFrom([
       [fileFact(AFTER_RULES.v4), { value: v4 }],
@@ -152,7 +189,10 @@ describe('UfwDockerFilter plan', () => {
 
   it('before ufw is installed: would add it once ufw is there', () => {
     const none = { path: '', exists: false } as const;
-    const changes = r.plan(facts({ ...none, path: AFTER_RULES.v4 }, { ...none, path: AFTER_RULES.v6 }, { ...ufwActive, installed: false, active: false }), hostCtx(['package ufw']));
+    const changes = r.plan(
+      facts({ ...none, path: AFTER_RULES.v4 }, { ...none, path: AFTER_RULES.v6 }, { ...ufwActive, installed: false, active: false }),
+      hostCtx(['package ufw']),
+    );
     expect(changes.map((c) => c.summary)).toEqual([
       'add the DOCKER-USER filter to /etc/ufw/after.rules (once ufw is installed)',
       'add the DOCKER-USER filter to /etc/ufw/after6.rules (once ufw is installed)',
@@ -172,7 +212,9 @@ describe('UfwDockerFilter plan', () => {
   });
   it('the kernel lost the rules (flushed by hand): reload', () => {
     const changes = r.plan(facts(withBlock(AFTER_RULES.v4, 'v4'), withBlock(AFTER_RULES.v6, 'v6'), ufwActive, dockerDefault), hostCtx());
-    expect(changes.map((c) => c.summary)).toEqual(['DOCKER-USER rules loaded in the kernel (iptables) differ from /etc/ufw/after.rules: reload ufw']);
+    expect(changes.map((c) => c.summary)).toEqual([
+      'DOCKER-USER rules loaded in the kernel (iptables) differ from /etc/ufw/after.rules: reload ufw',
+    ]);
     expect(changes[0]!.actions).toEqual([]);
   });
   it('firewall.docker false: the block is removed and the chain reset', () => {
@@ -197,14 +239,22 @@ describe('evaluating DOCKER-USER for a new outside connection', () => {
     expect(evaluateDockerUser([], b(5432), ['docker0'])).toEqual({ verdict: 'exposed' });
   });
   it('a ufw-docker style per-port drop, source allowances, unknown rules skipped', () => {
-    expect(evaluateDockerUser(['-A DOCKER-USER -p tcp -m tcp --dport 5432 -j DROP'], b(15432, 5432), ['docker0'])).toEqual({ verdict: 'blocked' });
-    expect(evaluateDockerUser(['-A DOCKER-USER -s 10.0.0.0/8 -j RETURN', '-A DOCKER-USER -j DROP'], b(5432), ['docker0'])).toEqual({ verdict: 'exposed', from: '10.0.0.0/8' });
-    expect(evaluateDockerUser(['-A DOCKER-USER -m recent --rcheck -j DROP', '-A DOCKER-USER -j RETURN'], b(5432), ['docker0'])).toEqual({ verdict: 'exposed' });
+    expect(evaluateDockerUser(['-A DOCKER-USER -p tcp -m tcp --dport 5432 -j DROP'], b(15432, 5432), ['docker0'])).toEqual({
+      verdict: 'blocked',
+    });
+    expect(evaluateDockerUser(['-A DOCKER-USER -s 10.0.0.0/8 -j RETURN', '-A DOCKER-USER -j DROP'], b(5432), ['docker0'])).toEqual({
+      verdict: 'exposed',
+      from: '10.0.0.0/8',
+    });
+    expect(evaluateDockerUser(['-A DOCKER-USER -m recent --rcheck -j DROP', '-A DOCKER-USER -j RETURN'], b(5432), ['docker0'])).toEqual({
+      verdict: 'exposed',
+    });
   });
 });
 
 describe('exposure audit (recorded host: db 5432, npm 81, redis 6379 published; python on 8080, *:8081, udp 9999)', () => {
-  const audit = (chains = filtered, ufw = ufwActive, p: ExposurePolicy = policy) => auditExposure({ listeners, published, ufw, chains, policy: p });
+  const audit = (chains = filtered, ufw = ufwActive, p: ExposurePolicy = policy) =>
+    auditExposure({ listeners, published, ufw, chains, policy: p });
 
   it('with the filter loaded and ufw active: nothing exposed beyond firewall.rules', () => {
     expect(audit()).toEqual([]);
@@ -220,7 +270,9 @@ describe('exposure audit (recorded host: db 5432, npm 81, redis 6379 published; 
 
   it('ufw inactive: host listeners not in firewall.rules are exposed too (dual-stack named once)', () => {
     const summaries = audit(filtered, { ...ufwActive, active: false }).map((f) => f.summary);
-    expect(summaries).toContainEqual(expect.stringMatching(/^python3 \(pid \d+\) listens on 0\.0\.0\.0:8080\/tcp: reachable from outside \(ufw is inactive\)/));
+    expect(summaries).toContainEqual(
+      expect.stringMatching(/^python3 \(pid \d+\) listens on 0\.0\.0\.0:8080\/tcp: reachable from outside \(ufw is inactive\)/),
+    );
     expect(summaries).toContainEqual(expect.stringMatching(/^python3 \(pid \d+\) listens on 0\.0\.0\.0:8081 \(and \[::\]\)\/tcp/));
     expect(summaries).toContainEqual(expect.stringMatching(/listens on 0\.0\.0\.0:9999\/udp/));
     expect(summaries.some((s) => s.includes(':22'))).toBe(false); // sshd: allowed
@@ -228,9 +280,25 @@ describe('exposure audit (recorded host: db 5432, npm 81, redis 6379 published; 
   });
 
   it('a hand-added ufw rule exposes a listener the inventory does not allow', () => {
-    const ufw = { ...ufwActive, rules: [...ufwActive.rules, { action: 'allow' as const, direction: 'in' as const, proto: 'tcp' as const, port: '8080', from: 'any', to: 'any', family: 'v4' as const }] };
+    const ufw = {
+      ...ufwActive,
+      rules: [
+        ...ufwActive.rules,
+        {
+          action: 'allow' as const,
+          direction: 'in' as const,
+          proto: 'tcp' as const,
+          port: '8080',
+          from: 'any',
+          to: 'any',
+          family: 'v4' as const,
+        },
+      ],
+    };
     expect(audit(filtered, ufw).map((f) => f.summary)).toEqual([
-      expect.stringMatching(/listens on 0\.0\.0\.0:8080\/tcp: reachable from outside \(ufw allows 8080\/tcp\), firewall\.rules does not allow 8080\/tcp$/),
+      expect.stringMatching(
+        /listens on 0\.0\.0\.0:8080\/tcp: reachable from outside \(ufw allows 8080\/tcp\), firewall\.rules does not allow 8080\/tcp$/,
+      ),
     ]);
   });
 
@@ -254,6 +322,8 @@ describe('exposure audit (recorded host: db 5432, npm 81, redis 6379 published; 
     ]);
     expect(a.audit).toBe(true);
     expect(a.plan(facts)).toHaveLength(3);
-    expect(a.notes(facts)).toEqual(['audited 12 listening socket(s) (9 not on loopback); 4 running container(s), 5 published port binding(s)']);
+    expect(a.notes(facts)).toEqual([
+      'audited 12 listening socket(s) (9 not on loopback); 4 running container(s), 5 published port binding(s)',
+    ]);
   });
 });

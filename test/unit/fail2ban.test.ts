@@ -66,7 +66,9 @@ describe('jail.local and the sshd filter (templates)', () => {
     expect(text).toContain(`journalmatch = ${SSHD_JOURNALMATCH}\n`);
     expect(SSHD_JOURNALMATCH).toContain('_COMM=sshd-session');
     expect(SSHD_JOURNALMATCH).toContain('SYSLOG_IDENTIFIER=sshd-session');
-    expect(text).toMatch(/\[recidive\]\nenabled = true\n[\s\S]*action = ufw\[blocktype=deny\]\nbantime = 1w\nfindtime = 1d\nmaxretry = 5\n/);
+    expect(text).toMatch(
+      /\[recidive\]\nenabled = true\n[\s\S]*action = ufw\[blocktype=deny\]\nbantime = 1w\nfindtime = 1d\nmaxretry = 5\n/,
+    );
     expect(text).not.toContain('chain_hook=forward');
     expect(text).not.toMatch(/undefined|\[object/);
   });
@@ -87,7 +89,13 @@ describe('jail.local and the sshd filter (templates)', () => {
       jailLocalData(
         config({
           jails: [
-            { name: 'npm', filter: 'nginx-http-auth', logpath: ['/mnt/data/nginx/logs/a.log', '/mnt/data/nginx/logs/b.log'], proxied: true, maxretry: 10 },
+            {
+              name: 'npm',
+              filter: 'nginx-http-auth',
+              logpath: ['/mnt/data/nginx/logs/a.log', '/mnt/data/nginx/logs/b.log'],
+              proxied: true,
+              maxretry: 10,
+            },
             { name: 'app', filter: 'sshd[mode=ddos]', journalmatch: '_SYSTEMD_UNIT=app.service', port: '8080' },
           ],
         }),
@@ -97,7 +105,9 @@ describe('jail.local and the sshd filter (templates)', () => {
       '[npm]\nenabled = true\nfilter = nginx-http-auth\nbackend = auto\nlogpath = /mnt/data/nginx/logs/a.log\n          /mnt/data/nginx/logs/b.log\nport = http,https\nmaxretry = 10\n',
     );
     expect(text).toMatch(/action = %\(action_\)s\n\s+nftables\[type=allports, name=npm-docker, chain=f2b-forward, chain_hook=forward\]\n/);
-    expect(text).toContain('[app]\nenabled = true\nfilter = sshd[mode=ddos]\nbackend = systemd\njournalmatch = _SYSTEMD_UNIT=app.service\nport = 8080\n');
+    expect(text).toContain(
+      '[app]\nenabled = true\nfilter = sshd[mode=ddos]\nbackend = systemd\njournalmatch = _SYSTEMD_UNIT=app.service\nport = 8080\n',
+    );
   });
 
   it('the sshd filter extension also counts OpenSSH penalty drops', () => {
@@ -133,7 +143,9 @@ describe('fail2ban inventory section', () => {
 
 describe('jails planner (facts in, changes out)', () => {
   const running = parseFail2banProbe(fixture('probe-running.txt'));
-  const expected = expectedJails(config({ jails: [{ name: 'webapp', filter: 'nginx-http-auth', logpath: ['/var/log/webapp.log'], proxied: true }] }));
+  const expected = expectedJails(
+    config({ jails: [{ name: 'webapp', filter: 'nginx-http-auth', logpath: ['/var/log/webapp.log'], proxied: true }] }),
+  );
 
   it('nothing when every jail runs with the configured journal matches', () => {
     expect(planJails(expected, running)).toEqual([]);
@@ -176,10 +188,24 @@ describe('fail2ban role', () => {
     groups: {},
     doc: inventorySchema.parse({ all: {}, fail2ban }),
   });
-  const host = { name: 'h', address: 'a', port: 22, user: 'root', become: false, connection: 'ssh', protected: false, hostKeyChecking: 'strict', connectTimeoutMs: 1000, groups: [] } as const;
+  const host = {
+    name: 'h',
+    address: 'a',
+    port: 22,
+    user: 'root',
+    become: false,
+    connection: 'ssh',
+    protected: false,
+    hostKeyChecking: 'strict',
+    connectTimeoutMs: 1000,
+    groups: [],
+  } as const;
 
   it('packages, both files validated by fail2ban-client -t, service, jails, the ufw audit; one reload handler', () => {
-    const { resources, handlers } = fail2banRole.build(inventory({ jails: [{ name: 'npm', filter: 'nginx-http-auth', logpath: ['/x.log'], proxied: true }] }), host);
+    const { resources, handlers } = fail2banRole.build(
+      inventory({ jails: [{ name: 'npm', filter: 'nginx-http-auth', logpath: ['/x.log'], proxied: true }] }),
+      host,
+    );
     expect(resources.map((r) => r.id)).toEqual([
       'packages fail2ban',
       'file /etc/fail2ban/filter.d/sshd.local',
@@ -225,7 +251,10 @@ describe('reload handler script (run against a fake fail2ban-client)', () => {
       await writeFile(join(dir, 'sleep'), '#!/bin/sh\nexit 0\n');
       await writeFile(join(dir, 'tail'), '#!/bin/sh\nexit 0\n');
       await Promise.all(['fail2ban-client', 'systemctl', 'sleep', 'tail'].map((f) => chmod(join(dir, f), 0o755)));
-      const jails = [{ name: 'sshd', actions: 2 }, { name: 'recidive', actions: 2 }];
+      const jails = [
+        { name: 'sshd', actions: 2 },
+        { name: 'recidive', actions: 2 },
+      ];
       const r = await execa('sh', ['-c', reloadScript(jails)], { reject: false, env: { PATH: `${dir}:${process.env.PATH}` } });
       return { exitCode: r.exitCode ?? -1, stderr: r.stderr, calls: readFileSync(log, 'utf8') };
     } finally {

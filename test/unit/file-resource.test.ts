@@ -50,7 +50,16 @@ describe('file probe parser', () => {
 
 describe('file planner', () => {
   const cur = (content: string, meta: Partial<{ owner: string; group: string; mode: string }> = {}) =>
-    ({ path: spec.path, exists: true, type: 'file', owner: 'root', group: 'root', mode: '0644', content: Buffer.from(content), ...meta }) as const;
+    ({
+      path: spec.path,
+      exists: true,
+      type: 'file',
+      owner: 'root',
+      group: 'root',
+      mode: '0644',
+      content: Buffer.from(content),
+      ...meta,
+    }) as const;
 
   it('converged: nothing', () => {
     expect(planFile(spec, cur(spec.content), write)).toEqual([]);
@@ -78,7 +87,9 @@ describe('file planner', () => {
   });
   it('a validated file is written by one host-side script, not the plain write', () => {
     const r = new ManagedFile({ ...spec, validate: 'sshd -t' });
-    const [c] = r.plan(factSetFrom([[fileFact(spec.path), { value: { path: spec.path, exists: false } }]]), { host: { name: 'h' } } as never);
+    const [c] = r.plan(factSetFrom([[fileFact(spec.path), { value: { path: spec.path, exists: false } }]]), {
+      host: { name: 'h' },
+    } as never);
     expect(c!.actions[0]).toMatchObject({ kind: 'exec', display: 'write /etc/x.conf (0644 root:root) after `sshd -t`' });
   });
 });
@@ -91,10 +102,19 @@ describe('validated write (the script, run locally)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'hostkit-vw-'));
     const path = join(dir, 'app.conf');
     if (existing !== undefined) await writeFile(path, existing);
-    const script = validatedWriteScript({ path, content: 'new\n', owner: me, group: await group(), mode: '0640', validate: validate.replace('DIR', dir) });
+    const script = validatedWriteScript({
+      path,
+      content: 'new\n',
+      owner: me,
+      group: await group(),
+      mode: '0640',
+      validate: validate.replace('DIR', dir),
+    });
     const r = await execa('sh', ['-c', script], { reject: false });
     const content = await readFile(path, 'utf8').catch(() => undefined);
-    const mode = await stat(path).then((s) => (s.mode & 0o777).toString(8)).catch(() => undefined);
+    const mode = await stat(path)
+      .then((s) => (s.mode & 0o777).toString(8))
+      .catch(() => undefined);
     const left = (await readdir(dir)).filter((f) => f !== 'app.conf');
     await rm(dir, { recursive: true, force: true });
     return { exitCode: r.exitCode, stderr: r.stderr, content, mode, left };
@@ -113,7 +133,11 @@ describe('validated write (the script, run locally)', () => {
     expect(await scenario('false')).toMatchObject({ exitCode: 1, content: undefined, left: [] });
   });
   it('with %s: the temp copy is checked before the file is touched', async () => {
-    expect(await scenario('grep -q new %s && ! grep -q new DIR/app.conf', 'old\n')).toMatchObject({ exitCode: 0, content: 'new\n', left: [] });
+    expect(await scenario('grep -q new %s && ! grep -q new DIR/app.conf', 'old\n')).toMatchObject({
+      exitCode: 0,
+      content: 'new\n',
+      left: [],
+    });
     const r = await scenario('grep -q nothing %s', 'old\n');
     expect(r).toMatchObject({ exitCode: 1, content: 'old\n', left: [] });
     expect(r.stderr).toContain('the file was left as it was');
@@ -121,7 +145,8 @@ describe('validated write (the script, run locally)', () => {
 });
 
 describe('systemd unit facts and the service planner', () => {
-  const show = (load: string, active: string, file: string) => parseSystemctlShow('fail2ban', `LoadState=${load}\nActiveState=${active}\nUnitFileState=${file}\n`);
+  const show = (load: string, active: string, file: string) =>
+    parseSystemctlShow('fail2ban', `LoadState=${load}\nActiveState=${active}\nUnitFileState=${file}\n`);
 
   it('parses systemctl show', () => {
     expect(show('loaded', 'active', 'enabled')).toEqual({ unit: 'fail2ban', load: 'loaded', active: 'active', unitFile: 'enabled' });
@@ -135,7 +160,10 @@ describe('systemd unit facts and the service planner', () => {
       ['enable fail2ban (disabled)', [{ kind: 'exec', script: 'systemctl enable -- fail2ban' }]],
       ['start fail2ban (failed)', [{ kind: 'exec', script: 'systemctl start -- fail2ban' }]],
     ]);
-    expect(planService(want, show('not-found', 'inactive', '')).map((c) => c.summary)).toEqual(['enable fail2ban (not installed)', 'start fail2ban (not installed)']);
+    expect(planService(want, show('not-found', 'inactive', '')).map((c) => c.summary)).toEqual([
+      'enable fail2ban (not installed)',
+      'start fail2ban (not installed)',
+    ]);
     expect(planService({ unit: 'x', enabled: false, active: false }, show('loaded', 'active', 'enabled')).map((c) => c.summary)).toEqual([
       'disable x (enabled)',
       'stop x (active)',

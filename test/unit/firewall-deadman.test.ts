@@ -86,7 +86,15 @@ const fake = (answer: (script: string) => number, stdout = ''): Transport => ({
   writeFile: async () => undefined,
   close: async () => undefined,
 });
-const sg: Safeguard = { id: 'fw-1', protects: ['r'], timeoutSeconds: 30, arm: 'ARM', disarm: 'DISARM', status: 'STATUS', restores: 'the previous firewall rules' };
+const sg: Safeguard = {
+  id: 'fw-1',
+  protects: ['r'],
+  timeoutSeconds: 30,
+  arm: 'ARM',
+  disarm: 'DISARM',
+  status: 'STATUS',
+  restores: 'the previous firewall rules',
+};
 
 describe('confirmSafeguard', () => {
   it('a fresh connection works: disarmed, confirmed', async () => {
@@ -141,18 +149,25 @@ describe('runRole with a safeguard and an audit', () => {
   const res = (id: string, want: string, notify?: string[]): Resource => ({
     id,
     facts: () => [readFact],
-    plan: (facts) => (facts.get(readFact) === want ? [] : [{ summary: `set ${want}`, actions: [{ kind: 'exec', script: `echo ${want} > ${state}; echo ${id} >> ${log}` }] }]),
+    plan: (facts) =>
+      facts.get(readFact) === want
+        ? []
+        : [{ summary: `set ${want}`, actions: [{ kind: 'exec', script: `echo ${want} > ${state}; echo ${id} >> ${log}` }] }],
     ...(notify ? { notify } : {}),
   });
   const audit: Resource = {
     id: 'audit',
     audit: true,
     facts: () => [readFact],
-    plan: (facts) => (facts.get(readFact) === 'good' ? [] : [{ summary: `state is ${facts.get(readFact)}`, actions: [{ kind: 'exec', script: 'exit 99' }] }]),
+    plan: (facts) =>
+      facts.get(readFact) === 'good'
+        ? []
+        : [{ summary: `state is ${facts.get(readFact)}`, actions: [{ kind: 'exec', script: 'exit 99' }] }],
     notes: (facts) => [`saw ${facts.get(readFact)}`],
   };
   const local = new LocalTransport({ name: 'h', become: false });
-  const asSsh = (t: Transport): Transport => Object.assign(Object.create(t) as Transport, { kind: 'ssh' as const, exec: t.exec.bind(t), close: async () => undefined });
+  const asSsh = (t: Transport): Transport =>
+    Object.assign(Object.create(t) as Transport, { kind: 'ssh' as const, exec: t.exec.bind(t), close: async () => undefined });
   const role = (safeguard: Safeguard): Role => ({
     name: 'r',
     description: '',
@@ -170,7 +185,11 @@ describe('runRole with a safeguard and an audit', () => {
     const rep = await runRole(asSsh(local), role(guard), inventory, host, { mode: 'check', reconnect: async () => asSsh(local) });
     expect(readFileSync(log, 'utf8')).toBe('');
     expect(rep.safeguard).toBeUndefined();
-    expect(rep.resources.find((r) => r.id === 'audit')).toMatchObject({ status: 'would-change', changes: [{ summary: 'state is bad' }], notes: ['saw bad'] });
+    expect(rep.resources.find((r) => r.id === 'audit')).toMatchObject({
+      status: 'would-change',
+      changes: [{ summary: 'state is bad' }],
+      notes: ['saw bad'],
+    });
   });
 
   it('apply: armed right before the first protected change, confirmed after the handlers over a fresh connection; the audit judges the final state', async () => {
@@ -179,7 +198,10 @@ describe('runRole with a safeguard and an audit', () => {
     let fresh = 0;
     const rep = await runRole(asSsh(local), role(guard), inventory, host, {
       mode: 'apply',
-      reconnect: async () => (fresh++, asSsh(local)),
+      reconnect: async () => {
+        fresh++;
+        return asSsh(local);
+      },
     });
     expect(readFileSync(log, 'utf8')).toBe('unprotected\narm\nprotected\nhandler\ndisarm\n');
     expect(fresh).toBe(1);
@@ -204,9 +226,15 @@ describe('runRole with a safeguard and an audit', () => {
 
   it('an audit finding in apply is a warning, not a change or a failure', async () => {
     writeFileSync(state, 'good\n');
-    const quiet: Role = { name: 'q', description: '', build: () => ({ resources: [{ ...audit, plan: () => [{ summary: 'port 5432 exposed', actions: [] }] }] }) };
+    const quiet: Role = {
+      name: 'q',
+      description: '',
+      build: () => ({ resources: [{ ...audit, plan: () => [{ summary: 'port 5432 exposed', actions: [] }] }] }),
+    };
     const rep = await runRole(asSsh(local), quiet, inventory, host, { mode: 'apply' });
-    expect(rep.resources).toEqual([expect.objectContaining({ id: 'audit', status: 'ok', notes: ['saw good', 'warning: port 5432 exposed'] })]);
+    expect(rep.resources).toEqual([
+      expect.objectContaining({ id: 'audit', status: 'ok', notes: ['saw good', 'warning: port 5432 exposed'] }),
+    ]);
   });
 });
 
@@ -218,7 +246,11 @@ describe('the firewall role wiring', () => {
   it('protects the filter and the rules with a 45 s dead-man switch, audits last', () => {
     const built = firewallRole.build(inv, inv.hosts[0]!);
     expect(built.resources.map((r) => r.id)).toEqual(['package ufw', 'ufw docker-user filter', 'ufw firewall', 'exposure audit']);
-    expect(built.safeguard).toMatchObject({ timeoutSeconds: 45, protects: ['ufw docker-user filter', 'ufw firewall'], restores: 'the previous firewall rules' });
+    expect(built.safeguard).toMatchObject({
+      timeoutSeconds: 45,
+      protects: ['ufw docker-user filter', 'ufw firewall'],
+      restores: 'the previous firewall rules',
+    });
     expect(built.safeguard!.arm).toContain('/etc/ufw/user.rules');
     expect(built.handlers?.map((h) => h.id)).toEqual(['ufw reload']);
   });

@@ -37,9 +37,9 @@ const seed: DesiredFirewall = desiredFirewall({
   defaults: { incoming: 'deny', outgoing: 'allow', routed: 'disabled' },
   rules: [{ port: 22, proto: 'tcp', action: 'allow', from: 'any', comment: 'ssh' }, '80/tcp', '443/tcp'],
 });
-const converged = () =>
-  state({ rules: [...pair('22', 'tcp', { comment: 'ssh' }), ...pair('80', 'tcp'), ...pair('443', 'tcp')] });
-const scripts = (changes: ReturnType<typeof planFirewall>) => changes.flatMap((c) => c.actions.map((a) => (a.kind === 'exec' ? a.script : a.path)));
+const converged = () => state({ rules: [...pair('22', 'tcp', { comment: 'ssh' }), ...pair('80', 'tcp'), ...pair('443', 'tcp')] });
+const scripts = (changes: ReturnType<typeof planFirewall>) =>
+  changes.flatMap((c) => c.actions.map((a) => (a.kind === 'exec' ? a.script : a.path)));
 
 describe('firewall planner (facts in, changes out)', () => {
   it('plans nothing when the host matches', () => {
@@ -49,7 +49,7 @@ describe('firewall planner (facts in, changes out)', () => {
   it('on a host without ufw: SSH rule first, then the others, enable last', () => {
     const changes = planFirewall(seed, state({ installed: false, active: false, enabled: false }), 22);
     expect(scripts(changes)).toEqual([
-      "ufw allow proto tcp from any to any port 22 comment ssh",
+      'ufw allow proto tcp from any to any port 22 comment ssh',
       'ufw allow proto tcp from any to any port 80',
       'ufw allow proto tcp from any to any port 443',
       'ufw --force enable',
@@ -126,7 +126,10 @@ describe('firewall planner (facts in, changes out)', () => {
   it('source-restricted and limit rules keep their family', () => {
     const desired = desiredFirewall({
       defaults: seed.defaults,
-      rules: [{ port: 22, proto: 'tcp', action: 'limit', from: 'any' }, { port: 5432, proto: 'tcp', action: 'allow', from: '10.0.0.0/8' }],
+      rules: [
+        { port: 22, proto: 'tcp', action: 'limit', from: 'any' },
+        { port: 5432, proto: 'tcp', action: 'allow', from: '10.0.0.0/8' },
+      ],
     });
     const changes = planFirewall(desired, state(), 22);
     expect(scripts(changes)).toEqual([
@@ -176,7 +179,12 @@ describe('firewall planner on recorded ufw probes', () => {
 
   it('a fresh install plans the rules and the enable, no policy command', () => {
     const summaries = planFirewall(web, probe('inactive-empty'), 22).map((c) => c.summary);
-    expect(summaries).toEqual(['add rule allow 22/tcp (v4+v6)', 'add rule allow 80/tcp (v4+v6)', 'add rule allow 443/tcp (v4+v6)', 'enable ufw']);
+    expect(summaries).toEqual([
+      'add rule allow 22/tcp (v4+v6)',
+      'add rule allow 80/tcp (v4+v6)',
+      'add rule allow 443/tcp (v4+v6)',
+      'enable ufw',
+    ]);
   });
 
   it('a host without ufw plans the same as a fresh install', () => {

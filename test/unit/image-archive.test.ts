@@ -9,7 +9,9 @@ const HEX = 'a'.repeat(64);
 
 describe('docker save archives: image ids and tags from manifest.json', () => {
   it('reads both manifest layouts (Docker < 25 "<id>.json", OCI "blobs/sha256/<id>")', () => {
-    expect(parseManifest(JSON.stringify([{ Config: `${HEX}.json`, RepoTags: ['x:1'], Layers: [] }]))).toEqual([{ id: `sha256:${HEX}`, tags: ['x:1'] }]);
+    expect(parseManifest(JSON.stringify([{ Config: `${HEX}.json`, RepoTags: ['x:1'], Layers: [] }]))).toEqual([
+      { id: `sha256:${HEX}`, tags: ['x:1'] },
+    ]);
     expect(parseManifest(JSON.stringify([{ Config: `blobs/sha256/${HEX}`, RepoTags: null }]))).toEqual([{ id: `sha256:${HEX}`, tags: [] }]);
   });
 

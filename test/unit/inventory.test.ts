@@ -58,7 +58,9 @@ describe('bad inventories: every problem with file, line, column and what was ex
       'unknown-key-top.yaml',
       [
         // The list of allowed keys grows with the platform model: match its start only.
-        expect.stringMatching(/^bad\/unknown-key-top\.yaml:5:1: firewal: unknown key "firewal" \(did you mean "firewall"\?\); allowed keys: all, firewall, data, /),
+        expect.stringMatching(
+          /^bad\/unknown-key-top\.yaml:5:1: firewal: unknown key "firewal" \(did you mean "firewall"\?\); allowed keys: all, firewall, data, /,
+        ),
       ],
     ],
     ['bad-port.yaml', ['bad/bad-port.yaml:5:13: all.hosts.web1.port: expected an integer 1..65535, got 70000']],
@@ -68,7 +70,9 @@ describe('bad inventories: every problem with file, line, column and what was ex
     ],
     [
       'unquoted-mode.yaml',
-      ['bad/unquoted-mode.yaml:7:9: data.mode: expected an octal mode as a quoted string, e.g. "0750", got 0750, which YAML reads as the number 750'],
+      [
+        'bad/unquoted-mode.yaml:7:9: data.mode: expected an octal mode as a quoted string, e.g. "0750", got 0750, which YAML reads as the number 750',
+      ],
     ],
     ['bad-rule.yaml', ['bad/bad-rule.yaml:8:7: firewall.rules[1]: expected a rule like "22/tcp", "80", "6000:6007/udp", got "22/tcpx"']],
     [
@@ -88,13 +92,12 @@ describe('bad inventories: every problem with file, line, column and what was ex
       ['bad/group-clash.yaml:6:5: all.children.db: group "db" has the same name as a host; --limit db would be ambiguous, rename one'],
     ],
     ['relative-root.yaml', ['bad/relative-root.yaml:6:9: data.root: expected an absolute path, got "mnt/data"']],
-    [
-      'dotdot.yaml',
-      ['bad/dotdot.yaml:9:13: data.directories[1].path: expected a path without ".." components, got "nginx/../../etc"'],
-    ],
+    ['dotdot.yaml', ['bad/dotdot.yaml:9:13: data.directories[1].path: expected a path without ".." components, got "nginx/../../etc"']],
     [
       'duplicate-address.yaml',
-      ['bad/duplicate-address.yaml:8:16: all.hosts.web2.address: address 10.0.0.1 port 2222 is also host "web1"; one machine, one inventory name'],
+      [
+        'bad/duplicate-address.yaml:8:16: all.hosts.web2.address: address 10.0.0.1 port 2222 is also host "web1"; one machine, one inventory name',
+      ],
     ],
     [
       'several.yaml',
@@ -167,8 +170,12 @@ describe('bad inventories: every problem with file, line, column and what was ex
   });
 
   it('refuses empty files, non-map documents, self-referencing aliases and unreadable files', async () => {
-    expect(problemsOf(() => parseInventory('', 'inv.yaml'))).toEqual(['inv.yaml:1:1: expected a map with "all:" at the top, the inventory is empty']);
-    expect(problemsOf(() => parseInventory('- web1\n', 'inv.yaml'))).toEqual(['inv.yaml:1:1: expected a map with "all:" at the top, got a list']);
+    expect(problemsOf(() => parseInventory('', 'inv.yaml'))).toEqual([
+      'inv.yaml:1:1: expected a map with "all:" at the top, the inventory is empty',
+    ]);
+    expect(problemsOf(() => parseInventory('- web1\n', 'inv.yaml'))).toEqual([
+      'inv.yaml:1:1: expected a map with "all:" at the top, got a list',
+    ]);
     expect(problemsOf(() => parseInventory('all: &a\n  children:\n    x: *a\n', 'inv.yaml'))).toEqual([
       'inv.yaml:3:8: YAML: alias *a refers to a node that contains it',
     ]);
@@ -184,7 +191,9 @@ describe('YAML anchors', () => {
 
   it('points a bad merged value at the anchor that holds it', () => {
     const text = 'x-ssh: &ssh { user: deploy, port: "22" }\nall:\n  hosts:\n    web1:\n      <<: *ssh\n      address: 10.0.0.1\n';
-    expect(problemsOf(() => parseInventory(text, 'inv.yaml'))).toEqual(['inv.yaml:1:35: all.hosts.web1.port: expected an integer 1..65535, got "22"']);
+    expect(problemsOf(() => parseInventory(text, 'inv.yaml'))).toEqual([
+      'inv.yaml:1:35: all.hosts.web1.port: expected an integer 1..65535, got "22"',
+    ]);
   });
 });
 
@@ -226,7 +235,13 @@ describe('good inventory', () => {
     const { doc } = await load();
     expect(doc.firewall?.defaults).toEqual({ incoming: 'deny', outgoing: 'allow', routed: 'disabled' });
     expect(doc.firewall?.rules[0]).toBe('22/tcp');
-    expect(doc.firewall?.rules[5]).toEqual({ port: 9100, proto: 'tcp', action: 'allow', from: '10.0.0.0/8', comment: 'node exporter, monitoring network only' });
+    expect(doc.firewall?.rules[5]).toEqual({
+      port: 9100,
+      proto: 'tcp',
+      action: 'allow',
+      from: '10.0.0.0/8',
+      comment: 'node exporter, monitoring network only',
+    });
     expect(doc.data?.root).toBe('/mnt/data');
     expect(doc.data?.directories.map((d) => [d.path, d.mode])).toEqual([
       ['nginx', '0750'],
@@ -291,7 +306,8 @@ all:
   });
 
   it('accepts a local host with an address, and expands ~ in key and known_hosts paths', () => {
-    const text = 'all:\n  hosts:\n    self:\n      connection: local\n      address: 192.168.1.5\n      identity_file: ~/k\n      known_hosts: "~"\n';
+    const text =
+      'all:\n  hosts:\n    self:\n      connection: local\n      address: 192.168.1.5\n      identity_file: ~/k\n      known_hosts: "~"\n';
     expect(parseInventory(text, 'inv.yaml').hosts[0]).toMatchObject({
       address: '192.168.1.5',
       connection: 'local',
@@ -332,26 +348,47 @@ describe('several inventory files', () => {
   it('points into the earlier file when the later one did not touch the value', () => {
     const base = 'all:\n  hosts:\n    web1:\n      address: 10.0.0.1\n      port: 70000\n';
     const overlay = 'all:\n  hosts:\n    web1:\n      user: admin\n    web2:\n      address: 10.0.0.1\n';
-    expect(problemsOf(() => parseInventorySources([{ file: 'base.yaml', text: base }, { file: 'over.yaml', text: overlay }]))).toEqual([
-      'base.yaml:5:13: all.hosts.web1.port: expected an integer 1..65535, got 70000',
-    ]);
+    expect(
+      problemsOf(() =>
+        parseInventorySources([
+          { file: 'base.yaml', text: base },
+          { file: 'over.yaml', text: overlay },
+        ]),
+      ),
+    ).toEqual(['base.yaml:5:13: all.hosts.web1.port: expected an integer 1..65535, got 70000']);
     const fixed = 'all:\n  hosts:\n    web1:\n      port: 22\n    web2:\n      address: 10.0.0.1\n';
-    expect(problemsOf(() => parseInventorySources([{ file: 'base.yaml', text: base }, { file: 'over.yaml', text: fixed }]))).toEqual([
-      'over.yaml:6:16: all.hosts.web2.address: address 10.0.0.1 port 22 is also host "web1"; one machine, one inventory name',
-    ]);
+    expect(
+      problemsOf(() =>
+        parseInventorySources([
+          { file: 'base.yaml', text: base },
+          { file: 'over.yaml', text: fixed },
+        ]),
+      ),
+    ).toEqual(['over.yaml:6:16: all.hosts.web2.address: address 10.0.0.1 port 22 is also host "web1"; one machine, one inventory name']);
   });
 
-  it('replaces lists wholesale, so a bad earlier list is gone, and checks each file\'s syntax on its own', () => {
+  it("replaces lists wholesale, so a bad earlier list is gone, and checks each file's syntax on its own", () => {
     const base = 'all:\n  hosts:\n    web1: { address: 10.0.0.1 }\nfirewall:\n  rules: [22/tcp, nope]\n';
     const overlay = 'firewall:\n  rules: [22/tcp]\n';
-    expect(parseInventorySources([{ file: 'a.yaml', text: base }, { file: 'b.yaml', text: overlay }]).doc.firewall?.rules).toEqual(['22/tcp']);
-    expect(problemsOf(() => parseInventorySources([{ file: 'a.yaml', text: base }, { file: 'b.yaml', text: 'firewall:\n  rules: [22/tcp\n' }]))).toEqual([
-      expect.stringMatching(/^b\.yaml:3:1: YAML syntax: /),
-    ]);
+    expect(
+      parseInventorySources([
+        { file: 'a.yaml', text: base },
+        { file: 'b.yaml', text: overlay },
+      ]).doc.firewall?.rules,
+    ).toEqual(['22/tcp']);
+    expect(
+      problemsOf(() =>
+        parseInventorySources([
+          { file: 'a.yaml', text: base },
+          { file: 'b.yaml', text: 'firewall:\n  rules: [22/tcp\n' },
+        ]),
+      ),
+    ).toEqual([expect.stringMatching(/^b\.yaml:3:1: YAML syntax: /)]);
   });
 
   it('treats null as a deletion only for keys of maps the earlier files have', () => {
-    const base = 'all:\n  hosts:\n    web1: { address: 10.0.0.1 }\n  children:\n    web:\n      hosts:\n        web1:\n    prod:\n      hosts:\n        db1: { address: 10.0.0.9 }\n';
+    const base =
+      'all:\n  hosts:\n    web1: { address: 10.0.0.1 }\n  children:\n    web:\n      hosts:\n        web1:\n    prod:\n      hosts:\n        db1: { address: 10.0.0.9 }\n';
     // In the first file, "web1:" lists the host in the group.
     expect(parseInventory(base, 'a.yaml').groups.web).toEqual(['web1']);
     // The overlay drops prod (and db1 with it) and an absent db2; its new group keeps its "web1:" member.

@@ -52,7 +52,9 @@ describe('LocalTransport', () => {
   it('writeFile failures name host, step and path, and clean the temp file', async () => {
     const err = await t.writeFile(join(dir, 'x'), 'data', { owner: 'no-such-user-hostkit' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
-    expect((err as TransportError).message).toMatch(new RegExp(`^localhost: write: \`write ${dir}/x\` exited 1: .*no-such-user-hostkit`, 's'));
+    expect((err as TransportError).message).toMatch(
+      new RegExp(`^localhost: write: \`write ${dir}/x\` exited 1: .*no-such-user-hostkit`, 's'),
+    );
     expect(await readdir(dir)).toEqual([]);
     await expect(t.writeFile('relative/path', 'x')).rejects.toThrow(/write: path must be absolute/);
     await expect(t.writeFile(join(dir, 'y'), 'x', { mode: 'rwx' })).rejects.toThrow(/invalid mode/);

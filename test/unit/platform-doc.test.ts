@@ -24,7 +24,10 @@ describe('docs/platform.md: the seed as documentation that cannot drift', () => 
   });
 
   it('changes when the inventory changes (what makes the first test fail)', () => {
-    const text = readFileSync(join(repoRoot(), 'inventory.yaml'), 'utf8').replace('container_name: python-tst', 'container_name: python-test');
+    const text = readFileSync(join(repoRoot(), 'inventory.yaml'), 'utf8').replace(
+      'container_name: python-tst',
+      'container_name: python-test',
+    );
     const changed = renderPlatformDoc(parseInventory(text, 'inventory.yaml').doc);
     expect(changed).toContain('`python-test`');
     expect(changed).not.toBe(readFileSync(join(repoRoot(), 'docs', 'platform.md'), 'utf8'));

@@ -144,7 +144,9 @@ describe('platform validation: a clear error at the line to edit, before any hos
     expect(problems(text)).toEqual([
       'inv.yaml:46:28: images["postgres:16.6"].source: expected one of "pull", "archive", "build", got "ftp"',
     ]);
-    expect(problems(`${BASE}images:\n  drupal:10.3.10-apache: { source: archive }\n  redis:7.4.1: { source: build, context: x }\n`)).toEqual([
+    expect(
+      problems(`${BASE}images:\n  drupal:10.3.10-apache: { source: archive }\n  redis:7.4.1: { source: build, context: x }\n`),
+    ).toEqual([
       'inv.yaml:46:36: images["drupal:10.3.10-apache"].source: source "archive" needs "archive: <path of a docker save tarball>"',
       'inv.yaml:47:3: images["redis:7.4.1"]: image "redis:7.4.1" is not used by any service',
     ]);
@@ -160,7 +162,11 @@ describe('platform validation: a clear error at the line to edit, before any hos
       'inv.yaml:42:16: stacks.app.services.db.image: expected an image reference with a pinned tag, e.g. "postgres:16.6" (not "latest"), got "postgres:latest"',
       'inv.yaml:44:9: stacks.app.services.db.restart_policy: unknown key "restart_policy"; allowed keys: container_name, image, description, command, ports, expose, environment, volumes, networks, depends_on, healthcheck, restart, domains',
     ]);
-    const semantic = variant('depends_on: [db]', 'depends_on: [db, cache]', variant('volumes: ["app/files:/files"]', 'volumes: ["pg/files:/files"]'));
+    const semantic = variant(
+      'depends_on: [db]',
+      'depends_on: [db, cache]',
+      variant('volumes: ["app/files:/files"]', 'volumes: ["pg/files:/files"]'),
+    );
     expect(problems(semantic)).toEqual([
       'inv.yaml:36:19: stacks.app.services.web.volumes[0]: "pg/files" is not under a declared data directory (data.directories: nginx, app)',
       'inv.yaml:39:26: stacks.app.services.web.depends_on[1]: depends_on "cache": no such service in stack app (services: web, db)',
@@ -168,7 +174,9 @@ describe('platform validation: a clear error at the line to edit, before any hos
   });
 
   it('NPM connections naming an unknown stack or network', () => {
-    expect(problems(variant('- { stack: app, network: app-net }', '- { stack: app, network: other }\n    - { stack: nope, network: x }'))).toEqual([
+    expect(
+      problems(variant('- { stack: app, network: app-net }', '- { stack: app, network: other }\n    - { stack: nope, network: x }')),
+    ).toEqual([
       'inv.yaml:14:30: npm.networks[1].network: stack app declares no network "other" (declared: app-net)',
       'inv.yaml:15:16: npm.networks[2].stack: no stack "nope" in stacks',
     ]);

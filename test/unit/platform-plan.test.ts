@@ -25,10 +25,30 @@ import { repoRoot } from '../../src/sandbox/paths.js';
 /** Recorded with test/fixtures/platform/record.mjs from a real Debian 13 target (Docker 26, compose 2.26). */
 const FIXTURES = join(import.meta.dirname, '../fixtures/platform');
 type Recorded = ProbeOutput & { command: string };
-const recorded = (kase: string, name: string): Recorded => JSON.parse(readFileSync(join(FIXTURES, kase, `${name}.json`), 'utf8')) as Recorded;
+const recorded = (kase: string, name: string): Recorded =>
+  JSON.parse(readFileSync(join(FIXTURES, kase, `${name}.json`), 'utf8')) as Recorded;
 
-const STACKS = ['pro-0kt-stack', 'seller1-prod-stack', 'seller1-dev-stack', 'myshop-stack', 'commerce-stack', 'varbase-stack', 'python-stack'];
-const host: HostConfig = { name: 't', address: '127.0.0.1', port: 22, user: 'root', become: false, connection: 'ssh', protected: false, hostKeyChecking: 'strict', connectTimeoutMs: 1000, groups: ['all'] };
+const STACKS = [
+  'pro-0kt-stack',
+  'seller1-prod-stack',
+  'seller1-dev-stack',
+  'myshop-stack',
+  'commerce-stack',
+  'varbase-stack',
+  'python-stack',
+];
+const host: HostConfig = {
+  name: 't',
+  address: '127.0.0.1',
+  port: 22,
+  user: 'root',
+  become: false,
+  connection: 'ssh',
+  protected: false,
+  hostKeyChecking: 'strict',
+  connectTimeoutMs: 1000,
+  groups: ['all'],
+};
 const ctx = (pending: string[] = []): PlanContext => ({ host, mode: 'check', pendingPrerequisites: pending });
 
 let platform: PlatformModel;
@@ -74,23 +94,42 @@ describe('facts: parsers on recorded outputs', () => {
     expect(npm.name).toBe('pro-0kt-nginx');
     expect(npm.health).toBe('healthy');
     expect(npm.networks.map((n) => n.name).sort()).toEqual(platform.stacks.map((s) => s.networks[0]!.name).sort());
-    expect(projectContainers(state, 'myshop-stack').map((c) => c.name).sort()).toEqual(['myshop-db', 'myshop-redis', 'myshop-web']);
+    expect(
+      projectContainers(state, 'myshop-stack')
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['myshop-db', 'myshop-redis', 'myshop-web']);
   });
 
   it('networks: compose networks found by labels, members by id', () => {
     const state = parseNetworks(recorded('converged', 'networks'));
     const prod = composeNetwork(state, 'seller1-prod-stack', 'seller1-prod-network')!;
     expect(prod.name).toBe('seller1-prod-stack_seller1-prod-network');
-    expect(prod.containers.map((c) => c.name).sort()).toEqual(['pro-0kt-nginx', 'seller1-prod-db', 'seller1-prod-n8n', 'seller1-prod-redis', 'seller1-prod-web']);
+    expect(prod.containers.map((c) => c.name).sort()).toEqual([
+      'pro-0kt-nginx',
+      'seller1-prod-db',
+      'seller1-prod-n8n',
+      'seller1-prod-redis',
+      'seller1-prod-web',
+    ]);
   });
 
   it('compose ls, config hashes, images, file content', () => {
     const ls = parseComposeLs(recorded('converged', 'compose-ls'));
     expect(ls.projects.map((p) => p.name).sort()).toEqual([...STACKS].sort());
-    expect(ls.projects.find((p) => p.name === 'python-stack')).toEqual({ name: 'python-stack', status: 'running(2)', configFiles: ['/opt/hostkit/stacks/python-stack/compose.yaml'] });
+    expect(ls.projects.find((p) => p.name === 'python-stack')).toEqual({
+      name: 'python-stack',
+      status: 'running(2)',
+      configFiles: ['/opt/hostkit/stacks/python-stack/compose.yaml'],
+    });
     const hashes = parseComposeHashes(recorded('converged', 'hash-seller1-dev-stack'));
     expect(hashes.state === 'ok' && [...hashes.byService.keys()]).toEqual(['db', 'n8n', 'redis', 'web']);
-    const images = parseImages(recorded('converged', 'images'), ['postgres:16.6', 'redis:7.4.1', 'drupal:10.3.10-apache', 'busybox:absent-tag']);
+    const images = parseImages(recorded('converged', 'images'), [
+      'postgres:16.6',
+      'redis:7.4.1',
+      'drupal:10.3.10-apache',
+      'busybox:absent-tag',
+    ]);
     expect([...images.byRef.keys()].sort()).toEqual(['drupal:10.3.10-apache', 'postgres:16.6', 'redis:7.4.1']);
     const env = parseFileContent('/x', recorded('converged', 'env-seller1-dev-stack'));
     expect(env).toMatchObject({ exists: true, mode: '0600', owner: 'root', group: 'root' });
@@ -115,7 +154,10 @@ describe('facts: parsers on recorded outputs', () => {
   });
 
   it('an invalid compose file is a state, not a probe failure', () => {
-    expect(parseComposeHashes({ stdout: '', stderr: 'yaml: line 3: mapping values are not allowed\n', exitCode: 15 })).toEqual({ state: 'invalid', error: 'yaml: line 3: mapping values are not allowed' });
+    expect(parseComposeHashes({ stdout: '', stderr: 'yaml: line 3: mapping values are not allowed\n', exitCode: 15 })).toEqual({
+      state: 'invalid',
+      error: 'yaml: line 3: mapping values are not allowed',
+    });
   });
 });
 
@@ -136,8 +178,10 @@ describe('stacks: plans from a converged and a drifted real server', () => {
     expect(summaries(plan('myshop-stack'))).toEqual(['container myshop-redis exited (0)']);
     expect(summaries(plan('varbase-stack'))).toEqual(['container varbase-db (service db) missing']);
     const dev = plan('seller1-dev-stack');
-    expect(summaries(dev)).toEqual(['unexpected container seller1-dev-stack-extra (service old-worker) in project seller1-dev-stack: remove']);
-    expect(scripts(dev)[0]).toContain("docker compose up -d --wait --wait-timeout 300 --remove-orphans >\"$log\"");
+    expect(summaries(dev)).toEqual([
+      'unexpected container seller1-dev-stack-extra (service old-worker) in project seller1-dev-stack: remove',
+    ]);
+    expect(scripts(dev)[0]).toContain('docker compose up -d --wait --wait-timeout 300 --remove-orphans >"$log"');
     // Only the drifted service is brought up: compose leaves every other container alone.
     expect(scripts(plan('myshop-stack'))[0]).toContain('docker compose up -d --wait --wait-timeout 300 redis >');
     for (const stack of ['pro-0kt-stack', 'seller1-prod-stack', 'commerce-stack']) expect(plan(stack), stack).toEqual([]);
@@ -159,12 +203,16 @@ describe('stacks: plans from a converged and a drifted real server', () => {
       'container python-tst created from an older configuration (config hash differs)',
     ]);
     // After the file change (as in the role): the edit was never applied, so nothing is claimed.
-    expect(summaries(up.plan(facts, ctx(['compose python-stack'])))).toEqual(['bring python-stack up to date with its new files (only changed containers are recreated)']);
+    expect(summaries(up.plan(facts, ctx(['compose python-stack'])))).toEqual([
+      'bring python-stack up to date with its new files (only changed containers are recreated)',
+    ]);
   });
 
   it('a changed secret: the .env diff names it, and exactly the containers using it would be recreated', () => {
     const s = platform.stacks.find((x) => x.name === 'seller1-dev-stack')!;
-    const secrets = new Map([...secretUses(platform).keys()].map((n) => [n, n === 'seller1_dev_n8n_encryption_key' ? 'rotated' : 'fixture-value']));
+    const secrets = new Map(
+      [...secretUses(platform).keys()].map((n) => [n, n === 'seller1_dev_n8n_encryption_key' ? 'rotated' : 'fixture-value']),
+    );
     const env = new StackEnvFile(s.name, s.dir, renderEnvFile(s, secrets));
     const compose = new StackComposeFile(s.name, s.dir, renderCompose(s));
     const up = new StackUp(s, 300, { env, compose });
@@ -175,7 +223,9 @@ describe('stacks: plans from a converged and a drifted real server', () => {
         '-HOSTKIT_SECRET_SELLER1_DEV_N8N_ENCRYPTION_KEY=*** (old value)\n+HOSTKIT_SECRET_SELLER1_DEV_N8N_ENCRYPTION_KEY=*** (new value)\n',
     );
     expect(change!.actions).toEqual([expect.objectContaining({ kind: 'write', mode: '0600', owner: 'root' })]);
-    expect(summaries(up.plan(facts, ctx(['env seller1-dev-stack'])))).toEqual(['container seller1-dev-n8n uses changed secret seller1_dev_n8n_encryption_key: would be recreated']);
+    expect(summaries(up.plan(facts, ctx(['env seller1-dev-stack'])))).toEqual([
+      'container seller1-dev-n8n uses changed secret seller1_dev_n8n_encryption_key: would be recreated',
+    ]);
     expect(scripts(up.plan(facts, ctx(['env seller1-dev-stack'])))[0]).toContain('--wait-timeout 300 n8n >');
   });
 
@@ -246,29 +296,48 @@ describe('images from an archive: loaded only when the id on the host differs', 
     const changes = newer.plan(facts);
     expect(summaries(changes)).toEqual([`image postgres:16.6 is ${ids.pg.slice(7, 19)}, archive has 111111111111: load from standins.tar`]);
     expect(changes[0]!.actions).toEqual([
-      { kind: 'exec', script: 'set -e\ndocker load -q\ndocker tag hostkit-standin/postgres:1 postgres:16.6', stdin: { file: '/x/standins.tar' }, display: 'docker load < /x/standins.tar && docker tag (1)' },
+      {
+        kind: 'exec',
+        script: 'set -e\ndocker load -q\ndocker tag hostkit-standin/postgres:1 postgres:16.6',
+        stdin: { file: '/x/standins.tar' },
+        display: 'docker load < /x/standins.tar && docker tag (1)',
+      },
     ]);
   });
 });
 
 describe('images built or pulled', () => {
   const facts = (labels: Record<string, string> | undefined) =>
-    factSetFrom([[imagesFact(['hostkit/app:1']), { value: { dockerInstalled: true, byRef: new Map(labels ? [['hostkit/app:1', { id: 'sha256:x', labels }]] : []) } }]]);
+    factSetFrom([
+      [
+        imagesFact(['hostkit/app:1']),
+        { value: { dockerInstalled: true, byRef: new Map(labels ? [['hostkit/app:1', { id: 'sha256:x', labels }]] : []) } },
+      ],
+    ]);
   const ctxDir = { dir: '/src/app', tar: '/tmp/ctx.tar', hash: 'abc123' };
 
   it('builds when absent or when the context changed (label), sending the context on stdin', () => {
     const build = new ImageBuild('hostkit/app:1', ctxDir);
     expect(build.plan(facts({ [CONTEXT_LABEL]: 'abc123' }))).toEqual([]);
-    expect(summaries(build.plan(facts({ [CONTEXT_LABEL]: 'old' })))).toEqual(['image hostkit/app:1 was built from another context: build from /src/app']);
+    expect(summaries(build.plan(facts({ [CONTEXT_LABEL]: 'old' })))).toEqual([
+      'image hostkit/app:1 was built from another context: build from /src/app',
+    ]);
     expect(build.plan(facts(undefined))[0]!.actions).toEqual([
-      { kind: 'exec', script: `docker build -q -t hostkit/app:1 --label ${CONTEXT_LABEL}=abc123 - >/dev/null`, stdin: { file: '/tmp/ctx.tar' }, display: 'docker build -t hostkit/app:1 /src/app' },
+      {
+        kind: 'exec',
+        script: `docker build -q -t hostkit/app:1 --label ${CONTEXT_LABEL}=abc123 - >/dev/null`,
+        stdin: { file: '/tmp/ctx.tar' },
+        display: 'docker build -t hostkit/app:1 /src/app',
+      },
     ]);
   });
 
   it('pulls only an absent image (tags are pinned), and plans it with no registry', () => {
     const pull = new ImagePull('hostkit/app:1');
     expect(pull.plan(facts({}))).toEqual([]);
-    expect(pull.plan(facts(undefined))).toEqual([{ summary: 'image hostkit/app:1 absent: pull', actions: [{ kind: 'exec', script: 'docker pull -q hostkit/app:1' }] }]);
+    expect(pull.plan(facts(undefined))).toEqual([
+      { summary: 'image hostkit/app:1 absent: pull', actions: [{ kind: 'exec', script: 'docker pull -q hostkit/app:1' }] },
+    ]);
   });
 });
 
@@ -283,7 +352,10 @@ describe('networks: NPM additively on every stack network, production isolation'
 
   it('converged: NPM on all 7 networks, isolation holds', () => {
     const result = plan('converged');
-    expect(result.map(([id]) => id)).toEqual([...platform.stacks.map((s) => `npm on ${s.networks[0]!.name}`), 'isolation of seller1-prod-stack']);
+    expect(result.map(([id]) => id)).toEqual([
+      ...platform.stacks.map((s) => `npm on ${s.networks[0]!.name}`),
+      'isolation of seller1-prod-stack',
+    ]);
     expect(result.flatMap(([, c]) => c)).toEqual([]);
   });
 
@@ -295,7 +367,9 @@ describe('networks: NPM additively on every stack network, production isolation'
       'production container seller1-prod-redis is also attached to network side-net: disconnect',
     ]);
     // Connect is additive and finds both ends by compose labels on the host; never a disconnect.
-    expect(scripts(drift)[0]).toContain("--filter label=com.docker.compose.project=commerce-stack --filter label=com.docker.compose.network=commerce-network");
+    expect(scripts(drift)[0]).toContain(
+      '--filter label=com.docker.compose.project=commerce-stack --filter label=com.docker.compose.network=commerce-network',
+    );
     expect(scripts(drift)[0]).toContain('docker network connect "$net" "$ctr"');
     expect(scripts(drift)[0]).not.toContain('disconnect');
     expect(scripts(drift)[1]).toMatch(/^docker network disconnect [0-9a-f]{64} [0-9a-f]{64}$/);

@@ -19,7 +19,13 @@ describe('secrets: a file outside git, every missing one listed before anything 
     const dir = await tmp();
     const file = join(dir, 'secrets.yaml');
     const all = [...secretUses(p).keys()];
-    await writeFile(file, all.filter((n) => n !== 'seller1_prod_db_password' && n !== 'jupyter_token').map((n) => `${n}: v-${n}-value`).join('\n') + '\njupyter_token: ""\n');
+    await writeFile(
+      file,
+      all
+        .filter((n) => n !== 'seller1_prod_db_password' && n !== 'jupyter_token')
+        .map((n) => `${n}: v-${n}-value`)
+        .join('\n') + '\njupyter_token: ""\n',
+    );
     const err = await loadSecrets(p, file).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SecretsError);
     expect((err as Error).message).toBe(
@@ -33,16 +39,22 @@ describe('secrets: a file outside git, every missing one listed before anything 
   it('a missing file names every secret it must define; no file named at all too', async () => {
     const p = await platform();
     const err = (await loadSecrets(p, '/nonexistent/secrets.yaml').catch((e: unknown) => e)) as Error;
-    expect(err.message).toMatch(/^cannot read the secrets file \/nonexistent\/secrets.yaml \(ENOENT\); it must define:\n {2}authelia_jwt_secret \(pro-0kt-stack\/authelia/);
+    expect(err.message).toMatch(
+      /^cannot read the secrets file \/nonexistent\/secrets.yaml \(ENOENT\); it must define:\n {2}authelia_jwt_secret \(pro-0kt-stack\/authelia/,
+    );
     expect(err.message.split('\n')).toHaveLength(1 + secretUses(p).size);
-    expect(((await loadSecrets(p, undefined).catch((e: unknown) => e)) as Error).message).toMatch(/names no secrets file \(secrets.file or --secrets FILE\)/);
+    expect(((await loadSecrets(p, undefined).catch((e: unknown) => e)) as Error).message).toMatch(
+      /names no secrets file \(secrets.file or --secrets FILE\)/,
+    );
   });
 
   it('refuses values a .env cannot carry', async () => {
     const p = await platform();
     const file = join(await tmp(), 's.yaml');
     await writeFile(file, [...secretUses(p).keys()].map((n) => `${n}: ${n === 'minio_root_password' ? `"it's"` : 'x1234'}`).join('\n'));
-    expect(((await loadSecrets(p, file).catch((e: unknown) => e)) as Error).message).toMatch(/single quote or a line break:\n {2}minio_root_password/);
+    expect(((await loadSecrets(p, file).catch((e: unknown) => e)) as Error).message).toMatch(
+      /single quote or a line break:\n {2}minio_root_password/,
+    );
   });
 
   it('renders a .env per stack with only its secrets; the diff names variables, never values', async () => {
@@ -56,7 +68,9 @@ describe('secrets: a file outside git, every missing one listed before anything 
     ]);
     const changed = env.replace('value-of-seller1_prod_db_password', 'new-value');
     const diff = redactedEnvDiff('/x/.env', env, changed);
-    expect(diff).toBe('--- /x/.env\n+++ /x/.env (desired)\n-HOSTKIT_SECRET_SELLER1_PROD_DB_PASSWORD=*** (old value)\n+HOSTKIT_SECRET_SELLER1_PROD_DB_PASSWORD=*** (new value)\n');
+    expect(diff).toBe(
+      '--- /x/.env\n+++ /x/.env (desired)\n-HOSTKIT_SECRET_SELLER1_PROD_DB_PASSWORD=*** (old value)\n+HOSTKIT_SECRET_SELLER1_PROD_DB_PASSWORD=*** (new value)\n',
+    );
     expect(redactedEnvDiff('/x/.env', undefined, env)).not.toContain('value-of');
   });
 });
@@ -84,7 +98,19 @@ describe('compose files: rendered from templates/compose/stack.hbs, parsed back'
     for (const stack of p.stacks) {
       const doc = parse(renderCompose(stack)) as {
         name: string;
-        services: Record<string, { container_name: string; image: string; restart: string; networks: string[]; environment?: Record<string, string>; ports?: string[]; depends_on?: Record<string, { condition: string }>; healthcheck?: { test: string[] } }>;
+        services: Record<
+          string,
+          {
+            container_name: string;
+            image: string;
+            restart: string;
+            networks: string[];
+            environment?: Record<string, string>;
+            ports?: string[];
+            depends_on?: Record<string, { condition: string }>;
+            healthcheck?: { test: string[] };
+          }
+        >;
         networks: Record<string, { name: string }>;
       };
       expect(doc.name).toBe(stack.name);
@@ -96,7 +122,9 @@ describe('compose files: rendered from templates/compose/stack.hbs, parsed back'
         expect(got.restart).toBe('always');
         expect(got.networks).toEqual(svc.networks);
         for (const e of svc.environment) {
-          expect(got.environment?.[e.name]).toBe('secret' in e ? `\${${secretVariable(e.secret)}:?secret ${e.secret} is missing from .env}` : e.value.replace(/\$/g, '$$$$'));
+          expect(got.environment?.[e.name]).toBe(
+            'secret' in e ? `\${${secretVariable(e.secret)}:?secret ${e.secret} is missing from .env}` : e.value.replace(/\$/g, '$$$$'),
+          );
         }
       }
       expect(Object.values(doc.networks).map((n) => n.name)).toEqual(stack.networks.map((n) => n.name));
@@ -122,6 +150,13 @@ stacks:
     expect(doc.services.proxy!.environment).toEqual({ X: 'a$$b', N: '5' });
     expect(doc.services.proxy!.ports).toEqual(['127.0.0.1:81:81/tcp']);
     expect(doc.services.proxy!.depends_on).toEqual({ db: { condition: 'service_healthy' }, cache: { condition: 'service_started' } });
-    expect(doc.services.db!.healthcheck).toEqual({ test: ['CMD-SHELL', 'true'], interval: '30s', timeout: '5s', retries: 3, start_period: '30s', start_interval: '2s' });
+    expect(doc.services.db!.healthcheck).toEqual({
+      test: ['CMD-SHELL', 'true'],
+      interval: '30s',
+      timeout: '5s',
+      retries: 3,
+      start_period: '30s',
+      start_interval: '2s',
+    });
   });
 });

@@ -10,8 +10,16 @@ import type { HostConfig } from '../../src/inventory/types.js';
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/sshd/${name}`, import.meta.url), 'utf8');
 const cfg = (over: object = {}) => sshSchema.parse(over);
 const host: HostConfig = {
-  name: 'h', address: '127.0.0.1', port: 22, user: 'root', become: false, connection: 'ssh', protected: false,
-  hostKeyChecking: 'strict', connectTimeoutMs: 1000, groups: ['all'],
+  name: 'h',
+  address: '127.0.0.1',
+  port: 22,
+  user: 'root',
+  become: false,
+  connection: 'ssh',
+  protected: false,
+  hostKeyChecking: 'strict',
+  connectTimeoutMs: 1000,
+  groups: ['all'],
 };
 
 describe('sshd drop-in (template)', () => {
@@ -26,7 +34,14 @@ describe('sshd drop-in (template)', () => {
   });
 
   it('port, allowed users, vetted extra options (booleans as yes/no, sorted, override the defaults)', () => {
-    const text = sshDropIn(cfg({ port: 2222, allow_users: ['root', 'admin'], permit_root_login: 'no', extra: { X11Forwarding: true, MaxAuthTries: 3, LogLevel: 'VERBOSE' } }));
+    const text = sshDropIn(
+      cfg({
+        port: 2222,
+        allow_users: ['root', 'admin'],
+        permit_root_login: 'no',
+        extra: { X11Forwarding: true, MaxAuthTries: 3, LogLevel: 'VERBOSE' },
+      }),
+    );
     expect(text).toMatch(/^Port 2222\n/m);
     expect(text).toContain('PermitRootLogin no\nAllowUsers root admin\nLogLevel VERBOSE\nMaxAuthTries 3\nX11Forwarding yes\n');
   });
@@ -48,7 +63,13 @@ describe('ssh inventory section', () => {
     expect(sshSchema.safeParse({ permit_root_login: 'without-password' }).success).toBe(false);
     expect(sshSchema.safeParse({ allow_users: ['bad user'] }).success).toBe(false);
     expect(sshSchema.safeParse({ deadman_timeout: 5 }).success).toBe(false);
-    expect(cfg()).toEqual({ permit_root_login: 'prohibit-password', allow_users: [], password_authentication: false, extra: {}, deadman_timeout: 60 });
+    expect(cfg()).toEqual({
+      permit_root_login: 'prohibit-password',
+      allow_users: [],
+      password_authentication: false,
+      extra: {},
+      deadman_timeout: 60,
+    });
   });
 });
 
@@ -57,8 +78,12 @@ describe('lockout guard', () => {
     expect(sshLockoutProblems(cfg(), host)).toEqual([]);
     expect(sshLockoutProblems(cfg({ permit_root_login: 'no' }), host)).toEqual(['permit_root_login is "no" and hostkit logs in as root']);
     expect(sshLockoutProblems(cfg({ permit_root_login: 'no' }), { ...host, user: 'admin' })).toEqual([]);
-    expect(sshLockoutProblems(cfg({ allow_users: ['admin'] }), host)).toEqual(['allow_users (admin) does not include the management user root']);
-    expect(sshLockoutProblems(cfg({ port: 2222 }), host)[0]).toMatch(/^ssh\.port 2222 differs from the port this session reaches sshd on \(22\)/);
+    expect(sshLockoutProblems(cfg({ allow_users: ['admin'] }), host)).toEqual([
+      'allow_users (admin) does not include the management user root',
+    ]);
+    expect(sshLockoutProblems(cfg({ port: 2222 }), host)[0]).toMatch(
+      /^ssh\.port 2222 differs from the port this session reaches sshd on \(22\)/,
+    );
     // Behind a port map (127.0.0.1:32855 -> 22) what counts is the port sshd sees the session on.
     expect(sshLockoutProblems(cfg({ port: 22 }), { ...host, port: 32855 }, 22)).toEqual([]);
     expect(sshLockoutProblems(cfg({ port: 2222 }), { ...host, port: 2222 }, 22)).toHaveLength(1);
@@ -81,7 +106,10 @@ describe('sshd -T facts and the effective-settings audit', () => {
     expect(eff.ok).toBe(true);
     expect(eff.settings.get('permitrootlogin')).toEqual(['without-password']);
     expect(eff.settings.get('passwordauthentication')).toEqual(['yes']);
-    expect(eff.setBy).toEqual(['/etc/ssh/sshd_config.d/00-cloud.conf:1:PermitRootLogin prohibit-password', '/etc/ssh/sshd_config:64:KbdInteractiveAuthentication no']);
+    expect(eff.setBy).toEqual([
+      '/etc/ssh/sshd_config.d/00-cloud.conf:1:PermitRootLogin prohibit-password',
+      '/etc/ssh/sshd_config:64:KbdInteractiveAuthentication no',
+    ]);
   });
 
   it('a fresh cloud image: password login still on, named as drift', () => {
@@ -116,7 +144,10 @@ describe('ssh role', () => {
     expect(build.resources.map((r) => r.id)).toEqual([`file ${SSHD_DROP_IN}`, 'sshd effective settings']);
     expect((build.resources[0] as unknown as { spec: { validate: string } }).spec.validate).toBe('/usr/sbin/sshd -t');
     expect(build.handlers).toEqual([
-      { id: 'reload sshd', actions: [{ kind: 'exec', script: RELOAD_AND_WAIT, display: 'systemctl reload ssh (then wait for "Server listening")' }] },
+      {
+        id: 'reload sshd',
+        actions: [{ kind: 'exec', script: RELOAD_AND_WAIT, display: 'systemctl reload ssh (then wait for "Server listening")' }],
+      },
     ]);
     expect(RELOAD_AND_WAIT).toContain("grep -q '^Server listening'");
     expect(build.safeguard).toMatchObject({ protects: [`file ${SSHD_DROP_IN}`], timeoutSeconds: 30 });

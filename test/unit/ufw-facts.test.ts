@@ -39,7 +39,10 @@ const r = (port: string, proto: UfwRule['proto'], family: UfwRule['family'], ext
   family,
   ...extra,
 });
-const both = (port: string, proto: UfwRule['proto'], extra: Partial<UfwRule> = {}) => [r(port, proto, 'v4', extra), r(port, proto, 'v6', extra)];
+const both = (port: string, proto: UfwRule['proto'], extra: Partial<UfwRule> = {}) => [
+  r(port, proto, 'v4', extra),
+  r(port, proto, 'v6', extra),
+];
 
 describe('fixtures', () => {
   it('were recorded with the current probe', () => {
@@ -47,13 +50,20 @@ describe('fixtures', () => {
   });
   it('cover the cases the firewall role meets', () => {
     expect(activeCases.length).toBeGreaterThan(15);
-    expect(cases).toEqual(expect.arrayContaining(['not-installed', 'inactive-empty', 'inactive-rules', 'active-web', 'comments', 'v6-rules', 'limit']));
+    expect(cases).toEqual(
+      expect.arrayContaining(['not-installed', 'inactive-empty', 'inactive-rules', 'active-web', 'comments', 'v6-rules', 'limit']),
+    );
   });
 });
 
 describe('parseUfwStatusVerbose', () => {
   it('inactive: ufw prints the status line only', () => {
-    expect(parseUfwStatusVerbose(read('inactive-empty', 'status-verbose.txt'))).toEqual({ active: false, defaults: null, logging: null, rules: [] });
+    expect(parseUfwStatusVerbose(read('inactive-empty', 'status-verbose.txt'))).toEqual({
+      active: false,
+      defaults: null,
+      logging: null,
+      rules: [],
+    });
     // Rules, policies and ENABLED=yes are all invisible while the firewall is not loaded.
     for (const c of ['inactive-rules', 'inactive-forwarding', 'enabled-not-loaded']) {
       expect(parseUfwStatusVerbose(read(c, 'status-verbose.txt')).active).toBe(false);
@@ -77,7 +87,12 @@ describe('parseUfwStatusVerbose', () => {
       r('443', 'tcp', 'v4', { comment: 'https "tls"' }),
       r('8443', 'tcp', 'v4'),
     ]);
-    expect(rules.filter((x) => x.family === 'v6').map((x) => x.comment)).toEqual(['ssh access', 'web # public – ünïcode', 'https "tls"', undefined]);
+    expect(rules.filter((x) => x.family === 'v6').map((x) => x.comment)).toEqual([
+      'ssh access',
+      'web # public – ünïcode',
+      'https "tls"',
+      undefined,
+    ]);
   });
 
   it('v6 rules: "(v6)" markers, v6 addresses, single-family rules', () => {
@@ -136,7 +151,10 @@ describe('parseUfwStatusVerbose', () => {
   });
 
   it('any-proto rules', () => {
-    expect(parseUfwStatusVerbose(read('any-proto', 'status-verbose.txt')).rules).toEqual([...['8080', '53'].map((p) => r(p, 'any', 'v4')), ...['8080', '53'].map((p) => r(p, 'any', 'v6'))]);
+    expect(parseUfwStatusVerbose(read('any-proto', 'status-verbose.txt')).rules).toEqual([
+      ...['8080', '53'].map((p) => r(p, 'any', 'v4')),
+      ...['8080', '53'].map((p) => r(p, 'any', 'v6')),
+    ]);
   });
 
   it('interfaces and route rules ("on eth0", FWD)', () => {
@@ -182,7 +200,11 @@ describe('parseUfwStatusVerbose', () => {
     for (const level of ['off', 'low', 'medium', 'high', 'full']) {
       expect(parseUfwStatusVerbose(read(`logging-${level}`, 'status-verbose.txt')).logging).toBe(level);
     }
-    expect(parseUfwStatusVerbose(read('defaults-forwarding', 'status-verbose.txt')).defaults).toEqual({ incoming: 'reject', outgoing: 'deny', routed: 'allow' });
+    expect(parseUfwStatusVerbose(read('defaults-forwarding', 'status-verbose.txt')).defaults).toEqual({
+      incoming: 'reject',
+      outgoing: 'deny',
+      routed: 'allow',
+    });
   });
 
   it.each(activeCases)('%s: shows exactly the rules of the tuple files', (c) => {
@@ -267,8 +289,14 @@ describe('parseUfwTuples', () => {
 
 describe('parseDefaultUfw / parseUfwConf', () => {
   it('reads the policies as ufw names them, and IPV6', () => {
-    expect(parseDefaultUfw(read('inactive-empty', 'default-ufw'))).toEqual({ defaults: { incoming: 'deny', outgoing: 'allow', routed: 'deny' }, ipv6: true });
-    expect(parseDefaultUfw(read('defaults-forwarding', 'default-ufw'))).toEqual({ defaults: { incoming: 'reject', outgoing: 'deny', routed: 'allow' }, ipv6: true });
+    expect(parseDefaultUfw(read('inactive-empty', 'default-ufw'))).toEqual({
+      defaults: { incoming: 'deny', outgoing: 'allow', routed: 'deny' },
+      ipv6: true,
+    });
+    expect(parseDefaultUfw(read('defaults-forwarding', 'default-ufw'))).toEqual({
+      defaults: { incoming: 'reject', outgoing: 'deny', routed: 'allow' },
+      ipv6: true,
+    });
     expect(parseDefaultUfw(read('ipv6-off', 'default-ufw')).ipv6).toBe(false);
   });
   it('reads ENABLED and LOGLEVEL', () => {
@@ -323,7 +351,10 @@ describe('ufwState fact', () => {
       rules: [],
     });
     expect(probe('inactive-rules')).toMatchObject({ active: false, defaults: { incoming: 'reject' }, rules: tuples('inactive-rules') });
-    expect(probe('inactive-forwarding')).toMatchObject({ defaults: { incoming: 'deny', outgoing: 'allow', routed: 'allow' }, logging: 'medium' });
+    expect(probe('inactive-forwarding')).toMatchObject({
+      defaults: { incoming: 'deny', outgoing: 'allow', routed: 'allow' },
+      logging: 'medium',
+    });
     expect(probe('enabled-not-loaded')).toMatchObject({ active: false, enabled: true, rules: both('22', 'tcp') });
   });
 
@@ -351,7 +382,10 @@ describe('ufwState fact', () => {
     const state = probe(c);
     expect(state).toMatchObject({ active: true, defaults: status.defaults, logging: status.logging });
     // The inactive path on the same files (status section made "inactive") computes the same.
-    const stdout = read(c, 'probe.txt').replace(/(@@hostkit-ufw status@@\n)[^]*?(\n@@hostkit-ufw status\.exit@@)/, '$1Status: inactive\n$2');
+    const stdout = read(c, 'probe.txt').replace(
+      /(@@hostkit-ufw status@@\n)[\s\S]*?(\n@@hostkit-ufw status\.exit@@)/,
+      '$1Status: inactive\n$2',
+    );
     const fromFiles = parseUfwProbe({ stdout, stderr: '', exitCode: 0 });
     expect(fromFiles).toEqual({ ...state, active: false });
   });
@@ -359,7 +393,9 @@ describe('ufwState fact', () => {
   it('never guesses: a failing probe throws', () => {
     expect(() => probe('not-root')).toThrow(/could not read \/etc\/ufw\/user\.rules, \/etc\/ufw\/user6\.rules/);
     const failed = read('not-root', 'probe.txt').replace(/\n@@hostkit-ufw \/etc\/ufw\/user6?\.rules:unreadable@@\n/g, '\n');
-    expect(() => parseUfwProbe({ stdout: failed, stderr: '', exitCode: 0 })).toThrow(/ufw status verbose failed: ERROR: You need to be root/);
+    expect(() => parseUfwProbe({ stdout: failed, stderr: '', exitCode: 0 })).toThrow(
+      /ufw status verbose failed: ERROR: You need to be root/,
+    );
     const cut = read('active-web', 'probe.txt').split('@@hostkit-ufw /etc/ufw/user.rules@@')[0] ?? '';
     expect(() => parseUfwProbe({ stdout: cut, stderr: '', exitCode: 0 })).toThrow(/incomplete/);
   });
@@ -388,8 +424,34 @@ describe('ruleKey / matchKey', () => {
 
 describe('toUfwArgs', () => {
   it('canonical long form; "both" keeps "any" so ufw writes v4 and v6', () => {
-    expect(toUfwArgs({ ...r('22', 'tcp', 'v4', { comment: 'ssh' }), family: 'both' }, 'add')).toEqual(['ufw', 'allow', 'proto', 'tcp', 'from', 'any', 'to', 'any', 'port', '22', 'comment', 'ssh']);
-    expect(toUfwArgs({ ...r('22', 'tcp', 'v4', { comment: 'ssh' }), family: 'both' }, 'delete')).toEqual(['ufw', '--force', 'delete', 'allow', 'proto', 'tcp', 'from', 'any', 'to', 'any', 'port', '22']);
+    expect(toUfwArgs({ ...r('22', 'tcp', 'v4', { comment: 'ssh' }), family: 'both' }, 'add')).toEqual([
+      'ufw',
+      'allow',
+      'proto',
+      'tcp',
+      'from',
+      'any',
+      'to',
+      'any',
+      'port',
+      '22',
+      'comment',
+      'ssh',
+    ]);
+    expect(toUfwArgs({ ...r('22', 'tcp', 'v4', { comment: 'ssh' }), family: 'both' }, 'delete')).toEqual([
+      'ufw',
+      '--force',
+      'delete',
+      'allow',
+      'proto',
+      'tcp',
+      'from',
+      'any',
+      'to',
+      'any',
+      'port',
+      '22',
+    ]);
   });
 
   // Each argv below was run on the real ufw against its recorded rule: delete removed exactly that
@@ -424,7 +486,8 @@ describe('toUfwArgs', () => {
     const argv = rule.comment ? [...words.slice(0, words.indexOf('comment') + 1), rule.comment] : words;
     expect(toUfwArgs(rule, 'add')).toEqual(argv);
     const bare = rule.comment ? argv.slice(0, -2) : argv;
-    const routed = bare[1] === 'route' ? ['ufw', '--force', 'route', 'delete', ...bare.slice(2)] : ['ufw', '--force', 'delete', ...bare.slice(1)];
+    const routed =
+      bare[1] === 'route' ? ['ufw', '--force', 'route', 'delete', ...bare.slice(2)] : ['ufw', '--force', 'delete', ...bare.slice(1)];
     expect(toUfwArgs(rule, 'delete')).toEqual(routed);
   });
 
