@@ -1,5 +1,5 @@
 import type { Inventory } from '../inventory/types.js';
-import type { BackupConfig } from '../inventory/schema.js';
+import type { BackupConfig } from './schema.js';
 import { allServices, platformOf, type ServiceModel } from '../platform/model.js';
 
 /**

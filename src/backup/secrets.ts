@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import type { Inventory } from '../inventory/types.js';
-import type { RunOptions } from '../engine/types.js';
 import { registerSecrets } from '../engine/redact.js';
-import { platformOf } from '../platform/model.js';
 import { parseSecretsFile, SecretsError } from '../platform/secrets.js';
+import type { BackupConfig } from './schema.js';
 
 /** The backup secrets of the inventory (restic password, ssh key, S3 keys), read on the control machine. */
 export interface BackupSecrets {
@@ -12,14 +10,11 @@ export interface BackupSecrets {
   s3?: { accessKey: string; secretKey: string };
 }
 
-const loaded = new WeakMap<Inventory, BackupSecrets>();
-
-export async function loadBackupSecrets(inventory: Inventory, options: Pick<RunOptions, 'secretsFile'> = {}): Promise<BackupSecrets> {
-  const done = loaded.get(inventory);
-  if (done) return done;
-  const cfg = inventory.doc.backup;
-  if (!cfg) throw new SecretsError('the inventory has no backup: section');
-  const file = options.secretsFile ?? platformOf(inventory).secretsFile;
+/**
+ * Reads the backup's secrets from `file` (--secrets FILE, else the inventory's secrets.file) and
+ * registers them for redaction. The backup role's prepared input: the engine keeps it for the run.
+ */
+export async function loadBackupSecrets(cfg: BackupConfig, file: string | undefined): Promise<BackupSecrets> {
   if (!file)
     throw new SecretsError(`backup: the inventory names no secrets file (secrets.file or --secrets FILE) for ${cfg.password_secret}`);
   let values: Map<string, string>;
@@ -52,12 +47,5 @@ export async function loadBackupSecrets(inventory: Inventory, options: Pick<RunO
         .map((l) => l.trim()),
     ]),
   );
-  loaded.set(inventory, s);
-  return s;
-}
-
-export function loadedBackupSecrets(inventory: Inventory): BackupSecrets {
-  const s = loaded.get(inventory);
-  if (!s) throw new Error('backup role: secrets were not loaded (Role.prepare runs before build)');
   return s;
 }

@@ -6,7 +6,8 @@ import type { HostConfig, Inventory } from '../inventory/types.js';
 import type { RunOptions } from '../engine/types.js';
 import { connect } from '../transports/index.js';
 import { BACKUP_SCRIPT, backupModel, UNIT } from '../backup/model.js';
-import { loadBackupSecrets } from '../backup/secrets.js';
+import { prepareRole } from '../engine/role-input.js';
+import { backupRole } from '../roles/backup.js';
 import { backupVerdict, parseLastRun, parseSnapshots } from '../backup/snapshots.js';
 
 const ABOUT = `scripts/backup.mjs: run a backup now on each selected host (the backup role's
@@ -84,7 +85,7 @@ export async function backupMain(scriptUrl: string): Promise<never> {
     }
     const inventory = await loadInventory(options.inventoryPaths);
     if (!backupModel(inventory)) throw new UsageError('the inventory has no backup: section');
-    await loadBackupSecrets(inventory, options); // registers the values for redaction
+    await prepareRole(backupRole, inventory, options); // reads the secrets: registers the values for redaction
     const { hosts, skipped } = selectHosts(inventory, { limit: options.limit, local: options.local });
     for (const s of skipped) process.stderr.write(`skipping ${s.host}: ${s.reason}\n`);
     let exit: 0 | 1 | 2 = 0;

@@ -3,6 +3,7 @@ import { errorMessage } from '../engine/errors.js';
 import { redact } from '../engine/redact.js';
 import { runPlaybook } from '../engine/run.js';
 import { runRole } from '../engine/run-role.js';
+import { prepareRole } from '../engine/role-input.js';
 import type { HostReport, Role, RunOptions } from '../engine/types.js';
 import { loadInventory, selectHosts } from '../inventory/index.js';
 import type { Inventory } from '../inventory/types.js';
@@ -14,7 +15,6 @@ import { baseRole, dataRole, dockerRole, fail2banRole, firewallRole, networksRol
 import { backupRole } from '../roles/backup.js';
 import { BACKUP_SCRIPT, backupModel, type BackupModel } from '../backup/model.js';
 import { loadCommand } from '../backup/script.js';
-import { loadBackupSecrets } from '../backup/secrets.js';
 import { parseSnapshots } from '../backup/snapshots.js';
 
 const ABOUT = `scripts/recover.mjs: disaster recovery of ONE bare server (name it with --limit) from its restic
@@ -94,7 +94,7 @@ export async function recoverMain(scriptUrl: string): Promise<never> {
     const inventory = await loadInventory(options.inventoryPaths);
     const m = backupModel(inventory);
     if (!m) throw new UsageError('the inventory has no backup: section: nothing to recover from');
-    await loadBackupSecrets(inventory, options);
+    await prepareRole(backupRole, inventory, options); // the secrets are read (and redacted) before any host
     const { hosts } = selectHosts(inventory, { limit: options.limit, local: options.local });
     if (hosts.length !== 1) throw new UsageError(`recover one server at a time: ${hosts.length} selected; name it with --limit`);
     const host = hosts[0]!;
@@ -174,11 +174,12 @@ export async function recoverMain(scriptUrl: string): Promise<never> {
         // now would treat the other containers of those stacks as orphans.
         if (state && m.databases.every((d) => state!.loaded.includes(d.container))) return 'dumps already loaded (continuing)';
         const dbInv = databasesOnly(inventory, m);
-        await stacksRole.prepare?.(dbInv, options);
+        const input = await prepareRole(stacksRole, dbInv, options);
         const human = new ConsoleReporter(process.stdout, { mode: options.mode, diff: false });
         human.roleStart(host.name, 'stacks (databases only)');
         const rep: HostReport = await runRole(t, stacksRole, dbInv, host, {
           mode: options.mode,
+          input,
           onResource: (r) => human.resource(r),
           reconnect: () => connect(host, { local: options.local }),
         });

@@ -2,6 +2,7 @@ import type { Change, FactSet, Handler, HostReport, Mode, PlanContext, Resource,
 import type { HostConfig, Inventory } from '../inventory/types.js';
 import type { Transport } from '../transports/types.js';
 import { gatherFacts } from './gather.js';
+import { buildRole, type RoleInput } from './role-input.js';
 import { runAction } from './apply.js';
 import { errorMessage } from './errors.js';
 import { redactHostReport, redactResource } from './redact.js';
@@ -17,6 +18,8 @@ interface Planned {
 
 export interface RoleRunOptions {
   mode: Mode;
+  /** The role's config and prepared data for this run (src/engine/role-input.ts); absent: read here, no prepare. */
+  input?: RoleInput | undefined;
   /** Called as each resource finishes, for streaming output. */
   onResource?: (report: ResourceReport) => void;
   /**
@@ -76,7 +79,7 @@ export async function runRole(
   options: RoleRunOptions,
 ): Promise<HostReport> {
   const started = Date.now();
-  const { resources, handlers = [], safeguard } = role.build(inventory, host);
+  const { resources, handlers = [], safeguard } = buildRole(role, inventory, host, options.input);
   const report: HostReport = {
     host: host.name,
     role: role.name,

@@ -5,6 +5,7 @@ import type { Transport } from '../transports/types.js';
 import { loadInventory, selectHosts } from '../inventory/index.js';
 import { connect } from '../transports/index.js';
 import { runRole } from './run-role.js';
+import { prepareRole, type RoleInput } from './role-input.js';
 import { errorMessage } from './errors.js';
 import { ConsoleReporter } from '../report/console.js';
 
@@ -33,7 +34,9 @@ export async function runPlaybook(
   const inventory = await loadInventory(options.inventoryPaths);
   const { hosts, skipped } = selectHosts(inventory, { limit: options.limit, local: options.local });
   // Control-machine checks (secrets, image archives) fail here, before any host is contacted.
-  for (const role of roles) await role.prepare?.(inventory, options);
+  // Each role's config and prepared data, kept for the run and handed to every build.
+  const inputs = new Map<Role, RoleInput>();
+  for (const role of roles) inputs.set(role, await prepareRole(role, inventory, options));
   if (options.local && hosts.length > 1) {
     // --local means "this machine is the host": running several hosts' roles here would be wrong.
     throw new Error(
@@ -45,7 +48,7 @@ export async function runPlaybook(
   if (hosts.length === 0) human.notice('no host selected');
 
   const limit = pLimit(options.forks);
-  const perHost = await Promise.all(hosts.map((host) => limit(() => runHost(roles, inventory, host, options, human))));
+  const perHost = await Promise.all(hosts.map((host) => limit(() => runHost(roles, inputs, inventory, host, options, human))));
   const reports = perHost.flat();
   const exitCode = exitCodeOf(options.mode, reports);
   if (options.json) {
@@ -58,6 +61,7 @@ export async function runPlaybook(
 
 async function runHost(
   roles: Role[],
+  inputs: Map<Role, RoleInput>,
   inventory: Inventory,
   host: HostConfig,
   options: RunOptions,
@@ -90,6 +94,7 @@ async function runHost(
       human.roleStart(host.name, role.name);
       const report = await runRole(transport, role, inventory, host, {
         mode: options.mode,
+        input: inputs.get(role),
         onResource: (r) => human.resource(r),
         reconnect: open, // safeguards (dead-man switches) confirm over a fresh connection
       });

@@ -124,16 +124,32 @@ export interface RoleBuild {
   safeguard?: Safeguard;
 }
 
-/** A role: named, builds its resources (and handlers) from the inventory for one host. */
-export interface Role {
+/** What a role's prepare may use besides its config: the run's options about the control machine. */
+export type PrepareOptions = Pick<RunOptions, 'secretsFile'>;
+
+/**
+ * A role: named; reads its own input from the inventory (`config`), optionally prepares data on
+ * the control machine once per run (`prepare`), and builds its resources (and handlers) for one
+ * host from both. The engine keeps the config and the prepared data for the run (see
+ * src/engine/role-input.ts): a role holds no state of its own.
+ */
+export interface Role<Config = unknown, Prepared = unknown> {
   readonly name: string;
   readonly description: string;
-  build(inventory: Inventory, host: HostConfig): RoleBuild;
+  /**
+   * The role's input: its section of the inventory (validated and normalised by the schema slice
+   * it declares next to it), or a model derived from it. Undefined: the inventory declares nothing
+   * for this role, which then builds nothing. Without `config` the role reads no inventory and
+   * always builds.
+   */
+  config?(inventory: Inventory): Config | undefined;
   /**
    * Runs once per run before any host is contacted: read and check what the role needs from
    * the control machine (secrets file, image archives). Throwing stops the run, nothing touched.
+   * The result is handed to every `build` of the run.
    */
-  prepare?(inventory: Inventory, options: RunOptions): Promise<void>;
+  prepare?(config: Config, options: PrepareOptions): Promise<Prepared>;
+  build(config: Config, host: HostConfig, prepared: Prepared): RoleBuild;
 }
 
 export type ResourceStatus = 'ok' | 'changed' | 'would-change' | 'failed' | 'skipped';

@@ -17,8 +17,7 @@ import {
 } from 'yaml';
 import type { z } from 'zod';
 import { didYouMean, expectedErrorMap, formatPath, InventoryError, showValue, type Problem } from './errors.js';
-import { inventorySchema, type Group, type HostVars, type InventoryDocument } from './schema.js';
-import { checkPlatform } from './platform-checks.js';
+import { documentChecks, inventorySchema, type Group, type HostVars, type InventoryDocument } from './schema.js';
 import type { HostConfig, Inventory } from './types.js';
 
 type Path = (string | number)[];
@@ -79,7 +78,8 @@ export function parseInventorySources(inputs: { file: string; text: string }[]):
   }
   const resolved = resolveHosts(result.data, where);
   problems.push(...resolved.problems);
-  problems.push(...checkPlatform(result.data, { value: (p) => where.value(p), key: (p) => where.key(p) }));
+  const at = { value: (p: Path) => where.value(p), key: (p: Path) => where.key(p) };
+  for (const check of documentChecks) problems.push(...check(result.data, at));
   if (problems.length) throw new InventoryError(sortProblems(problems, inputs));
   return { sources: inputs.map((i) => i.file), hosts: resolved.hosts, groups: resolved.groups, doc: result.data };
 }

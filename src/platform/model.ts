@@ -1,6 +1,5 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
-import type { Inventory } from '../inventory/types.js';
-import type { HealthcheckConfig, ImageSourceConfig, InventoryDocument, ServiceConfig } from '../inventory/schema.js';
+import type { HealthcheckConfig, ImageSourceConfig, PlatformSections, ServiceConfig } from './schema.js';
 
 /**
  * The platform as the roles and the report read it: the inventory's `stacks`, `images`, `npm`,
@@ -135,8 +134,14 @@ function serviceModel(stack: string, key: string, s: ServiceConfig, dataRoot: st
   };
 }
 
+/** What the platform reads of a loaded inventory: its files and its document (an Inventory is one). */
+export interface PlatformInventory {
+  sources: readonly string[];
+  doc: PlatformSections;
+}
+
 /** Paths in the inventory are relative to the directory of the first inventory file. */
-export function inventoryBaseDir(inventory: Pick<Inventory, 'sources'>): string {
+export function inventoryBaseDir(inventory: Pick<PlatformInventory, 'sources'>): string {
   const first = inventory.sources[0];
   return first ? dirname(resolve(first)) : process.cwd();
 }
@@ -152,7 +157,7 @@ function imageSource(ref: string, cfg: ImageSourceConfig | undefined, base: stri
   return { ref, source: 'build', context: resolvePath(base, cfg.context ?? ''), ...(cfg.dockerfile ? { dockerfile: cfg.dockerfile } : {}) };
 }
 
-export function platformModel(doc: InventoryDocument, baseDir: string = process.cwd()): PlatformModel {
+export function platformModel(doc: PlatformSections, baseDir: string = process.cwd()): PlatformModel {
   const dataRoot = trimSlash(doc.data?.root ?? '/mnt/data');
   const stacksDir = trimSlash(doc.compose?.dir ?? '/opt/hostkit/stacks');
   const declared = Object.entries(doc.stacks ?? {});
@@ -181,7 +186,7 @@ export function platformModel(doc: InventoryDocument, baseDir: string = process.
   };
 }
 
-export function platformOf(inventory: Inventory): PlatformModel {
+export function platformOf(inventory: PlatformInventory): PlatformModel {
   return platformModel(inventory.doc, inventoryBaseDir(inventory));
 }
 

@@ -4,10 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type { Inventory } from '../inventory/types.js';
-import type { RunOptions } from '../engine/types.js';
 import { registerSecrets } from '../engine/redact.js';
-import { platformOf, type PlatformModel } from './model.js';
+import type { PlatformModel } from './model.js';
 import { loadSecrets, type Secrets } from './secrets.js';
 import { readArchiveManifest, type ArchivedImage } from './image-archive.js';
 
@@ -28,16 +26,15 @@ export class PlatformPrepareError extends Error {
   }
 }
 
-const prepared = new WeakMap<Inventory, PreparedPlatform>();
-
 /**
  * Loads and checks secrets, image archives and build contexts; every problem in one error, before
- * any host is contacted. Secret values are registered for redaction.
+ * any host is contacted. Secret values are registered for redaction. The result is the stacks
+ * role's prepared input: the engine keeps it for the run and hands it to build.
  */
-export async function preparePlatform(inventory: Inventory, options: Pick<RunOptions, 'secretsFile'> = {}): Promise<PreparedPlatform> {
-  const done = prepared.get(inventory);
-  if (done) return done;
-  const platform = platformOf(inventory);
+export async function preparePlatform(
+  platform: PlatformModel,
+  options: { secretsFile?: string | undefined } = {},
+): Promise<PreparedPlatform> {
   const secrets = await loadSecrets(platform, options.secretsFile ?? platform.secretsFile);
   registerSecrets(secrets.values());
 
@@ -82,16 +79,7 @@ export async function preparePlatform(inventory: Inventory, options: Pick<RunOpt
   if (problems.length)
     throw new PlatformPrepareError(`images (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}`);
 
-  const result = { platform, secrets, archives, contexts };
-  prepared.set(inventory, result);
-  return result;
-}
-
-/** The prepared platform of an inventory; the engine calls prepare before build. */
-export function preparedPlatform(inventory: Inventory): PreparedPlatform {
-  const p = prepared.get(inventory);
-  if (!p) throw new Error('stacks role: the platform was not prepared (Role.prepare runs before build)');
-  return p;
+  return { platform, secrets, archives, contexts };
 }
 
 /** A build context as a reproducible tar (sorted, zero mtimes and owners) and its sha256. */

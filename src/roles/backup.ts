@@ -3,9 +3,10 @@ import { AptPackages } from '../resources/apt-packages.js';
 import { Directory } from '../resources/directory.js';
 import { ManagedFile, type ManagedFileSpec } from '../resources/file.js';
 import { Service } from '../resources/service.js';
-import { BACKUP_DIR, BACKUP_SCRIPT, backupModel } from '../backup/model.js';
+import { BACKUP_DIR, BACKUP_SCRIPT, backupModel, type BackupModel } from '../backup/model.js';
 import { backupScript, envFile, serviceUnit, timerUnit, unitNames } from '../backup/script.js';
-import { loadBackupSecrets, loadedBackupSecrets } from '../backup/secrets.js';
+import { loadBackupSecrets, type BackupSecrets } from '../backup/secrets.js';
+import { platformOf } from '../platform/model.js';
 
 /** A 0600 file holding a secret: planned like any file, but its content is never diffed. */
 class SecretFile extends ManagedFile {
@@ -16,17 +17,23 @@ class SecretFile extends ManagedFile {
 
 const RELOAD = 'systemd daemon-reload (backup units)';
 
-export const backupRole: Role = {
+/** The backup role's input: the backup model and the secrets file its prepare reads. */
+export interface BackupRoleConfig {
+  model: BackupModel;
+  /** The inventory's secrets.file (absolute); --secrets FILE overrides it. */
+  secretsFile?: string | undefined;
+}
+
+export const backupRole: Role<BackupRoleConfig, BackupSecrets> = {
   name: 'backup',
   description:
     'restic backups: restic from Debian, repository/password/ssh key from the inventory and secrets, database dumps then one tagged snapshot of the data root, retention and periodic check on systemd timers.',
-  async prepare(inventory, options) {
-    if (inventory.doc.backup) await loadBackupSecrets(inventory, options);
+  config(inventory) {
+    const model = backupModel(inventory);
+    return model && { model, secretsFile: platformOf(inventory).secretsFile };
   },
-  build(inventory, host) {
-    const m = backupModel(inventory);
-    if (!m) return { resources: [] };
-    const secrets = loadedBackupSecrets(inventory);
+  prepare: (config, options) => loadBackupSecrets(config.model.config, options.secretsFile ?? config.secretsFile),
+  build({ model: m }, host, secrets) {
     const pkg = new AptPackages(['restic'], 'package restic');
     const dir = new Directory({ path: BACKUP_DIR, owner: 'root', group: 'root', mode: '0700' });
     const file = (spec: Omit<ManagedFileSpec, 'owner' | 'group'>, secret = false): ManagedFile => {

@@ -1,5 +1,5 @@
 import type { Resource, Role } from '../engine/types.js';
-import type { BaseConfig } from '../inventory/schema.js';
+import type { BaseConfig } from './base.schema.js';
 import { AptPackages } from '../resources/apt-packages.js';
 import { ManagedFile } from '../resources/file.js';
 import { Hostname } from '../resources/hostname.js';
@@ -27,12 +27,11 @@ export function sysctlFileContent(cfg: BaseConfig): string {
 const file = (path: string, content: string, requires?: string[]) =>
   new ManagedFile({ path, content, owner: 'root', group: 'root', mode: '0644', ...(requires ? { requires } : {}) });
 
-export const baseRole: Role = {
+export const baseRole: Role<BaseConfig> = {
   name: 'base',
   description: 'Base system: packages, hostname, timezone, unattended security upgrades, sysctl.',
-  build(inventory) {
-    const cfg = inventory.doc.base;
-    if (!cfg) return { resources: [] };
+  config: (inventory) => inventory.doc.base,
+  build(cfg) {
     const resources: Resource[] = [];
     const packages = basePackages(cfg);
     const pkg = packages.length ? new AptPackages(packages, 'packages') : undefined;

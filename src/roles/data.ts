@@ -1,13 +1,13 @@
 import type { Resource, Role } from '../engine/types.js';
+import type { DataConfig } from './data.schema.js';
 import { Directory } from '../resources/directory.js';
 
 /** The data layout: the data root and every declared directory with owner, group and mode. */
-export const dataRole: Role = {
+export const dataRole: Role<DataConfig> = {
   name: 'data',
   description: 'The /mnt/data layout: every declared directory with owner, group and mode; never deletes.',
-  build(inventory) {
-    const data = inventory.doc.data;
-    if (!data) return { resources: [] };
+  config: (inventory) => inventory.doc.data,
+  build(data) {
     const root = data.root.replace(/\/+$/, '') || '/';
     const rootId = `directory ${root}`;
     const resources: Resource[] = [new Directory({ path: root, owner: data.owner, group: data.group, mode: data.mode })];

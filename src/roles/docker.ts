@@ -1,5 +1,5 @@
 import type { Resource, Role } from '../engine/types.js';
-import type { DockerConfig } from '../inventory/schema.js';
+import type { DockerConfig } from './docker.schema.js';
 import { AptPackages } from '../resources/apt-packages.js';
 import { Service } from '../resources/service.js';
 import { DockerDaemonConfig, RESTART_DOCKER, type Json } from '../resources/docker-daemon.js';
@@ -36,14 +36,13 @@ export function dockerResources(config: DockerConfig): { resources: Resource[] }
   return { resources };
 }
 
-export const dockerRole: Role = {
+export const dockerRole: Role<DockerConfig> = {
   name: 'docker',
   description:
     "Docker Engine + Compose v2 (Debian's packages, or Docker's apt repository with docker.source: docker-ce), " +
     '/etc/docker/daemon.json from the inventory, engine enabled and running, versions held to the declared minimums.',
-  build(inventory) {
-    const config = inventory.doc.docker;
-    if (!config) return { resources: [] };
+  config: (inventory) => inventory.doc.docker,
+  build(config) {
     return {
       ...dockerResources(config),
       handlers: [

@@ -1,5 +1,5 @@
 import type { Resource, Role } from '../engine/types.js';
-import type { Fail2banConfig } from '../inventory/schema.js';
+import type { Fail2banConfig } from './fail2ban.schema.js';
 import { AptPackages } from '../resources/apt-packages.js';
 import { ManagedFile } from '../resources/file.js';
 import { Service } from '../resources/service.js';
@@ -138,13 +138,12 @@ export function reloadScript(jails: readonly ExpectedJail[]): string {
   ].join('\n');
 }
 
-export const fail2banRole: Role = {
+export const fail2banRole: Role<Fail2banConfig> = {
   name: 'fail2ban',
   description:
     'fail2ban: sshd jail on the journal (counts wrong keys), recidive, inventory jails; config validated before reload; jails proven active.',
-  build(inventory) {
-    const cfg = inventory.doc.fail2ban;
-    if (!cfg) return { resources: [] };
+  config: (inventory) => inventory.doc.fail2ban,
+  build(cfg) {
     const packages = ['fail2ban', 'python3-systemd'];
     if (cfg.banaction === 'nftables' || cfg.jails.some((j) => j.proxied)) packages.push('nftables');
     const pkg = new AptPackages(packages, 'packages fail2ban');

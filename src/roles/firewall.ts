@@ -1,5 +1,5 @@
 import type { Resource, Role } from '../engine/types.js';
-import type { FirewallConfig, FirewallRuleInput } from '../inventory/schema.js';
+import { ruleObjectOf, type FirewallConfig, type FirewallRuleInput } from './firewall.schema.js';
 import { AptPackages } from '../resources/apt-packages.js';
 import {
   SABOTAGE_ENV,
@@ -15,25 +15,26 @@ import { ExposureAudit, type ExposurePolicy } from '../resources/docker-exposure
 import { rollbackSafeguard } from '../engine/safeguard.js';
 import { normalizeUfwAddress } from '../facts/ufw.js';
 
-/** "22/tcp", "80", "6000:6007/udp" or the object form -> one declared rule. */
+/**
+ * "22/tcp", "80", "6000:6007/udp" or the map form -> one declared rule. The one place a rule is
+ * normalised: the schema only validates and fills the map form's defaults (ruleObjectOf gives the
+ * short form the same ones).
+ */
 export function normalizeRule(input: FirewallRuleInput): DesiredFirewall['rules'][number] {
-  if (typeof input === 'string') {
-    const [port, proto] = input.split('/');
-    return { action: 'allow', direction: 'in', proto: (proto as 'tcp' | 'udp' | undefined) ?? 'any', port: port!, from: 'any', to: 'any' };
-  }
+  const rule = ruleObjectOf(input);
   return {
-    action: input.action,
+    action: rule.action,
     direction: 'in',
-    proto: input.proto,
-    port: String(input.port),
+    proto: rule.proto,
+    port: String(rule.port),
     // Compared with what ufw stored, which it normalizes (host bits cleared, /32 dropped).
-    from: input.from === 'any' ? 'any' : normalizeUfwAddress(input.from),
+    from: rule.from === 'any' ? 'any' : normalizeUfwAddress(rule.from),
     to: 'any',
-    ...(input.comment ? { comment: input.comment } : {}),
+    ...(rule.comment ? { comment: rule.comment } : {}),
   };
 }
 
-export function desiredFirewall(config: FirewallConfig): DesiredFirewall {
+export function desiredFirewall(config: Pick<FirewallConfig, 'defaults' | 'logging' | 'rules'>): DesiredFirewall {
   return {
     defaults: config.defaults,
     ...(config.logging ? { logging: config.logging } : {}),
@@ -67,15 +68,14 @@ export function exposurePolicyOf(config: FirewallConfig, desired: DesiredFirewal
   };
 }
 
-export const firewallRole: Role = {
+export const firewallRole: Role<FirewallConfig> = {
   name: 'firewall',
   description:
     'UFW: exactly the declared rules and policies, published container ports filtered alike (firewall.docker), ' +
     'an exposure audit of every listening socket and published port, never locking out the SSH session ' +
     '(lockout guard before, dead-man switch after).',
-  build(inventory) {
-    const config = inventory.doc.firewall;
-    if (!config) return { resources: [] };
+  config: (inventory) => inventory.doc.firewall,
+  build(config) {
     const desired = desiredFirewall(config);
     const pkg = new AptPackages(['ufw'], 'package ufw');
     // after.rules first: `ufw enable` on a fresh host then loads the filter with everything else.

@@ -23,11 +23,12 @@ export function networkResources(platform: PlatformModel): Resource[] {
   return resources;
 }
 
-export const networksRole: Role = {
+export const networksRole: Role<PlatformModel> = {
   name: 'networks',
   description:
     'Docker networks: the proxy (NPM) connected to every declared stack network, additively; production isolation audited and enforced (only production containers and NPM on its network).',
-  build(inventory) {
-    return { resources: networkResources(platformOf(inventory)) };
+  config: (inventory) => platformOf(inventory),
+  build(platform) {
+    return { resources: networkResources(platform) };
   },
 };

@@ -1,6 +1,6 @@
 import type { Role } from '../engine/types.js';
 import type { HostConfig } from '../inventory/types.js';
-import type { SshConfig } from '../inventory/schema.js';
+import type { SshConfig } from './ssh.schema.js';
 import { ManagedFile } from '../resources/file.js';
 import { SshdSettings } from '../resources/sshd-settings.js';
 import { rollbackSafeguard } from '../engine/safeguard.js';
@@ -77,13 +77,12 @@ export function sshLockoutProblems(cfg: SshConfig, host: Pick<HostConfig, 'user'
   return problems;
 }
 
-export const sshRole: Role = {
+export const sshRole: Role<SshConfig> = {
   name: 'ssh',
   description:
     'sshd hardening drop-in: key-only, root policy, allowed users; sshd -t before reload; a fresh login must work or it rolls back.',
-  build(inventory) {
-    const cfg = inventory.doc.ssh;
-    if (!cfg) return { resources: [] };
+  config: (inventory) => inventory.doc.ssh,
+  build(cfg) {
     const dropIn = new ManagedFile({
       path: SSHD_DROP_IN,
       content: sshDropIn(cfg),

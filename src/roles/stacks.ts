@@ -1,12 +1,12 @@
 import type { Resource, Role } from '../engine/types.js';
-import type { Inventory } from '../inventory/types.js';
 import { Directory } from '../resources/directory.js';
 import { ImageArchive, ImageBuild, ImagePull } from '../resources/stack-images.js';
 import { StackComposeFile, StackEnvFile } from '../resources/stack-files.js';
 import { StackUp } from '../resources/stack-up.js';
 import { renderCompose } from '../platform/compose.js';
 import { renderEnvFile } from '../platform/secrets.js';
-import { preparePlatform, preparedPlatform, type PreparedPlatform } from '../platform/prepare.js';
+import { platformOf, type PlatformModel } from '../platform/model.js';
+import { preparePlatform, type PreparedPlatform } from '../platform/prepare.js';
 
 /** Resources of the stacks role from a prepared platform (exported for unit tests). */
 export function stackResources(p: PreparedPlatform): Resource[] {
@@ -51,15 +51,13 @@ export function stackResources(p: PreparedPlatform): Resource[] {
   return resources;
 }
 
-export const stacksRole: Role = {
+export const stacksRole: Role<PlatformModel, PreparedPlatform> = {
   name: 'stacks',
   description:
     'The compose stacks: images (pull, archive or build), compose.yaml + .env (600) per stack, containers up and healthy in layer order (infrastructure, production, development), each stack gating the next.',
-  async prepare(inventory: Inventory, options) {
-    if (inventory.doc.stacks) await preparePlatform(inventory, options);
-  },
-  build(inventory) {
-    if (!inventory.doc.stacks) return { resources: [] };
-    return { resources: stackResources(preparedPlatform(inventory)) };
+  config: (inventory) => (inventory.doc.stacks ? platformOf(inventory) : undefined),
+  prepare: (platform, options) => preparePlatform(platform, options),
+  build(_platform, _host, prepared) {
+    return { resources: stackResources(prepared) };
   },
 };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { buildRole } from '../../src/engine/role-input.js';
 import { parseSysctl } from '../../src/facts/sysctl.js';
 import { planSysctl } from '../../src/resources/sysctl.js';
 import { parseTimezoneProbe } from '../../src/facts/timezone.js';
@@ -123,7 +124,7 @@ describe('base role', () => {
     groups: ['all'],
   };
   const build = (base: object) =>
-    baseRole.build({ sources: [], hosts: [host], groups: {}, doc: inventorySchema.parse({ all: {}, base }) }, host);
+    buildRole(baseRole, { sources: [], hosts: [host], groups: {}, doc: inventorySchema.parse({ all: {}, base }) }, host);
 
   it('defaults: UTC, unattended upgrades on', () => {
     expect(cfg()).toEqual({ packages: [], timezone: 'UTC', unattended_upgrades: true, sysctl: {} });

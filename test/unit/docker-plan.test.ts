@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { buildRole } from '../../src/engine/role-input.js';
 import { factSetFrom } from '../../src/engine/gather.js';
 import type { Change, PlanContext, Resource } from '../../src/engine/types.js';
 import { dockerEngineFact, osReleaseFact, parseDockerEngineProbe, parseOsRelease } from '../../src/facts/docker.js';
@@ -178,7 +179,7 @@ describe("source docker-ce (Docker's apt repository, from recorded facts: not re
       'all: { hosts: { web1: { address: 10.0.0.1 } } }\ndocker: { source: docker-ce, min_version: "27.0" }\n',
       'inline.yaml',
     );
-    const { resources } = dockerRole.build(inv, inv.hosts[0]!);
+    const { resources } = buildRole(dockerRole, inv, inv.hosts[0]!);
     expect(resources.map((r) => r.id)).toEqual([
       'docker source docker-ce',
       'docker apt repository',
@@ -238,7 +239,7 @@ describe('versions against the declared minimums', () => {
 describe('the docker role for the seed inventory', () => {
   it('builds daemon.json, Debian packages, the service and the version check, with one restart handler', () => {
     const inv = parseInventory(readFileSync(new URL('../../inventory.yaml', import.meta.url), 'utf8'), 'inventory.yaml');
-    const built = dockerRole.build(inv, inv.hosts[0]!);
+    const built = buildRole(dockerRole, inv, inv.hosts[0]!);
     expect(built.resources.map((r) => r.id)).toEqual([
       'docker source debian',
       'file /etc/docker/daemon.json',

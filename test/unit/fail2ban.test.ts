@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { buildRole } from '../../src/engine/role-input.js';
 import { execa } from 'execa';
 import { mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -202,7 +203,8 @@ describe('fail2ban role', () => {
   } as const;
 
   it('packages, both files validated by fail2ban-client -t, service, jails, the ufw audit; one reload handler', () => {
-    const { resources, handlers } = fail2banRole.build(
+    const { resources, handlers } = buildRole(
+      fail2banRole,
       inventory({ jails: [{ name: 'npm', filter: 'nginx-http-auth', logpath: ['/x.log'], proxied: true }] }),
       host,
     );
@@ -220,7 +222,9 @@ describe('fail2ban role', () => {
   });
 
   it('no fail2ban section, no resources', () => {
-    expect(fail2banRole.build({ sources: [], hosts: [], groups: {}, doc: inventorySchema.parse({ all: {} }) }, host).resources).toEqual([]);
+    expect(
+      buildRole(fail2banRole, { sources: [], hosts: [], groups: {}, doc: inventorySchema.parse({ all: {} }) }, host).resources,
+    ).toEqual([]);
   });
 });
 

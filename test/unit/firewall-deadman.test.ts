@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildRole } from '../../src/engine/role-input.js';
 import { confirmSafeguard, rollbackSafeguard } from '../../src/engine/safeguard.js';
 import { runRole } from '../../src/engine/run-role.js';
 import type { Fact, Resource, Role, Safeguard } from '../../src/engine/types.js';
@@ -244,7 +245,7 @@ describe('the firewall role wiring', () => {
     'inline.yaml',
   );
   it('protects the filter and the rules with a 45 s dead-man switch, audits last', () => {
-    const built = firewallRole.build(inv, inv.hosts[0]!);
+    const built = buildRole(firewallRole, inv, inv.hosts[0]!);
     expect(built.resources.map((r) => r.id)).toEqual(['package ufw', 'ufw docker-user filter', 'ufw firewall', 'exposure audit']);
     expect(built.safeguard).toMatchObject({
       timeoutSeconds: 45,
@@ -257,7 +258,7 @@ describe('the firewall role wiring', () => {
   it(`${SABOTAGE_ENV}=1 adds the test-only rule after the guarded ones, protected too`, () => {
     process.env[SABOTAGE_ENV] = '1';
     try {
-      const built = firewallRole.build(inv, inv.hosts[0]!);
+      const built = buildRole(firewallRole, inv, inv.hosts[0]!);
       expect(built.resources.map((r) => r.id)).toContain('TEST-ONLY ssh sabotage');
       expect(built.safeguard!.protects).toContain('TEST-ONLY ssh sabotage');
     } finally {

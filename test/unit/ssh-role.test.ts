@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { buildRole } from '../../src/engine/role-input.js';
 import { readFileSync } from 'node:fs';
 import { parseSshdEffective } from '../../src/facts/sshd.js';
 import { planSshdSettings } from '../../src/resources/sshd-settings.js';
@@ -91,7 +92,7 @@ describe('lockout guard', () => {
 
   it('the guard refuses the whole role before anything is applied', () => {
     const inventory = { sources: [], hosts: [host], groups: {}, doc: inventorySchema.parse({ all: {}, ssh: { allow_users: ['admin'] } }) };
-    const { resources } = sshRole.build(inventory, host);
+    const { resources } = buildRole(sshRole, inventory, host);
     const settings = resources.find((r) => r.id === 'sshd effective settings')!;
     const facts = factSetFrom(settings.facts().map((f) => [f, { stdout: fixture('probe-cloud-default.txt'), stderr: '', exitCode: 0 }]));
     expect(() => settings.guard!([], facts, { host, mode: 'apply', pendingPrerequisites: [] })).toThrow(
@@ -140,7 +141,7 @@ describe('sshd -T facts and the effective-settings audit', () => {
 describe('ssh role', () => {
   it('drop-in validated by sshd -t, audit, reload handler, a dead-man switch on the drop-in', () => {
     const inventory = { sources: [], hosts: [host], groups: {}, doc: inventorySchema.parse({ all: {}, ssh: { deadman_timeout: 30 } }) };
-    const build = sshRole.build(inventory, host);
+    const build = buildRole(sshRole, inventory, host);
     expect(build.resources.map((r) => r.id)).toEqual([`file ${SSHD_DROP_IN}`, 'sshd effective settings']);
     expect((build.resources[0] as unknown as { spec: { validate: string } }).spec.validate).toBe('/usr/sbin/sshd -t');
     expect(build.handlers).toEqual([

@@ -1,14 +1,6 @@
-import type { Problem } from './errors.js';
-import type { InventoryDocument } from './schema.js';
-import { parsePublishedPort } from '../platform/model.js';
-
-type Path = (string | number)[];
-
-/** Positions in the inventory files (the loader's locator): where a value, or its key, was written. */
-export interface Where {
-  value(path: Path): Problem;
-  key(path: Path): Problem;
-}
+import type { Finding, Path, Where } from '../schema/check.js';
+import { parsePublishedPort } from './model.js';
+import type { PlatformSections } from './schema.js';
 
 const isLoopback = (ip: string) => ip.startsWith('127.');
 const overlaps = (a: string, b: string) => a === b || a === '0.0.0.0' || b === '0.0.0.0';
@@ -20,8 +12,8 @@ const overlaps = (a: string, b: string) => a === b || a === '0.0.0.0' || b === '
  * depends_on, volumes outside the declared data directories, image sources missing their path,
  * and NPM connections naming unknown stacks or networks. Nothing here reads a file.
  */
-export function checkPlatform(doc: InventoryDocument, where: Where): Problem[] {
-  const problems: Problem[] = [];
+export function checkPlatform(doc: PlatformSections, where: Where): Finding[] {
+  const problems: Finding[] = [];
   const at = (path: Path, message: string) => problems.push({ ...where.value(path), message });
   const atKey = (path: Path, message: string) => problems.push({ ...where.key(path), message });
   /** "line 3, column 5" of an earlier definition, with its file when that is another one. */
