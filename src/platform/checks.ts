@@ -1,6 +1,5 @@
 import type { Finding, Path, Where } from '../schema/check.js';
-import { parsePublishedPort } from './model.js';
-import type { PlatformSections } from './schema.js';
+import { parsePublishedPort, type PlatformSections } from './schema.js';
 
 const isLoopback = (ip: string) => ip.startsWith('127.');
 const overlaps = (a: string, b: string) => a === b || a === '0.0.0.0' || b === '0.0.0.0';

@@ -1,5 +1,6 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
-import type { HealthcheckConfig, ImageSourceConfig, PlatformSections, ServiceConfig } from './schema.js';
+import type { HealthcheckConfig, ImageSourceConfig, PlatformSections, PublishedPort, ServiceConfig } from './schema.js';
+import { parsePublishedPort } from './schema.js';
 
 /**
  * The platform as the roles and the report read it: the inventory's `stacks`, `images`, `npm`,
@@ -7,18 +8,11 @@ import type { HealthcheckConfig, ImageSourceConfig, PlatformSections, ServiceCon
  * image sources resolved). Pure: no file is read here.
  */
 
+export { parsePublishedPort, type PublishedPort };
+
 export type Layer = 'infrastructure' | 'production' | 'development';
 /** Bring-up order: each layer gates the next (issue 5). */
 export const LAYERS: readonly Layer[] = ['infrastructure', 'production', 'development'];
-
-export interface PublishedPort {
-  hostIp: string;
-  hostPort: number;
-  containerPort: number;
-  protocol: 'tcp' | 'udp';
-  /** As written: "127.0.0.1:81:81". */
-  spec: string;
-}
 
 export interface VolumeMount {
   /** Absolute host path (relative sources are under the data root). */
@@ -93,12 +87,6 @@ export interface PlatformModel {
 }
 
 const trimSlash = (p: string) => p.replace(/\/+$/, '') || '/';
-
-export function parsePublishedPort(spec: string): PublishedPort {
-  const [binding, protocol = 'tcp'] = spec.split('/');
-  const [hostIp, hostPort, containerPort] = binding!.split(':');
-  return { hostIp: hostIp!, hostPort: Number(hostPort), containerPort: Number(containerPort), protocol: protocol as 'tcp' | 'udp', spec };
-}
 
 export function parseVolume(spec: string, dataRoot: string): VolumeMount {
   const [source, target, flag] = spec.split(':');
