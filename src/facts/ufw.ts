@@ -1,4 +1,5 @@
 import type { Fact, ProbeOutput } from '../engine/types.js';
+import { defineFact } from './define.js';
 
 /**
  * UFW facts: one read-only probe and pure parsers of what ufw 0.36 (Debian 13) prints and
@@ -448,11 +449,7 @@ export function parseUfwProbe(out: ProbeOutput): UfwState {
   };
 }
 
-export const ufwState: Fact<UfwState> = {
-  key: 'ufw.state',
-  command: UFW_PROBE,
-  parse: parseUfwProbe,
-};
+export const ufwState: Fact<UfwState> = defineFact('ufw.state', [], UFW_PROBE, parseUfwProbe);
 
 // ---------------------------------------------------------------------------------------------
 // Helpers for the firewall planner.
