@@ -4,7 +4,7 @@ import { defineFact } from './define.js';
 /**
  * Docker facts: the engine's and compose's versions (JSON output of the CLI) and the
  * distribution. Each probe is read-only POSIX sh that exits 0 and describes absence in its
- * output. Outputs recorded from a Debian 13 target: test/fixtures/docker/.
+ * output. Outputs recorded from a Debian 13 target: test/fixtures/facts/docker.engine/.
  */
 
 /** Splits "\n@@MARK NAME@@\n"-framed sections; throws when the end marker is missing (cut short). */

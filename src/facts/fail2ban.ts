@@ -35,7 +35,7 @@ export interface Fail2banState {
 /**
  * fail2ban's state: service, running jails and each jail's counters and journal matches. The
  * client only speaks prose; it is parsed here and nowhere else (recorded outputs:
- * test/fixtures/fail2ban/).
+ * test/fixtures/facts/fail2ban.state/).
  */
 export const fail2banFact: Fact<Fail2banState> = defineFact(
   'fail2ban.state',

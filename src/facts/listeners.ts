@@ -5,7 +5,7 @@ import { DOCKERD_RUNNING, splitSections } from './docker.js';
 /**
  * What a host really exposes: every listening socket (`ss -Htulnp`) and every published
  * container port (`docker inspect`, one JSON object per container). Read-only, exit 0, batched
- * with the firewall's other probes. Outputs recorded from a target: test/fixtures/exposure/.
+ * with the firewall's other probes. Outputs recorded from a target: test/fixtures/facts/host.listeners/, docker.published/.
  */
 
 export type Proto = 'tcp' | 'udp';
