@@ -3,18 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { factFixtureCases, factOutput } from '../fixtures/facts/fixture.mjs';
 import {
   UFW_PROBE,
-  matchKey,
-  normalizeUfwAddress,
   parseDefaultUfw,
   parseUfwConf,
   parseUfwProbe,
   parseUfwStatusVerbose,
   parseUfwTuples,
-  ruleKey,
-  toUfwArgs,
   ufwState,
   type UfwRule,
 } from '../../src/facts/ufw.js';
+import { matchKey, normalizeUfwAddress, ruleKey, toUfwArgs } from '../../src/resources/ufw-rules.js';
 
 // Every input below was recorded from a real ufw 0.36.2 on Debian 13 (test/fixtures/ufw/README.md):
 // the probe's stdout is the ufw.state fact fixture of each case; the raw files ufw status verbose,
