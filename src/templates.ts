@@ -12,6 +12,9 @@ hb.registerHelper('join', (list: unknown, sep: unknown) => {
   return list.join(typeof sep === 'string' ? sep : ' ');
 });
 hb.registerHelper('yesno', (v: unknown) => (v ? 'yes' : 'no'));
+// JSON is YAML: the compose template puts every scalar and list through it, so quoting is never
+// the template's problem.
+hb.registerHelper('json', (value: unknown) => new hb.SafeString(JSON.stringify(value)));
 
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 

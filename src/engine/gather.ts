@@ -81,9 +81,24 @@ class MapFactSet implements FactSet {
   }
 }
 
+/**
+ * One fact per derived key (name + arguments, see src/facts/define.ts): resources asking for the
+ * same fact share its probe. Equal keys with different commands would make one resource read
+ * another's output, so that is refused as a bug rather than silently de-duplicated.
+ */
+export function distinctFacts(facts: readonly Fact<unknown>[]): Fact<unknown>[] {
+  const byKey = new Map<string, Fact<unknown>>();
+  for (const fact of facts) {
+    const seen = byKey.get(fact.key);
+    if (!seen) byKey.set(fact.key, fact);
+    else if (seen.command !== fact.command) throw new Error(`two different facts share the key ${fact.key}`);
+  }
+  return [...byKey.values()];
+}
+
 /** Gathers the distinct facts in one exec on the host; parse errors name the host and probe. */
 export async function gatherFacts(transport: Transport, facts: readonly Fact<unknown>[]): Promise<FactSet> {
-  const unique = [...new Map(facts.map((f) => [f.key, f])).values()];
+  const unique = distinctFacts(facts);
   const values = new Map<string, unknown>();
   if (unique.length === 0) return new MapFactSet(values);
   const marker = `@@hostkit-${randomBytes(6).toString('hex')}@@`;

@@ -9,8 +9,15 @@ export type Mode = 'apply' | 'dry-run' | 'check';
  * Probes run in every mode, --check included, and never change the host.
  */
 export interface Fact<T> {
-  /** Stable key; equal keys are probed once per host per gathering. */
+  /**
+   * Stable key, derived from name + arguments by `defineFact` (src/facts/define.ts); equal keys
+   * are probed once per host per gathering.
+   */
   readonly key: string;
+  /** The fact's name ("stat", "packages"); its fixtures live in test/fixtures/facts/<name>/. */
+  readonly name?: string;
+  /** The factory's arguments the key was derived from (fixtures replay them). */
+  readonly args?: readonly unknown[];
   readonly command: string;
   parse(output: ProbeOutput): T;
 }

@@ -1,4 +1,5 @@
 import type { Fact, ProbeOutput } from '../engine/types.js';
+import { defineFact } from './define.js';
 import { sh } from '../transports/quote.js';
 import { NO_DOCKER, WHEN_DOCKER } from './containers.js';
 
@@ -18,11 +19,12 @@ export interface ComposeProjects {
 }
 
 /** Compose projects on the host, any state, from `docker compose ls -a --format json`. */
-export const composeProjectsFact: Fact<ComposeProjects> = {
-  key: 'docker:compose-ls',
-  command: `${WHEN_DOCKER}\ndocker compose version >/dev/null 2>&1 || { echo '${NO_COMPOSE}'; exit 0; }\ndocker compose ls -a --format json`,
-  parse: parseComposeLs,
-};
+export const composeProjectsFact: Fact<ComposeProjects> = defineFact(
+  'docker.compose-projects',
+  [],
+  `${WHEN_DOCKER}\ndocker compose version >/dev/null 2>&1 || { echo '${NO_COMPOSE}'; exit 0; }\ndocker compose ls -a --format json`,
+  parseComposeLs,
+);
 
 export function parseComposeLs({ stdout, stderr, exitCode }: ProbeOutput): ComposeProjects {
   const text = stdout.trim();
@@ -49,16 +51,17 @@ export type ComposeHashes =
  */
 export function composeHashesFact(dir: string): Fact<ComposeHashes> {
   const file = `${dir.replace(/\/+$/, '')}/compose.yaml`;
-  return {
-    key: `docker:compose-hash:${dir}`,
-    command: [
+  return defineFact(
+    'docker.compose-hashes',
+    [dir],
+    [
       WHEN_DOCKER,
       `docker compose version >/dev/null 2>&1 || { echo '${NO_COMPOSE}'; exit 0; }`,
       `[ -f ${sh([file])} ] || { echo '${NO_FILE}'; exit 0; }`,
       `cd ${sh([dir])} && docker compose -f compose.yaml config --hash '*'`,
     ].join('\n'),
-    parse: parseComposeHashes,
-  };
+    parseComposeHashes,
+  );
 }
 
 export function parseComposeHashes({ stdout, stderr, exitCode }: ProbeOutput): ComposeHashes {

@@ -1,4 +1,5 @@
 import type { Fact, ProbeOutput } from '../engine/types.js';
+import { defineFact } from './define.js';
 
 /** The compose labels every container of a compose project carries (docker/compose api/labels.go). */
 export const COMPOSE_LABEL = {
@@ -50,17 +51,18 @@ interface InspectedContainer {
  * Every container on the host (any state), from `docker inspect` JSON: labels, state, health and
  * networks. One probe shared by the stacks and networks roles.
  */
-export const containersFact: Fact<ContainersState> = {
-  key: 'docker:containers',
-  command: [
+export const containersFact: Fact<ContainersState> = defineFact(
+  'docker.containers',
+  [],
+  [
     WHEN_DOCKER,
     'ids=$(docker ps -aq --no-trunc) || exit 1',
     '[ -n "$ids" ] || { echo "[]"; exit 0; }',
     '# a container removed meanwhile makes inspect exit 1 with the others printed',
     'docker inspect $ids || true',
   ].join('\n'),
-  parse: parseContainers,
-};
+  parseContainers,
+);
 
 export function parseContainers({ stdout, stderr, exitCode }: ProbeOutput): ContainersState {
   if (stdout.trim() === NO_DOCKER) return { dockerInstalled: false, containers: [] };

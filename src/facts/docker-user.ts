@@ -1,4 +1,5 @@
 import type { Fact, ProbeOutput } from '../engine/types.js';
+import { defineFact } from './define.js';
 import { splitSections } from './docker.js';
 
 /**
@@ -63,8 +64,4 @@ export function parseDockerUserProbe(out: ProbeOutput): DockerUserChains {
   return { v4: chainOf(s, 'iptables'), v6: chainOf(s, 'ip6tables') };
 }
 
-export const dockerUserFact: Fact<DockerUserChains> = {
-  key: 'docker-user.chains',
-  command: DOCKER_USER_PROBE,
-  parse: parseDockerUserProbe,
-};
+export const dockerUserFact: Fact<DockerUserChains> = defineFact('docker.user-chains', [], DOCKER_USER_PROBE, parseDockerUserProbe);

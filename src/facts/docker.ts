@@ -1,9 +1,10 @@
 import type { Fact, ProbeOutput } from '../engine/types.js';
+import { defineFact } from './define.js';
 
 /**
  * Docker facts: the engine's and compose's versions (JSON output of the CLI) and the
  * distribution. Each probe is read-only POSIX sh that exits 0 and describes absence in its
- * output. Outputs recorded from a Debian 13 target: test/fixtures/docker/.
+ * output. Outputs recorded from a Debian 13 target: test/fixtures/facts/docker.engine/.
  */
 
 /** Splits "\n@@MARK NAME@@\n"-framed sections; throws when the end marker is missing (cut short). */
@@ -93,11 +94,7 @@ export function parseDockerEngineProbe(out: ProbeOutput): DockerEngineState {
   return state;
 }
 
-export const dockerEngineFact: Fact<DockerEngineState> = {
-  key: 'docker.engine',
-  command: DOCKER_ENGINE_PROBE,
-  parse: parseDockerEngineProbe,
-};
+export const dockerEngineFact: Fact<DockerEngineState> = defineFact('docker.engine', [], DOCKER_ENGINE_PROBE, parseDockerEngineProbe);
 
 /** "26.1.5+dfsg1" -> [26, 1, 5]; "v2.26.1-4" -> [2, 26, 1]; "1:20.10.24" (epoch) -> [20, 10, 24]. */
 export function versionParts(version: string): number[] {
@@ -130,11 +127,12 @@ export interface OsRelease {
   arch: string;
 }
 
-export const osReleaseFact: Fact<OsRelease> = {
-  key: 'os-release',
-  command: 'cat /etc/os-release 2>/dev/null; printf "\\nDPKG_ARCH=%s\\n" "$(dpkg --print-architecture 2>/dev/null)"',
-  parse: ({ stdout }) => parseOsRelease(stdout),
-};
+export const osReleaseFact: Fact<OsRelease> = defineFact(
+  'os.release',
+  [],
+  'cat /etc/os-release 2>/dev/null; printf "\\nDPKG_ARCH=%s\\n" "$(dpkg --print-architecture 2>/dev/null)"',
+  ({ stdout }) => parseOsRelease(stdout),
+);
 
 export function parseOsRelease(text: string): OsRelease {
   const kv = new Map<string, string>();

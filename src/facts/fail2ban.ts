@@ -1,4 +1,5 @@
 import type { Fact } from '../engine/types.js';
+import { defineFact } from './define.js';
 
 /** One jail as `fail2ban-client status <jail>` describes it. */
 export interface JailStatus {
@@ -34,11 +35,12 @@ export interface Fail2banState {
 /**
  * fail2ban's state: service, running jails and each jail's counters and journal matches. The
  * client only speaks prose; it is parsed here and nowhere else (recorded outputs:
- * test/fixtures/fail2ban/).
+ * test/fixtures/facts/fail2ban.state/).
  */
-export const fail2banFact: Fact<Fail2banState> = {
-  key: 'fail2ban',
-  command: [
+export const fail2banFact: Fact<Fail2banState> = defineFact(
+  'fail2ban.state',
+  [],
+  [
     'printf "@@ufw %s\\n" "$(ufw status 2>/dev/null | head -n1)"',
     'if ! command -v fail2ban-client >/dev/null 2>&1; then echo "@@installed no"; exit 0; fi',
     'echo "@@installed yes"',
@@ -53,8 +55,8 @@ export const fail2banFact: Fact<Fail2banState> = {
     '  echo "@@down"; printf "%s\\n" "$out"',
     'fi',
   ].join('\n'),
-  parse: ({ stdout }) => parseFail2banProbe(stdout),
-};
+  ({ stdout }) => parseFail2banProbe(stdout),
+);
 
 /** Splits "@@name arg" framed sections: name -> [arg, body]. */
 function sections(stdout: string): { name: string; arg: string; body: string }[] {

@@ -1,4 +1,5 @@
 import type { Fact, ProbeOutput } from '../engine/types.js';
+import { defineFact } from './define.js';
 import { sh } from '../transports/quote.js';
 
 export interface FileContent {
@@ -14,11 +15,12 @@ export interface FileContent {
 /** A regular file's content and metadata (base64 on the wire, so any byte survives the batch framing). */
 export function fileContentFact(path: string): Fact<FileContent> {
   const p = sh([path]);
-  return {
-    key: `file-content:${path}`,
-    command: `if [ -f ${p} ]; then stat -c '%a %U %G' -- ${p} && base64 -w0 -- ${p}; else echo absent; fi`,
-    parse: (out) => parseFileContent(path, out),
-  };
+  return defineFact(
+    'file.content',
+    [path],
+    `if [ -f ${p} ]; then stat -c '%a %U %G' -- ${p} && base64 -w0 -- ${p}; else echo absent; fi`,
+    (out) => parseFileContent(path, out),
+  );
 }
 
 export function parseFileContent(path: string, { stdout, stderr, exitCode }: ProbeOutput): FileContent {

@@ -1,4 +1,5 @@
 import type { Fact } from '../engine/types.js';
+import { defineFact } from './define.js';
 import { quote } from '../transports/quote.js';
 
 export type FileState =
@@ -13,18 +14,18 @@ export type FileState =
  */
 export function fileFact(path: string): Fact<FileState> {
   const p = quote(path);
-  return {
-    key: `file:${path}`,
-    command:
-      `if [ -L ${p} ]; then echo 'other|symbolic link'; ` +
+  return defineFact(
+    'file.bytes',
+    [path],
+    `if [ -L ${p} ]; then echo 'other|symbolic link'; ` +
       `elif [ -f ${p} ]; then stat -c 'file|%U|%G|%a' -- ${p} && base64 -w0 -- ${p} && echo; ` +
       `elif [ -e ${p} ]; then stat -c 'other|%F' -- ${p}; ` +
       `else echo absent; fi`,
-    parse: ({ stdout, exitCode, stderr }) => {
+    ({ stdout, exitCode, stderr }) => {
       if (exitCode !== 0) throw new Error(`reading ${path} failed: ${stderr.trim()}`);
       return parseFileProbe(path, stdout);
     },
-  };
+  );
 }
 
 export function parseFileProbe(path: string, stdout: string): FileState {

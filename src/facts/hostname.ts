@@ -1,4 +1,5 @@
 import type { Fact } from '../engine/types.js';
+import { defineFact } from './define.js';
 
 export interface HostnameState {
   /** The running (kernel) hostname. */
@@ -10,14 +11,14 @@ export interface HostnameState {
 }
 
 /** The running hostname, /etc/hostname and /etc/hosts (base64: it is rewritten from this copy). */
-export const hostnameFact: Fact<HostnameState> = {
-  key: 'hostname',
-  command:
-    'printf "kernel=%s\\n" "$(hostname)"; ' +
+export const hostnameFact: Fact<HostnameState> = defineFact(
+  'host.hostname',
+  [],
+  'printf "kernel=%s\\n" "$(hostname)"; ' +
     'if [ -f /etc/hostname ]; then printf "file=%s\\n" "$(head -n1 /etc/hostname)"; else echo "file!"; fi; ' +
     'printf "hosts="; base64 -w0 /etc/hosts 2>/dev/null; echo',
-  parse: ({ stdout }) => parseHostnameProbe(stdout),
-};
+  ({ stdout }) => parseHostnameProbe(stdout),
+);
 
 export function parseHostnameProbe(stdout: string): HostnameState {
   const lines = stdout.split('\n');

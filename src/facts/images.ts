@@ -1,4 +1,5 @@
 import type { Fact, ProbeOutput } from '../engine/types.js';
+import { defineFact } from './define.js';
 import { sh } from '../transports/quote.js';
 import { NO_DOCKER, WHEN_DOCKER } from './containers.js';
 
@@ -27,12 +28,13 @@ export function shortRef(ref: string): string {
 /** Local images named by these references, from `docker image inspect` JSON. */
 export function imagesFact(refs: readonly string[]): Fact<ImagesState> {
   const sorted = [...new Set(refs)].sort();
-  return {
-    key: `docker:images:${sorted.join(',')}`,
+  return defineFact(
+    'docker.images',
+    [sorted],
     // inspect prints the images that exist and exits 1 naming the others on stderr.
-    command: `${WHEN_DOCKER}\ndocker image inspect ${sh(sorted)} 2>/dev/null || true`,
-    parse: (out) => parseImages(out, sorted),
-  };
+    `${WHEN_DOCKER}\ndocker image inspect ${sh(sorted)} 2>/dev/null || true`,
+    (out) => parseImages(out, sorted),
+  );
 }
 
 export function parseImages({ stdout }: ProbeOutput, refs: readonly string[]): ImagesState {

@@ -1,10 +1,11 @@
 import type { Fact, ProbeOutput } from '../engine/types.js';
+import { defineFact } from './define.js';
 import { DOCKERD_RUNNING, splitSections } from './docker.js';
 
 /**
  * What a host really exposes: every listening socket (`ss -Htulnp`) and every published
  * container port (`docker inspect`, one JSON object per container). Read-only, exit 0, batched
- * with the firewall's other probes. Outputs recorded from a target: test/fixtures/exposure/.
+ * with the firewall's other probes. Outputs recorded from a target: test/fixtures/facts/host.listeners/, docker.published/.
  */
 
 export type Proto = 'tcp' | 'udp';
@@ -54,16 +55,17 @@ export function parseSs(stdout: string): Listener[] {
   });
 }
 
-export const listenersFact: Fact<Listener[]> = {
-  key: 'listeners',
+export const listenersFact: Fact<Listener[]> = defineFact(
+  'host.listeners',
+  [],
   // -H no header, -t -u tcp+udp, -l listening, -n numeric, -p processes (root).
-  command: 'PATH="$PATH:/usr/sbin:/sbin"; if command -v ss >/dev/null 2>&1; then ss -Htulnp; else echo "@@hostkit no-ss@@"; fi',
-  parse: ({ stdout, exitCode, stderr }) => {
+  'PATH="$PATH:/usr/sbin:/sbin"; if command -v ss >/dev/null 2>&1; then ss -Htulnp; else echo "@@hostkit no-ss@@"; fi',
+  ({ stdout, exitCode, stderr }) => {
     if (stdout.includes('@@hostkit no-ss@@')) throw new Error('ss (iproute2) is not installed: the exposure audit needs it');
     if (exitCode !== 0) throw new Error(`ss failed: ${stderr.trim()}`);
     return parseSs(stdout);
   },
-};
+);
 
 /** True for loopback addresses: nothing outside the host can reach them. */
 export function isLoopback(address: string): boolean {
@@ -181,8 +183,4 @@ export function parseInspectLine(line: string): ContainerPorts {
   };
 }
 
-export const publishedPortsFact: Fact<PublishedPorts> = {
-  key: 'docker.published',
-  command: PUBLISHED_PROBE,
-  parse: parsePublishedProbe,
-};
+export const publishedPortsFact: Fact<PublishedPorts> = defineFact('docker.published', [], PUBLISHED_PROBE, parsePublishedProbe);

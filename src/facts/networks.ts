@@ -1,4 +1,5 @@
 import type { Fact, ProbeOutput } from '../engine/types.js';
+import { defineFact } from './define.js';
 import { COMPOSE_LABEL, NO_DOCKER, WHEN_DOCKER } from './containers.js';
 
 export interface NetworkInfo {
@@ -22,16 +23,17 @@ interface InspectedNetwork {
 }
 
 /** Every Docker network with its labels and attached containers, from `docker network inspect` JSON. */
-export const networksFact: Fact<NetworksState> = {
-  key: 'docker:networks',
-  command: [
+export const networksFact: Fact<NetworksState> = defineFact(
+  'docker.networks',
+  [],
+  [
     WHEN_DOCKER,
     'ids=$(docker network ls -q --no-trunc) || exit 1',
     '[ -n "$ids" ] || { echo "[]"; exit 0; }',
     'docker network inspect $ids || true',
   ].join('\n'),
-  parse: parseNetworks,
-};
+  parseNetworks,
+);
 
 export function parseNetworks({ stdout, stderr, exitCode }: ProbeOutput): NetworksState {
   if (stdout.trim() === NO_DOCKER) return { dockerInstalled: false, networks: [] };

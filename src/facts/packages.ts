@@ -1,4 +1,5 @@
 import type { Fact } from '../engine/types.js';
+import { defineFact } from './define.js';
 import { sh } from '../transports/quote.js';
 
 export interface PackageState {
@@ -13,11 +14,12 @@ export interface PackageState {
  */
 export function packagesFact(names: readonly string[]): Fact<Map<string, PackageState>> {
   const sorted = [...new Set(names)].sort();
-  return {
-    key: `packages:${sorted.join(',')}`,
-    command: `${sh(['dpkg-query', '-W', '-f=${Package}\\t${db:Status-Abbrev}\\t${Version}\\n', ...sorted])} 2>/dev/null; true`,
-    parse: ({ stdout }) => parseDpkgQuery(stdout, sorted),
-  };
+  return defineFact(
+    'apt.packages',
+    [sorted],
+    `${sh(['dpkg-query', '-W', '-f=${Package}\\t${db:Status-Abbrev}\\t${Version}\\n', ...sorted])} 2>/dev/null; true`,
+    ({ stdout }) => parseDpkgQuery(stdout, sorted),
+  );
 }
 
 export function parseDpkgQuery(stdout: string, names: readonly string[]): Map<string, PackageState> {

@@ -1,4 +1,5 @@
 import type { Fact } from '../engine/types.js';
+import { defineFact } from './define.js';
 
 export interface SshSession {
   /** Ports sshd listens on (from `sshd -T`); empty when sshd is absent. */
@@ -11,13 +12,13 @@ export interface SshSession {
  * How the operator reaches the host: the lockout guard protects exactly this path. The
  * transport passes SSH_CONNECTION through sudo as HOSTKIT_SSH_CONNECTION.
  */
-export const sshSessionFact: Fact<SshSession> = {
-  key: 'ssh-session',
-  command:
-    'printf "conn=%s\\n" "${HOSTKIT_SSH_CONNECTION:-${SSH_CONNECTION:-}}"; ' +
+export const sshSessionFact: Fact<SshSession> = defineFact(
+  'ssh.session',
+  [],
+  'printf "conn=%s\\n" "${HOSTKIT_SSH_CONNECTION:-${SSH_CONNECTION:-}}"; ' +
     '{ command -v sshd >/dev/null 2>&1 && sshd -T 2>/dev/null || /usr/sbin/sshd -T 2>/dev/null; } | grep -i "^port " || true',
-  parse: ({ stdout }) => parseSshSession(stdout),
-};
+  ({ stdout }) => parseSshSession(stdout),
+);
 
 export function parseSshSession(stdout: string): SshSession {
   const session: SshSession = { sshdPorts: [] };

@@ -1,4 +1,5 @@
 import type { Fact } from '../engine/types.js';
+import { defineFact } from './define.js';
 import { quote } from '../transports/quote.js';
 
 export interface SshdEffective {
@@ -19,9 +20,10 @@ export interface SshdEffective {
 export function sshdEffectiveFact(watched: readonly string[]): Fact<SshdEffective> {
   const keys = [...new Set(watched.map((k) => k.toLowerCase()))].sort();
   const pattern = `^[[:space:]]*(${keys.join('|')})[[:space:]]`;
-  return {
-    key: `sshd-effective:${keys.join(',')}`,
-    command: [
+  return defineFact(
+    'sshd.effective',
+    [keys],
+    [
       'PATH="$PATH:/usr/sbin:/sbin"',
       'out=$(sshd -T 2>&1); rc=$?',
       'echo "@@rc $rc"; printf "%s\\n" "$out"',
@@ -29,8 +31,8 @@ export function sshdEffectiveFact(watched: readonly string[]): Fact<SshdEffectiv
       // Debian includes sshd_config.d/*.conf first; glob order is sshd's order.
       `grep -H -n -i -E ${quote(pattern)} /etc/ssh/sshd_config.d/*.conf /etc/ssh/sshd_config 2>/dev/null || true`,
     ].join('\n'),
-    parse: ({ stdout }) => parseSshdEffective(stdout),
-  };
+    ({ stdout }) => parseSshdEffective(stdout),
+  );
 }
 
 export function parseSshdEffective(stdout: string): SshdEffective {

@@ -1,4 +1,5 @@
 import type { Fact } from '../engine/types.js';
+import { defineFact } from './define.js';
 import { sh } from '../transports/quote.js';
 
 export interface PathState {
@@ -13,14 +14,15 @@ export interface PathState {
 
 /** stat(1) of one path, without following a final symlink (a symlink is never a directory). */
 export function pathFact(path: string): Fact<PathState> {
-  return {
-    key: `stat:${path}`,
-    command: `if [ -e ${sh([path])} ] || [ -L ${sh([path])} ]; then stat -c '%F|%U|%G|%a' -- ${sh([path])}; else echo absent; fi`,
-    parse: ({ stdout, exitCode, stderr }) => {
+  return defineFact(
+    'path.stat',
+    [path],
+    `if [ -e ${sh([path])} ] || [ -L ${sh([path])} ]; then stat -c '%F|%U|%G|%a' -- ${sh([path])}; else echo absent; fi`,
+    ({ stdout, exitCode, stderr }) => {
       if (exitCode !== 0) throw new Error(`stat failed: ${stderr.trim()}`);
       return parseStat(path, stdout.trim());
     },
-  };
+  );
 }
 
 export function parseStat(path: string, line: string): PathState {

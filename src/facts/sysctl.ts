@@ -1,4 +1,5 @@
 import type { Fact } from '../engine/types.js';
+import { defineFact } from './define.js';
 import { sh } from '../transports/quote.js';
 
 /** Live kernel values by key; undefined when the key does not exist on this kernel. */
@@ -10,14 +11,14 @@ export const normalizeSysctl = (v: string): string => v.trim().replace(/\s+/g, '
 /** `sysctl -n` of each key, one "key=value" (or "key!" when absent) line per key. */
 export function sysctlFact(keys: readonly string[]): Fact<SysctlValues> {
   const sorted = [...new Set(keys)].sort();
-  return {
-    key: `sysctl:${sorted.join(',')}`,
-    command:
-      `for k in ${sh(sorted)}; do ` +
+  return defineFact(
+    'host.sysctl',
+    [sorted],
+    `for k in ${sh(sorted)}; do ` +
       `if v=$(sysctl -n -- "$k" 2>/dev/null); then printf '%s=%s\\n' "$k" "$(printf '%s' "$v" | tr '\\n\\t' '  ')"; ` +
       `else printf '%s!\\n' "$k"; fi; done`,
-    parse: ({ stdout }) => parseSysctl(stdout, sorted),
-  };
+    ({ stdout }) => parseSysctl(stdout, sorted),
+  );
 }
 
 export function parseSysctl(stdout: string, keys: readonly string[]): SysctlValues {

@@ -1,4 +1,5 @@
 import type { Fact } from '../engine/types.js';
+import { defineFact } from './define.js';
 import { quote } from '../transports/quote.js';
 
 export interface UnitState {
@@ -13,11 +14,12 @@ export interface UnitState {
 
 /** A systemd unit's load, active and unit-file states from `systemctl show` (key=value, no prose). */
 export function unitFact(unit: string): Fact<UnitState> {
-  return {
-    key: `systemd-unit:${unit}`,
-    command: `systemctl show -p LoadState,ActiveState,UnitFileState -- ${quote(unit)} 2>&1 || true`,
-    parse: ({ stdout }) => parseSystemctlShow(unit, stdout),
-  };
+  return defineFact(
+    'systemd.unit',
+    [unit],
+    `systemctl show -p LoadState,ActiveState,UnitFileState -- ${quote(unit)} 2>&1 || true`,
+    ({ stdout }) => parseSystemctlShow(unit, stdout),
+  );
 }
 
 export function parseSystemctlShow(unit: string, stdout: string): UnitState {

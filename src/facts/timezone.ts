@@ -1,4 +1,5 @@
 import type { Fact } from '../engine/types.js';
+import { defineFact } from './define.js';
 import { quote } from '../transports/quote.js';
 
 export interface TimezoneState {
@@ -17,15 +18,15 @@ const ZONEINFO = '/usr/share/zoneinfo/';
 /** The zone of /etc/localtime compared with `wanted` (the fact is keyed by it). */
 export function timezoneFact(wanted: string): Fact<TimezoneState> {
   const w = quote(ZONEINFO + wanted);
-  return {
-    key: `timezone:${wanted}`,
-    command:
-      'printf "link=%s\\n" "$(readlink /etc/localtime 2>/dev/null)"; ' +
+  return defineFact(
+    'host.timezone',
+    [wanted],
+    'printf "link=%s\\n" "$(readlink /etc/localtime 2>/dev/null)"; ' +
       `if [ -f ${w} ]; then echo wanted=yes; ` +
       `[ "$(realpath /etc/localtime 2>/dev/null)" = "$(realpath ${w})" ] && echo same=yes || echo same=no; else echo wanted=no; echo same=no; fi; ` +
       'if [ -f /etc/timezone ]; then printf "legacy=%s\\n" "$(head -n1 /etc/timezone)"; fi',
-    parse: ({ stdout }) => parseTimezoneProbe(stdout),
-  };
+    ({ stdout }) => parseTimezoneProbe(stdout),
+  );
 }
 
 export function parseTimezoneProbe(stdout: string): TimezoneState {

@@ -1,24 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import Handlebars from 'handlebars';
 import { parse } from 'yaml';
-import { repoRoot } from '../sandbox/paths.js';
+import { renderTemplate } from '../templates.js';
 import { secretVariable, type ServiceModel, type StackModel } from './model.js';
 
 /** The compose file of a stack as placed on the server: templates/compose/stack.hbs rendered. */
-
-const hbs = Handlebars.create();
-// JSON is YAML: every scalar and list goes through it, so quoting is never the template's problem.
-hbs.registerHelper('json', (value: unknown) => new hbs.SafeString(JSON.stringify(value)));
-
-let template: HandlebarsTemplateDelegate | undefined;
-function stackTemplate(): HandlebarsTemplateDelegate {
-  template ??= hbs.compile(readFileSync(join(repoRoot(), 'templates', 'compose', 'stack.hbs'), 'utf8'), {
-    noEscape: true,
-    strict: true,
-  });
-  return template;
-}
 
 /** Compose interpolates "$": a literal value keeps its dollars by doubling them. */
 const literal = (v: string) => v.replace(/\$/g, '$$$$');
@@ -64,7 +48,7 @@ function serviceView(svc: ServiceModel, stack: StackModel) {
 
 /** Renders the stack's compose.yaml and parses it back to prove it says what the inventory says. */
 export function renderCompose(stack: StackModel): string {
-  const text = stackTemplate()({
+  const text = renderTemplate('compose/stack.hbs', {
     name: stack.name,
     layer: stack.layer,
     services: stack.services.map((s) => serviceView(s, stack)),

@@ -1,5 +1,6 @@
 import type { Change, FactSet, PlanContext, Resource } from '../engine/types.js';
-import { ufwState as ufwStateFact, matchKey, ruleKey, toUfwArgs, type UfwRule, type UfwState } from '../facts/ufw.js';
+import { ufwState as ufwStateFact, type UfwRule, type UfwState } from '../facts/ufw.js';
+import { matchKey, ruleKey, toUfwArgs } from './ufw-rules.js';
 import { sshSessionFact, type SshSession } from '../facts/ssh-session.js';
 import { RefusedError } from '../engine/errors.js';
 import { sh } from '../transports/quote.js';

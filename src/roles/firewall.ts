@@ -13,7 +13,7 @@ import {
 import { UfwDockerFilter, UFW_RELOAD_HANDLER, UFW_RELOAD_SCRIPT, type DockerFilter } from '../resources/ufw-docker.js';
 import { ExposureAudit, type ExposurePolicy } from '../resources/docker-exposure.js';
 import { rollbackSafeguard } from '../engine/safeguard.js';
-import { normalizeUfwAddress } from '../facts/ufw.js';
+import { normalizeUfwAddress } from '../resources/ufw-rules.js';
 
 /**
  * "22/tcp", "80", "6000:6007/udp" or the map form -> one declared rule. The one place a rule is

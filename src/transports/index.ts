@@ -2,14 +2,6 @@ export * from './types.js';
 export { quote, sh } from './quote.js';
 export { connect, type ConnectOptions } from './connect.js';
 export { SshTransport, connectSsh, type SshOptions } from './ssh.js';
-export {
-  LocalTransport,
-  type LocalOptions,
-  DEFAULT_COMMAND_TIMEOUT_MS,
-  atomicWriteScript,
-  commandFailed,
-  commandLabel,
-  shellArgv,
-  shellCommand,
-} from './local.js';
+export { LocalTransport, type LocalOptions } from './local.js';
+export { DEFAULT_COMMAND_TIMEOUT_MS, atomicWriteScript, commandFailed, commandLabel, shellArgv, shellCommand } from './shell.js';
 export * as knownHosts from './known-hosts.js';

@@ -19,7 +19,7 @@ import {
   readKnownHosts,
   type KnownHostEntry,
 } from './known-hosts.js';
-import { DEFAULT_COMMAND_TIMEOUT_MS, assertSudoWorked, writeWithScript, commandLabel, shellCommand, signalExitCode } from './local.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, assertSudoWorked, writeWithScript, commandLabel, shellCommand, signalExitCode } from './shell.js';
 import { TransportError, type ExecOptions, type ExecResult, type FileSpec, type Transport, type TransportStats } from './types.js';
 
 // ssh2 is CommonJS and Node's ESM loader only sees its default export.

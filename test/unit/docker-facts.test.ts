@@ -1,8 +1,16 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { factOutput } from '../fixtures/facts/fixture.mjs';
 import { compareVersions, parseDockerEngineProbe, parseOsRelease, versionParts } from '../../src/facts/docker.js';
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/docker/${name}`, import.meta.url), 'utf8');
+/** The recorded outputs , now fact fixtures (test/fixtures/facts/README.md). */
+const MOVED: Record<string, [string, string]> = {
+  'engine-running.txt': ['docker.engine', 'running'],
+  'engine-stopped.txt': ['docker.engine', 'stopped'],
+  'os-release-trixie.txt': ['os.release', 'trixie'],
+  'os-release-bookworm.txt': ['os.release', 'bookworm'],
+  'os-release-noble.txt': ['os.release', 'noble'],
+};
+const fixture = (name: string) => factOutput(...MOVED[name]!).stdout;
 const out = (stdout: string) => ({ stdout, stderr: '', exitCode: 0 });
 
 describe('docker engine probe (recorded on Debian 13)', () => {

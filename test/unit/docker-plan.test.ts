@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildRole } from '../../src/engine/role-input.js';
+import { factOutput } from '../fixtures/facts/fixture.mjs';
 import { factSetFrom } from '../../src/engine/gather.js';
 import type { Change, PlanContext, Resource } from '../../src/engine/types.js';
 import { dockerEngineFact, osReleaseFact, parseDockerEngineProbe, parseOsRelease } from '../../src/facts/docker.js';
@@ -28,7 +29,15 @@ import { dockerRole } from '../../src/roles/docker.js';
 import { parseInventory } from '../../src/inventory/index.js';
 import type { HostConfig } from '../../src/inventory/types.js';
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/docker/${name}`, import.meta.url), 'utf8');
+/** The recorded outputs , now fact fixtures (test/fixtures/facts/README.md). */
+const MOVED: Record<string, [string, string]> = {
+  'engine-running.txt': ['docker.engine', 'running'],
+  'engine-stopped.txt': ['docker.engine', 'stopped'],
+  'os-release-trixie.txt': ['os.release', 'trixie'],
+  'os-release-bookworm.txt': ['os.release', 'bookworm'],
+  'os-release-noble.txt': ['os.release', 'noble'],
+};
+const fixture = (name: string) => factOutput(...MOVED[name]!).stdout;
 const os = (name: string) => parseOsRelease(fixture(name));
 const host = { name: 'web1' } as HostConfig;
 const ctx = (pending: string[] = []): PlanContext => ({ host, mode: 'check', pendingPrerequisites: pending });

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { factOutput } from '../fixtures/facts/fixture.mjs';
 import { factSetFrom } from '../../src/engine/gather.js';
 import type { PlanContext } from '../../src/engine/types.js';
 import { parseSs, parseSsLine, parsePublishedProbe, parseInspectLine } from '../../src/facts/listeners.js';
@@ -20,7 +20,18 @@ import { dockerFilterOf, exposurePolicyOf } from '../../src/roles/firewall.js';
 import type { HostConfig } from '../../src/inventory/types.js';
 import type { FirewallConfig } from '../../src/inventory/schema.js';
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/exposure/${name}`, import.meta.url), 'utf8');
+/** The recorded outputs (test/fixtures/facts/README.md, exposure host), as fact fixtures. */
+const MOVED: Record<string, [string, string]> = {
+  'ss.txt': ['host.listeners', 'exposure-host'],
+  'ss-rich.txt': ['host.listeners', 'exposure-host-rich'],
+  'published.txt': ['docker.published', 'exposure-host'],
+  'published-rich.txt': ['docker.published', 'exposure-host-rich'],
+  'published-daemon-down.txt': ['docker.published', 'daemon-down'],
+  'chains-filtered.txt': ['docker.user-chains', 'filtered'],
+  'chains-docker-default.txt': ['docker.user-chains', 'docker-default'],
+  'ufw-active.txt': ['ufw.state', 'exposure-host'],
+};
+const fixture = (name: string) => factOutput(...MOVED[name]!).stdout;
 const out = (stdout: string) => ({ stdout, stderr: '', exitCode: 0 });
 
 const config: FirewallConfig = {

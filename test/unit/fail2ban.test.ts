@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildRole } from '../../src/engine/role-input.js';
+import { factOutput } from '../fixtures/facts/fixture.mjs';
 import { execa } from 'execa';
 import { mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -12,7 +13,8 @@ import { fail2banSchema, inventorySchema } from '../../src/inventory/schema.js';
 import { renderTemplate } from '../../src/templates.js';
 import type { Inventory } from '../../src/inventory/types.js';
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/fail2ban/${name}`, import.meta.url), 'utf8');
+/** probe-<case>.txt: the recorded fail2ban.state fact fixtures (test/fixtures/facts/fail2ban.state/). */
+const fixture = (name: string) => factOutput('fail2ban.state', name.replace(/^probe-(.*)\.txt$/, '$1')).stdout;
 
 describe('fail2ban probe parser (outputs recorded on Debian 13, fail2ban 1.1.0)', () => {
   it('a running server: jails, counters, journal matches, file lists', () => {

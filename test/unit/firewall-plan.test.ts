@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { factOutput } from '../fixtures/facts/fixture.mjs';
 import { planFirewall, allowsSsh, type DesiredFirewall } from '../../src/resources/ufw-firewall.js';
 import { desiredFirewall, normalizeRule } from '../../src/roles/firewall.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseUfwProbe, type UfwRule, type UfwState } from '../../src/facts/ufw.js';
-
-const FIXTURES = join(import.meta.dirname, '../fixtures/ufw');
 
 const rule = (port: string, proto: UfwRule['proto'], family: UfwRule['family'], extra: Partial<UfwRule> = {}): UfwRule => ({
   action: 'allow',
@@ -166,8 +163,7 @@ describe('rule normalization', () => {
 });
 
 describe('firewall planner on recorded ufw probes', () => {
-  const probe = (name: string) =>
-    parseUfwProbe({ stdout: readFileSync(join(FIXTURES, name, 'probe.txt'), 'utf8'), stderr: '', exitCode: 0 });
+  const probe = (name: string) => parseUfwProbe({ stdout: factOutput('ufw.state', name).stdout, stderr: '', exitCode: 0 });
   const web = desiredFirewall({
     defaults: { incoming: 'deny', outgoing: 'allow', routed: 'disabled' },
     rules: ['22/tcp', '80/tcp', '443/tcp'],

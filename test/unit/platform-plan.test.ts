@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readFactFixture } from '../fixtures/facts/fixture.mjs';
 import type { Change, Fact, FactSet, PlanContext, ProbeOutput } from '../../src/engine/types.js';
 import { factSetFrom } from '../../src/engine/gather.js';
 import { loadInventory } from '../../src/inventory/index.js';
@@ -22,11 +22,26 @@ import { ImageArchive, ImageBuild, ImagePull, CONTEXT_LABEL } from '../../src/re
 import { networkResources } from '../../src/roles/networks.js';
 import { repoRoot } from '../../src/sandbox/paths.js';
 
-/** Recorded with test/fixtures/platform/record.mjs from a real Debian 13 target (Docker 26, compose 2.26). */
-const FIXTURES = join(import.meta.dirname, '../fixtures/platform');
+/**
+ * Recorded with test/fixtures/platform/record.mjs from a real Debian 13 target (Docker 26, compose 2.26),
+ * stored as fact fixtures: test/fixtures/facts/<fact>/<kase>[-<stack file>].json.
+ */
 type Recorded = ProbeOutput & { command: string };
-const recorded = (kase: string, name: string): Recorded =>
-  JSON.parse(readFileSync(join(FIXTURES, kase, `${name}.json`), 'utf8')) as Recorded;
+const recorded = (kase: string, name: string): Recorded => {
+  const fixed: Record<string, string> = {
+    containers: 'docker.containers',
+    networks: 'docker.networks',
+    'compose-ls': 'docker.compose-projects',
+    images: 'docker.images',
+  };
+  const [fact, kaseName] = fixed[name]
+    ? [fixed[name], kase]
+    : name.startsWith('hash-')
+      ? ['docker.compose-hashes', `${kase}-${name.slice('hash-'.length)}`]
+      : ['file.content', `${kase}-${name}`];
+  const { command, stdout, stderr, exitCode } = readFactFixture(fact, kaseName);
+  return { command, stdout, stderr, exitCode };
+};
 
 const STACKS = [
   'pro-0kt-stack',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildRole } from '../../src/engine/role-input.js';
-import { readFileSync } from 'node:fs';
+import { factOutput } from '../fixtures/facts/fixture.mjs';
 import { parseSshdEffective } from '../../src/facts/sshd.js';
 import { planSshdSettings } from '../../src/resources/sshd-settings.js';
 import { sshDropIn, sshdEffective, sshLockoutProblems, sshRole, SSHD_DROP_IN, RELOAD_AND_WAIT } from '../../src/roles/ssh.js';
@@ -8,7 +8,9 @@ import { inventorySchema, sshSchema } from '../../src/inventory/schema.js';
 import { factSetFrom } from '../../src/engine/gather.js';
 import type { HostConfig } from '../../src/inventory/types.js';
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/sshd/${name}`, import.meta.url), 'utf8');
+/** The recorded sshd probes, now sshd.effective fact fixtures (test/fixtures/facts/sshd.effective/). */
+const MOVED: Record<string, string> = { 'probe-cloud-default.txt': 'cloud-default', 'probe-broken.txt': 'broken-drop-in' };
+const fixture = (name: string) => factOutput('sshd.effective', MOVED[name]!).stdout;
 const cfg = (over: object = {}) => sshSchema.parse(over);
 const host: HostConfig = {
   name: 'h',

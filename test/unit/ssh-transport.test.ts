@@ -13,7 +13,7 @@ import type { Connection, ParsedKey } from 'ssh2';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HostConfig } from '../../src/inventory/types.js';
 import { fingerprint } from '../../src/transports/known-hosts.js';
-import { shellCommand } from '../../src/transports/local.js';
+import { shellCommand } from '../../src/transports/shell.js';
 import { SshTransport } from '../../src/transports/ssh.js';
 import { TransportError } from '../../src/transports/types.js';
 

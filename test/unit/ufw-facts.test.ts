@@ -1,28 +1,47 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { factFixtureCases, factOutput } from '../fixtures/facts/fixture.mjs';
 import {
   UFW_PROBE,
-  matchKey,
-  normalizeUfwAddress,
   parseDefaultUfw,
   parseUfwConf,
   parseUfwProbe,
   parseUfwStatusVerbose,
   parseUfwTuples,
-  ruleKey,
-  toUfwArgs,
   ufwState,
   type UfwRule,
 } from '../../src/facts/ufw.js';
+import { matchKey, normalizeUfwAddress, ruleKey, toUfwArgs } from '../../src/resources/ufw-rules.js';
 
-// Every input below was recorded from a real ufw 0.36.2 on Debian 13 (test/fixtures/ufw/README.md).
-const FIXTURES = new URL('../fixtures/ufw/', import.meta.url);
-const read = (c: string, file: string) => readFileSync(new URL(`${c}/${file}`, FIXTURES), 'utf8');
-const has = (c: string, file: string) => existsSync(new URL(`${c}/${file}`, FIXTURES));
+// Every input below was recorded from a real ufw 0.36.2 on Debian 13 (test/fixtures/ufw/README.md):
+// the probe's stdout is the ufw.state fact fixture of each case; the raw files ufw status verbose,
+// user.rules, user6.rules, /etc/default/ufw and ufw.conf are its sections (the probe cats them).
+const UFW_DIR = new URL('../fixtures/ufw/', import.meta.url);
+const SECTION: Record<string, string> = {
+  'status-verbose.txt': 'status',
+  'user.rules': '/etc/ufw/user.rules',
+  'user6.rules': '/etc/ufw/user6.rules',
+  'default-ufw': '/etc/default/ufw',
+  'ufw.conf': '/etc/ufw/ufw.conf',
+};
+const sections = (c: string): Map<string, string> => {
+  const parts = factOutput('ufw.state', c).stdout.split(/\n@@hostkit-ufw ([^@\n]+)@@\n/);
+  const map = new Map<string, string>();
+  for (let i = 1; i + 1 < parts.length; i += 2) map.set(parts[i] ?? '', parts[i + 1] ?? '');
+  // A probe that could not read the files (not root) has no usable raw files.
+  return [...map.keys()].some((k) => k.endsWith(':unreadable')) ? new Map() : map;
+};
+const read = (c: string, file: string): string => {
+  if (c === '.') return readFileSync(new URL(file, UFW_DIR), 'utf8');
+  if (file === 'probe.txt') return factOutput('ufw.state', c).stdout;
+  const text = sections(c).get(SECTION[file] ?? file);
+  if (text === undefined) throw new Error(`ufw fixture ${c} has no ${file}`);
+  return text;
+};
+const has = (c: string, file: string) => sections(c).has(SECTION[file] ?? file);
 const probe = (c: string) => parseUfwProbe({ stdout: read(c, 'probe.txt'), stderr: '', exitCode: 0 });
-const cases = readdirSync(FIXTURES, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .map((d) => d.name);
+// The recorded ufw cases (exposure-host is the exposure fixture's host, recorded separately).
+const cases = factFixtureCases('ufw.state').filter((c: string) => c !== 'exposure-host');
 const statusCases = cases.filter((c) => has(c, 'status-verbose.txt'));
 const activeCases = statusCases.filter((c) => read(c, 'status-verbose.txt').startsWith('Status: active'));
 const tuples = (c: string) => [...parseUfwTuples(read(c, 'user.rules'), 'v4'), ...parseUfwTuples(read(c, 'user6.rules'), 'v6')];
