@@ -1,10 +1,13 @@
 import { z } from 'zod';
+import { ansibleVarsShape } from './ansible-vars.js';
 
 /**
  * The inventory schema: Ansible-style hosts and groups under `all`, plus the declared platform.
  * Every object is strict: an unknown key is an error, reported with its line and column.
  */
 const hostName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a host name: letters, digits, "_", "." and "-"');
+/** A host key: a name, an Ansible range (www[01:50].example.com, db-[a:f]) and/or ":port" (see ranges.ts). */
+const hostKey = z.string().regex(/^[A-Za-z0-9[][A-Za-z0-9_.:[\]-]*$/, 'a host name: letters, digits, "_", "." and "-"');
 // Messages are noun phrases naming what was expected: the loader words them as
 // `expected <message>, got <value>` (see errors.ts).
 const PORT = 'an integer 1..65535';
@@ -33,6 +36,8 @@ export const hostVarsSchema = z
     host_key_checking: z.enum(['strict', 'accept-new']),
     /** Seconds (HostConfig.connectTimeoutMs is milliseconds). */
     connect_timeout: z.number({ error: 'a number of seconds > 0' }).positive({ error: 'a number of seconds > 0' }),
+    /** Ansible's spellings (ansible_host, ansible_port, ...): see ansible-vars.ts. */
+    ...ansibleVarsShape,
   })
   .partial()
   .strict();
@@ -40,7 +45,7 @@ export const hostVarsSchema = z
 const groupSchema: z.ZodType<Group> = z.lazy(() =>
   z
     .object({
-      hosts: z.record(hostName, hostVarsSchema.nullable()).optional(),
+      hosts: z.record(hostKey, hostVarsSchema.nullable()).optional(),
       vars: hostVarsSchema.optional(),
       children: z.record(hostName, groupSchema.nullable()).optional(),
     })
