@@ -4,6 +4,7 @@
  * expand_hostname_range: a leading zero pads every number to the width of the start, letter
  * ranges run through a-z then A-Z, the end is inclusive, several ranges multiply.
  */
+const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
 export interface HostPattern {
@@ -22,7 +23,10 @@ export function expandHostPattern(pattern: string): HostPattern {
     port = Number(m[2]);
     if (port < 1 || port > 65535) throw new Error(`port ${m[2]} of host "${pattern}" is not 1..65535`);
   }
-  return { names: expandRanges(base), ...(port !== undefined ? { port } : {}) };
+  const names = expandRanges(base);
+  const bad = names.find((n) => !HOST_NAME.test(n));
+  if (bad !== undefined) throw new Error(`expected a host name: letters, digits, "_", "." and "-", got ${JSON.stringify(bad)}`);
+  return { names, ...(port !== undefined ? { port } : {}) };
 }
 
 function expandRanges(name: string): string[] {

@@ -227,6 +227,7 @@ describe('host ranges', () => {
     expect(() => expandHostPattern('w[a:3]')).toThrow('numbers or single letters');
     expect(() => expandHostPattern('w[1:3:0]')).toThrow('step');
     expect(() => expandHostPattern('w:99999')).toThrow('port');
+    expect(() => expandHostPattern('a:b')).toThrow('expected a host name');
   });
 });
 
