@@ -25,7 +25,8 @@ const boolLike = z.preprocess(
   },
   z.boolean({ error: BOOL }),
 );
-const text = z.string().min(1);
+// INI reads `ansible_host=10` or `ansible_user=1000` as numbers; Ansible uses them as text.
+const text = z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().min(1));
 
 export const ansibleVarsShape = {
   ansible_host: text,

@@ -18,8 +18,8 @@ export interface VarsFile {
   name: string;
 }
 
-const VARS_FILE = /^[^.].*?(\.ya?ml|\.json)?$/;
-const IGNORED = /(\.(ya?ml|json))$|^[^.]+$/;
+/** Not hidden, and .yml/.yaml/.json or no extension at all. */
+const isVarsFileName = (n: string) => !n.startsWith('.') && (/\.(ya?ml|json)$/.test(n) || !n.includes('.'));
 
 export async function readVarsFiles(inventoryPaths: string[]): Promise<{ files: VarsFile[]; problems: Problem[] }> {
   const dirs = [...new Set(inventoryPaths.map((p) => resolve(dirname(p))))];
@@ -30,7 +30,7 @@ export async function readVarsFiles(inventoryPaths: string[]): Promise<{ files: 
       const root = join(dir, kind);
       const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
       for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-        if (!VARS_FILE.test(entry.name) || !IGNORED.test(entry.name)) continue;
+        if (entry.name.startsWith('.') || (!entry.isDirectory() && !isVarsFileName(entry.name))) continue;
         const path = join(root, entry.name);
         const isDir = entry.isDirectory() || (entry.isSymbolicLink() && (await stat(path).catch(() => undefined))?.isDirectory());
         const paths = isDir ? await filesUnder(path) : [path];
@@ -55,7 +55,7 @@ async function filesUnder(dir: string): Promise<string[]> {
     if (e.name.startsWith('.')) continue;
     const path = join(dir, e.name);
     if (e.isDirectory()) out.push(...(await filesUnder(path)));
-    else if (IGNORED.test(e.name)) out.push(path);
+    else if (isVarsFileName(e.name)) out.push(path);
   }
   return out;
 }

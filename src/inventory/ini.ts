@@ -174,7 +174,7 @@ export function parseIni(file: string, text: string): IniResult {
     for (const [child, item] of g.children)
       if (!groups.has(child) && child !== 'ungrouped')
         problem(item.at, `INI: [${g.name}:children] lists "${child}", which has no section of its own ([${child}]) in this file`);
-  return { doc: toDocument(groups, text), lc, problems };
+  return { doc: toDocument(groups), lc, problems };
 }
 
 // ------------------------------------------------------------------ nodes with INI offsets
@@ -224,7 +224,7 @@ function groupNode(g: IniGroup, groups: Map<string, IniGroup>, asChild: boolean)
   return m;
 }
 
-function toDocument(groups: Map<string, IniGroup>, text: string): Document.Parsed {
+function toDocument(groups: Map<string, IniGroup>): Document.Parsed {
   const all = groups.get('all')!;
   for (const [name, item] of all.children)
     if (!groups.has(name)) groups.set(name, { name, at: item.at, hosts: new Map(), vars: new Map(), children: new Map() });
@@ -236,7 +236,6 @@ function toDocument(groups: Map<string, IniGroup>, text: string): Document.Parse
   const root = map(0);
   root.items.push(new Pair(scalar('all', 0, 0), groupNode(all, groups, false)));
   doc.contents = root as unknown as Document.Parsed['contents'];
-  void text;
   return doc;
 }
 

@@ -37,9 +37,12 @@ describe('the four inputs of issue 14', () => {
     expect(inv.hosts[0]).toMatchObject({ name: 'web1', address: '192.0.2.5', user: 'deploy', port: 2222, connection: 'ssh' });
   });
 
-  it('a host with no variables connects to its name', () => {
+  it('a host with no address connects to its name', async () => {
     const inv = parseInventory('all:\n  hosts:\n    mail.example.com:\n', 'inv.yaml');
     expect(inv.hosts[0]).toMatchObject({ name: 'mail.example.com', address: 'mail.example.com', port: 22, user: 'root' });
+    // Formerly refused for a missing address (test/fixtures/inventory/no-address.yaml).
+    const web = (await loadInventory([join(FIXTURES, 'inventory/no-address.yaml')])).hosts.find((h) => h.name === 'web1');
+    expect(web).toMatchObject({ address: 'web1', port: 2222, connection: 'ssh' });
   });
 
   it('a host range expands', () => {
@@ -143,6 +146,8 @@ w3 ansible_ssh_common_args='-o StrictHostKeyChecking=accept-new -o UserKnownHost
     expect(w1).toMatchObject({ address: '192.0.2.1', port: 2201, user: 'a', identityFile: '/k', become: true });
     expect(w2).toMatchObject({ connection: 'local', address: 'localhost' });
     expect(w3).toMatchObject({ hostKeyChecking: 'accept-new', knownHosts: '/kh', connectTimeoutMs: 5000, identityFile: '/id' });
+    // Python literals that are numbers stay text where Ansible uses text.
+    expect(parseInventory('h ansible_host=10 ansible_user=1000\n', 'hosts').hosts[0]).toMatchObject({ address: '10', user: '1000' });
   });
 
   it('refuses two spellings of one setting for a host, and what hostkit cannot do', () => {
