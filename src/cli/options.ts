@@ -3,7 +3,8 @@ import type { RunOptions } from '../engine/types.js';
 
 export const USAGE = `Options (every role and playbook):
   -i, --inventory FILE   inventory file; repeat to overlay files (default: inventory.yaml)
-  -l, --limit HOSTS      comma list of hosts or groups (protected hosts must be named here)
+  -l, --limit PATTERN    Ansible host pattern: web, web:db, web:&prod, web:!db1, web*, ~regex, @file
+                         (a protected host must be named exactly here)
       --check            audit only: exit 0 when the host matches, 2 on drift, 1 on error
       --dry-run          show every change (with diffs) that apply would make; change nothing
       --diff             show file and rule diffs in apply mode too

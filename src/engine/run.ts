@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import type { HostReport, Role, RunOptions } from './types.js';
 import type { HostConfig, Inventory } from '../inventory/types.js';
 import type { Transport } from '../transports/types.js';
-import { loadInventory, selectHosts } from '../inventory/index.js';
+import { formatProblem, loadInventory, selectHosts } from '../inventory/index.js';
 import { connect } from '../transports/index.js';
 import { runRole } from './run-role.js';
 import { prepareRole, type RoleInput } from './role-input.js';
@@ -44,6 +44,7 @@ export async function runPlaybook(
     );
   }
   const human = new ConsoleReporter(options.json ? io.err : io.out, { mode: options.mode, diff: options.diff });
+  for (const w of inventory.warnings) human.notice(`inventory warning: ${formatProblem(w)}`);
   for (const s of skipped) human.notice(`skipping ${s.host}: ${s.reason}`);
   if (hosts.length === 0) human.notice('no host selected');
 

@@ -89,7 +89,12 @@ export const expectedErrorMap: z.core.$ZodErrorMap = (iss) => {
     case 'invalid_format':
       return iss.format === 'regex' && iss.pattern ? `a string matching ${iss.pattern}` : `a valid ${iss.format}`;
     case 'unrecognized_keys':
-      return iss.inst instanceof z.ZodObject ? Object.keys(iss.inst.shape).join(', ') : undefined;
+      // Ansible's spellings are accepted too but not listed: hostkit's own names are the suggestion.
+      return iss.inst instanceof z.ZodObject
+        ? Object.keys(iss.inst.shape)
+            .filter((k) => !k.startsWith('ansible_'))
+            .join(', ')
+        : undefined;
     default:
       return undefined;
   }

@@ -2,22 +2,27 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import {
-  type Document,
+  Document,
   isAlias,
   isMap,
   isPair,
   isScalar,
   isSeq,
   LineCounter,
+  Pair,
   parseDocument,
+  Scalar,
   visit,
   type Node,
-  type Pair,
-  type YAMLMap,
+  YAMLMap,
 } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { isIgnoredAnsibleVar, resolveSpellings } from './ansible-vars.js';
 import { didYouMean, expectedErrorMap, formatPath, InventoryError, showValue, type Problem } from './errors.js';
-import { documentChecks, inventorySchema, type Group, type HostVars, type InventoryDocument } from './schema.js';
+import { readVarsFiles, type VarsFile } from './group-vars.js';
+import { looksLikeIni, parseIni } from './ini.js';
+import { expandHostPattern } from './ranges.js';
+import { documentChecks, hostVarsSchema, inventorySchema, type Group, type HostVars, type InventoryDocument } from './schema.js';
 import type { HostConfig, Inventory } from './types.js';
 
 type Path = (string | number)[];
@@ -47,7 +52,9 @@ export async function loadInventory(paths: string[]): Promise<Inventory> {
     'error' in r ? [{ file: r.file, line: 0, col: 0, path: '', message: `cannot read: ${r.error}` }] : [],
   );
   if (unreadable.length) throw new InventoryError(unreadable);
-  return parseInventorySources(read as { file: string; text: string }[]);
+  const vars = await readVarsFiles(paths);
+  if (vars.problems.length) throw new InventoryError(vars.problems);
+  return parseInventorySources(read as { file: string; text: string }[], vars.files);
 }
 
 /** One inventory file's text; `file` only labels the problems. */
@@ -55,10 +62,23 @@ export function parseInventory(text: string, file: string): Inventory {
   return parseInventorySources([{ file, text }]);
 }
 
-/** Several inventory texts merged in order, as `-i a.yaml -i b.yaml` does. */
-export function parseInventorySources(inputs: { file: string; text: string }[]): Inventory {
+/** group_vars/ and host_vars/ files: a map of host variables per group or host name. */
+const varsFilesSchema = z
+  .object({
+    group_vars: z.record(z.string(), hostVarsSchema.nullable()).optional(),
+    host_vars: z.record(z.string(), hostVarsSchema.nullable()).optional(),
+  })
+  .strict();
+type VarsFiles = z.infer<typeof varsFilesSchema>;
+
+/**
+ * Several inventory texts merged in order, as `-i a.yaml -i b.ini` does (YAML or Ansible INI,
+ * see ini.ts), plus the group_vars/host_vars files next to them.
+ */
+export function parseInventorySources(inputs: { file: string; text: string }[], varsFiles: VarsFile[] = []): Inventory {
   const problems: Problem[] = [];
   const sources: Source[] = [];
+  const varsSources: Source[] = [];
   let fatal = false;
   for (const { file, text } of inputs) {
     const parsed = parseSource(file, text);
@@ -66,22 +86,88 @@ export function parseInventorySources(inputs: { file: string; text: string }[]):
     fatal ||= parsed.fatal;
     sources.push(parsed.source);
   }
+  for (const vf of varsFiles) {
+    const parsed = parseSource(vf.file, vf.text, false);
+    problems.push(...parsed.problems);
+    fatal ||= parsed.fatal;
+    // An empty file sets nothing (and must not delete what an earlier file of the folder set).
+    if (parsed.source.value != null) varsSources.push(rootedAt(parsed.source, vf.kind, vf.name));
+  }
   // Schema errors on a half-parsed document would only echo the syntax error.
   if (fatal) throw new InventoryError(problems);
+  const allInputs = [...inputs, ...varsFiles];
 
   const merged = withoutExtensions(sources.reduce<unknown>((acc, s) => mergeValues(acc, s.value), undefined));
   const where = new Locator(sources);
+  const mergedVars = varsSources.reduce<unknown>((acc, s) => mergeValues(acc, s.value), undefined) ?? {};
+  const whereVars = new Locator(varsSources);
+  const warnings = [
+    ...dropIgnoredAnsibleVars(isPlainObject(merged) ? merged.all : undefined, ['all'], where, true),
+    ...(isPlainObject(mergedVars)
+      ? Object.entries(mergedVars).flatMap(([kind, byName]) =>
+          isPlainObject(byName)
+            ? Object.entries(byName).flatMap(([name, vars]) => dropIgnoredAnsibleVars(vars, [kind, name], whereVars, false))
+            : [],
+        )
+      : []),
+  ];
   const result = inventorySchema.safeParse(merged, { error: expectedErrorMap });
-  if (!result.success) {
-    for (const { issue, path } of flattenIssues(result.error.issues, [])) problems.push(...issueProblems(issue, path, merged, where));
-    throw new InventoryError(sortProblems(problems, inputs));
+  const varsResult = varsFilesSchema.safeParse(mergedVars, { error: expectedErrorMap });
+  if (!result.success || !varsResult.success) {
+    for (const { issue, path } of flattenIssues(result.error?.issues ?? [], []))
+      problems.push(...issueProblems(issue, path, merged, where));
+    for (const { issue, path } of flattenIssues(varsResult.error?.issues ?? [], []))
+      problems.push(...issueProblems(issue, path, mergedVars, whereVars));
+    throw new InventoryError(sortProblems(problems, allInputs));
   }
-  const resolved = resolveHosts(result.data, where);
+  const resolved = resolveHosts(result.data, where, varsResult.data, whereVars);
   problems.push(...resolved.problems);
   const at = { value: (p: Path) => where.value(p), key: (p: Path) => where.key(p) };
   for (const check of documentChecks) problems.push(...check(result.data, at));
-  if (problems.length) throw new InventoryError(sortProblems(problems, inputs));
-  return { sources: inputs.map((i) => i.file), hosts: resolved.hosts, groups: resolved.groups, doc: result.data };
+  if (problems.length) throw new InventoryError(sortProblems(problems, allInputs));
+  return {
+    sources: inputs.map((i) => i.file),
+    hosts: resolved.hosts,
+    groups: resolved.groups,
+    doc: result.data,
+    warnings: sortProblems(warnings, allInputs),
+  };
+}
+
+/**
+ * Removes the `ansible_*` variables hostkit does not read from every vars map of the tree
+ * (group vars, host entries) and says which, where: Ansible inventories carry many
+ * (ansible_python_interpreter, ...) that mean nothing here.
+ */
+function dropIgnoredAnsibleVars(node: unknown, path: Path, where: Locator, isGroup: boolean): Problem[] {
+  if (!isPlainObject(node)) return [];
+  const drop = (vars: unknown, at: Path): Problem[] => {
+    if (!isPlainObject(vars)) return [];
+    return Object.keys(vars)
+      .filter(isIgnoredAnsibleVar)
+      .map((k) => {
+        delete vars[k];
+        return { ...where.key([...at, k]), message: `"${k}" is not used by hostkit; ignored` };
+      });
+  };
+  if (!isGroup) return drop(node, path);
+  const out = drop(node.vars, [...path, 'vars']);
+  if (isPlainObject(node.hosts)) for (const [h, vars] of Object.entries(node.hosts)) out.push(...drop(vars, [...path, 'hosts', h]));
+  if (isPlainObject(node.children))
+    for (const [c, child] of Object.entries(node.children))
+      out.push(...dropIgnoredAnsibleVars(child, [...path, 'children', c], where, true));
+  return out;
+}
+
+/** A group_vars/host_vars file's document, placed at [kind, name] so paths read "group_vars.web.ansible_user". */
+function rootedAt(source: Source, kind: string, name: string): Source {
+  const inner = new YAMLMap();
+  inner.items.push(new Pair(new Scalar(name), source.doc.contents));
+  const outer = new YAMLMap();
+  outer.items.push(new Pair(new Scalar(kind), inner));
+  const doc = new Document() as Document.Parsed;
+  doc.contents = outer as unknown as Document.Parsed['contents'];
+  return { ...source, doc, value: { [kind]: { [name]: source.value } } };
 }
 
 function sortProblems(problems: Problem[], inputs: { file: string }[]): Problem[] {
@@ -91,7 +177,12 @@ function sortProblems(problems: Problem[], inputs: { file: string }[]): Problem[
 
 // ---------------------------------------------------------------- YAML
 
-function parseSource(file: string, text: string): { source: Source; problems: Problem[]; fatal: boolean } {
+function parseSource(file: string, text: string, inventory = true): { source: Source; problems: Problem[]; fatal: boolean } {
+  if (inventory && looksLikeIni(file, text)) {
+    const ini = parseIni(file, text);
+    const fatal = ini.problems.length > 0;
+    return { source: { file, text, doc: ini.doc, lc: ini.lc, value: fatal ? undefined : ini.doc.toJS() }, problems: ini.problems, fatal };
+  }
   const lc = new LineCounter();
   // merge: Ansible inventories use `<<: *defaults`; uniqueKeys: a repeated key is a mistake, not an override.
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: true, merge: true });
@@ -366,15 +457,28 @@ interface HostInfo {
   /** Groups listing the host directly. */
   groups: Set<string>;
   vars?: { vars: HostVars; path: Path };
+  /** The port of a `name:port` host key (Ansible sets it as the host's ansible_port). */
+  patternPort?: { port: number; path: Path };
+}
+
+/** One source of variables for a host, in precedence order; `where` positions its paths. */
+interface Layer {
+  vars: HostVars;
+  path: Path;
+  where: Locator;
 }
 
 /**
  * Ansible semantics: a host or group may be listed in several places but defined (given vars)
- * in one; vars apply all < parent groups < child groups < host, groups of equal depth by name.
+ * in one; host keys may be ranges (www[01:03]) and carry a port (name:2222). Vars apply as
+ * Ansible's precedence: all's vars < group_vars/all < other groups' inventory vars (parents
+ * before children, equal depth by name) < their group_vars files < host vars < host_vars files.
  */
 function resolveHosts(
   doc: InventoryDocument,
   where: Locator,
+  files: VarsFiles = {},
+  whereFiles: Locator = where,
 ): { hosts: HostConfig[]; groups: Record<string, string[]>; problems: Problem[] } {
   const problems: Problem[] = [];
   const problem = (pos: Problem, message: string) => problems.push({ ...pos, message });
@@ -401,19 +505,29 @@ function resolveHosts(
         );
       else info.vars = { vars: group.vars, path: [...path, 'vars'] };
     }
-    for (const [h, vars] of Object.entries(group.hosts ?? {})) {
-      const hpath = [...path, 'hosts', h];
-      const host = hosts.get(h) ?? { name: h, paths: [], groups: new Set<string>() };
-      hosts.set(h, host);
-      host.paths.push(hpath);
-      host.groups.add(name);
-      if (vars === null) continue;
-      if (host.vars)
-        problem(
-          where.key(hpath),
-          `duplicate host definition: "${h}" already has vars at ${at(host.vars.path, hpath)}; list it here with an empty value ("${h}:")`,
-        );
-      else host.vars = { vars, path: hpath };
+    for (const [pattern, vars] of Object.entries(group.hosts ?? {})) {
+      const hpath = [...path, 'hosts', pattern];
+      let expanded: ReturnType<typeof expandHostPattern>;
+      try {
+        expanded = expandHostPattern(pattern);
+      } catch (err) {
+        problem(where.key(hpath), (err as Error).message);
+        continue;
+      }
+      for (const h of expanded.names) {
+        const host = hosts.get(h) ?? { name: h, paths: [], groups: new Set<string>() };
+        hosts.set(h, host);
+        host.paths.push(hpath);
+        host.groups.add(name);
+        if (expanded.port !== undefined) host.patternPort = { port: expanded.port, path: hpath };
+        if (vars === null) continue;
+        if (host.vars)
+          problem(
+            where.key(hpath),
+            `duplicate host definition: "${h}" already has vars at ${at(host.vars.path, hpath)}; list it here with an empty value ("${h}:")`,
+          );
+        else host.vars = { vars, path: hpath };
+      }
     }
     for (const [c, child] of Object.entries(group.children ?? {})) {
       if (c === 'all') problem(where.key([...path, 'children', c]), '"all" is the implicit top group and cannot be a child group');
@@ -446,34 +560,51 @@ function resolveHosts(
     for (const g of memberOf) members.get(g)?.push(host.name);
 
     // Each var remembers where it was set, so errors point at the line that set it.
-    const set: Partial<Record<keyof HostVars, { value: unknown; path: Path }>> = {};
-    const layers = [...memberOf.map((g) => groups.get(g)?.vars), host.vars];
+    const set: Record<string, { value: unknown; path: Path; where: Locator }> = {};
+    const inventoryLayer = (v?: { vars: HostVars; path: Path }): Layer | undefined => v && { ...v, where };
+    const fileLayer = (kind: 'group_vars' | 'host_vars', name: string): Layer | undefined => {
+      const vars = files[kind]?.[name];
+      return vars ? { vars, path: [kind, name], where: whereFiles } : undefined;
+    };
+    const others = memberOf.filter((g) => g !== 'all');
+    const port = host.patternPort;
+    const layers = [
+      inventoryLayer(groups.get('all')?.vars),
+      fileLayer('group_vars', 'all'),
+      ...others.map((g) => inventoryLayer(groups.get(g)?.vars)),
+      ...others.map((g) => fileLayer('group_vars', g)),
+      port && { vars: { ansible_port: port.port } as HostVars, path: port.path.slice(0, -1), where },
+      inventoryLayer(host.vars),
+      fileLayer('host_vars', host.name),
+    ];
     for (const layer of layers) {
       for (const [k, v] of Object.entries(layer?.vars ?? {})) {
-        if (v !== undefined) set[k as keyof HostVars] = { value: v, path: [...layer!.path, k] };
+        if (v !== undefined) set[k] = { value: v, path: [...layer!.path, k], where: layer!.where };
       }
     }
-    const get = <K extends keyof HostVars>(k: K) => set[k]?.value as HostVars[K] | undefined;
-    const hostPath = host.vars?.path ?? host.paths[0]!;
+    // hostkit's names or Ansible's: one spelling per setting and host.
+    const spelled = resolveSpellings(set, host.name);
+    for (const p of spelled.problems) problem(p.onValue ? p.at.where.value(p.at.path) : p.at.where.key(p.at.path), p.message);
+    const picked = spelled.values;
+    const get = <K extends keyof HostVars>(k: K) => picked[k as string]?.value as HostVars[K] | undefined;
     const connection = get('connection') ?? 'ssh';
-    const address = get('address');
-    const port = get('port') ?? 22;
-    if (connection === 'ssh' && !address) {
-      problem(where.key(hostPath), `missing address: ssh host "${host.name}" needs "address: <ip or dns name>" (or "connection: local")`);
-    }
-    if (connection === 'ssh' && address) {
-      const key = `${address.toLowerCase()}:${port}`;
+    // As Ansible: a host without an address is reached at its own name.
+    const address = get('address') ?? host.name;
+    const portValue = get('port') ?? 22;
+    if (connection === 'ssh') {
+      const key = `${address.toLowerCase()}:${portValue}`;
       const other = byAddress.get(key);
-      if (other)
-        problem(where.value(set.address!.path), `address ${address} port ${port} is also host "${other}"; one machine, one inventory name`);
+      const addressAt = picked.address;
+      const pos = addressAt ? addressAt.where.value(addressAt.path) : where.key(host.vars?.path ?? host.paths[0]!);
+      if (other) problem(pos, `address ${address} port ${portValue} is also host "${other}"; one machine, one inventory name`);
       else byAddress.set(key, host.name);
     }
     const identityFile = get('identity_file');
     const knownHosts = get('known_hosts');
     configs.push({
       name: host.name,
-      address: address ?? 'localhost',
-      port,
+      address: connection === 'local' ? (get('address') ?? 'localhost') : address,
+      port: portValue,
       user: get('user') ?? 'root',
       ...(identityFile ? { identityFile: expandHome(identityFile) } : {}),
       become: get('become') ?? false,

@@ -10,6 +10,7 @@ import { firewallSchema } from '../roles/firewall.schema.js';
 import { sshSchema } from '../roles/ssh.schema.js';
 import type { DocumentCheck } from '../schema/check.js';
 import { port } from '../schema/primitives.js';
+import { ansibleVarsShape } from './ansible-vars.schema.js';
 
 /**
  * The inventory schema: Ansible-style hosts and groups under `all`, composed with the sections
@@ -18,6 +19,8 @@ import { port } from '../schema/primitives.js';
  * Every object is strict: an unknown key is an error, reported with its line and column.
  */
 const hostName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a host name: letters, digits, "_", "." and "-"');
+/** A host key: a name, an Ansible range (www[01:50].example.com, db-[a:f]) and/or ":port" (see ranges.ts). */
+const hostKey = z.string().regex(/^[A-Za-z0-9[][A-Za-z0-9_.:[\]-]*$/, 'a host name: letters, digits, "_", "." and "-"');
 
 /** Connection and behaviour variables a host may set directly or inherit from a group's vars. */
 export const hostVarsSchema = z
@@ -35,6 +38,8 @@ export const hostVarsSchema = z
     host_key_checking: z.enum(['strict', 'accept-new']),
     /** Seconds (HostConfig.connectTimeoutMs is milliseconds). */
     connect_timeout: z.number({ error: 'a number of seconds > 0' }).positive({ error: 'a number of seconds > 0' }),
+    /** Ansible's spellings (ansible_host, ansible_port, ...): see ansible-vars.ts. */
+    ...ansibleVarsShape,
   })
   .partial()
   .strict();
@@ -42,7 +47,7 @@ export const hostVarsSchema = z
 const groupSchema: z.ZodType<Group> = z.lazy(() =>
   z
     .object({
-      hosts: z.record(hostName, hostVarsSchema.nullable()).optional(),
+      hosts: z.record(hostKey, hostVarsSchema.nullable()).optional(),
       vars: hostVarsSchema.optional(),
       children: z.record(hostName, groupSchema.nullable()).optional(),
     })

@@ -1,4 +1,4 @@
-import { LimitError } from './errors.js';
+import { matchPattern } from './patterns.js';
 import type { HostConfig, Inventory } from './types.js';
 
 export interface Selection {
@@ -9,36 +9,18 @@ export interface Selection {
 export const PROTECTED_REASON = 'protected host: name it with --limit <name> to contact it';
 
 /**
- * The hosts a run contacts, in inventory order. `limit` is a comma list of host and group names.
- * A protected host is never reached by accident: only when --limit names the host itself, or
- * when the run is local on it (nothing crosses the network then).
+ * The hosts a run contacts, in inventory order. `limit` is an Ansible host pattern (patterns.ts):
+ * names, groups, globs, ~regex, :&, :!, @file. A protected host is never reached by accident:
+ * only when --limit names the host itself (its exact name as a term; a glob, regex or group does
+ * not count), or when the run is local on it (nothing crosses the network then).
  */
 export function selectHosts(inv: Inventory, opts: { limit?: string; local: boolean }): Selection {
-  const byName = new Map(inv.hosts.map((h) => [h.name, h]));
-  const named = new Set<string>();
   let wanted: Set<string>;
+  let named = new Set<string>();
   if (opts.limit === undefined) {
-    wanted = new Set(byName.keys());
+    wanted = new Set(inv.hosts.map((h) => h.name));
   } else {
-    const names = opts.limit
-      .split(',')
-      .map((n) => n.trim())
-      .filter(Boolean);
-    if (names.length === 0) throw new LimitError('--limit names no host or group');
-    const unknown = names.filter((n) => !byName.has(n) && !inv.groups[n]);
-    if (unknown.length) {
-      const list = unknown.map((n) => `"${n}"`).join(', ');
-      throw new LimitError(
-        `--limit: no host or group named ${list} in the inventory (hosts: ${[...byName.keys()].join(', ')}; groups: ${Object.keys(inv.groups).join(', ')})`,
-      );
-    }
-    wanted = new Set<string>();
-    for (const n of names) {
-      if (byName.has(n)) {
-        named.add(n);
-        wanted.add(n);
-      } else for (const h of inv.groups[n] ?? []) wanted.add(h);
-    }
+    ({ hosts: wanted, named } = matchPattern(opts.limit, { hosts: inv.hosts.map((h) => h.name), groups: inv.groups }));
   }
   const selection: Selection = { hosts: [], skipped: [] };
   for (const host of inv.hosts) {

@@ -1,3 +1,4 @@
+import type { Problem } from './errors.js';
 import type { InventoryDocument } from './schema.js';
 
 /** A host with every variable resolved (group vars, then host vars, then defaults). */
@@ -23,4 +24,6 @@ export interface Inventory {
   hosts: HostConfig[];
   groups: Record<string, string[]>;
   doc: InventoryDocument;
+  /** Things accepted but ignored (Ansible variables hostkit does not read), positioned. */
+  warnings: Problem[];
 }

@@ -82,12 +82,6 @@ describe('bad inventories: every problem with file, line, column and what was ex
       ],
     ],
     [
-      'missing-address.yaml',
-      [
-        'bad/missing-address.yaml:8:9: all.children.web.hosts.web1: missing address: ssh host "web1" needs "address: <ip or dns name>" (or "connection: local")',
-      ],
-    ],
-    [
       'group-clash.yaml',
       ['bad/group-clash.yaml:6:5: all.children.db: group "db" has the same name as a host; --limit db would be ambiguous, rename one'],
     ],

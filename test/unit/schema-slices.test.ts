@@ -24,6 +24,7 @@ describe('the inventory schema composes the sections the roles own', () => {
     const modules = [...closure(`${src}/inventory/schema.ts`)].map((f) => relative(src, f)).sort();
     expect(modules).toEqual([
       'backup/schema.ts',
+      'inventory/ansible-vars.schema.ts',
       'platform/checks.ts',
       'platform/schema.ts',
       'roles/base.schema.ts',
