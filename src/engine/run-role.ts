@@ -6,6 +6,7 @@ import { runAction } from './apply.js';
 import { errorMessage } from './errors.js';
 import { redactHostReport, redactResource } from './redact.js';
 import { confirmSafeguard } from './safeguard.js';
+import { handlersOf } from './resource.js';
 
 interface Planned {
   resource: Resource;
@@ -76,7 +77,8 @@ export async function runRole(
   options: RoleRunOptions,
 ): Promise<HostReport> {
   const started = Date.now();
-  const { resources, handlers = [], safeguard } = role.build(inventory, host);
+  const build = role.build(inventory, host);
+  const { resources, safeguard } = build;
   const report: HostReport = {
     host: host.name,
     role: role.name,
@@ -99,7 +101,10 @@ export async function runRole(
   };
 
   let planned: Planned[];
+  let handlers: Handler[];
   try {
+    checkWiring(resources);
+    handlers = handlersOf(resources, build.handlers);
     const facts = await gatherFacts(
       transport,
       resources.flatMap((r) => r.facts()),
@@ -202,6 +207,17 @@ export async function runRole(
     for (const a of audits) options.onResource?.(report.resources[a.index]!);
   }
   return finish();
+}
+
+/** Ids unique in the role; every prerequisite declared earlier in it (the order applies run in). */
+function checkWiring(resources: readonly Resource[]): void {
+  const seen = new Set<string>();
+  for (const r of resources) {
+    if (seen.has(r.id)) throw new Error(`two resources are named "${r.id}" in one role`);
+    const missing = (r.requires ?? []).filter((id) => !seen.has(id));
+    if (missing.length) throw new Error(`${r.id} requires ${missing.join(', ')}, not declared before it in the role`);
+    seen.add(r.id);
+  }
 }
 
 /** Handlers notified by changed resources, each once, in declaration order. */
