@@ -103,7 +103,7 @@ export async function runRole(
   let planned: Planned[];
   let handlers: Handler[];
   try {
-    checkWiring(resources);
+    checkWiring(resources, `${host.name}: ${role.name}`);
     handlers = handlersOf(resources, build.handlers);
     const facts = await gatherFacts(
       transport,
@@ -210,12 +210,12 @@ export async function runRole(
 }
 
 /** Ids unique in the role; every prerequisite declared earlier in it (the order applies run in). */
-function checkWiring(resources: readonly Resource[]): void {
+function checkWiring(resources: readonly Resource[], where: string): void {
   const seen = new Set<string>();
   for (const r of resources) {
-    if (seen.has(r.id)) throw new Error(`two resources are named "${r.id}" in one role`);
+    if (seen.has(r.id)) throw new Error(`${where}: two resources are named "${r.id}"`);
     const missing = (r.requires ?? []).filter((id) => !seen.has(id));
-    if (missing.length) throw new Error(`${r.id} requires ${missing.join(', ')}, not declared before it in the role`);
+    if (missing.length) throw new Error(`${where}: ${r.id} requires ${missing.join(', ')}, not declared before it in the role`);
     seen.add(r.id);
   }
 }

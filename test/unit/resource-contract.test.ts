@@ -102,7 +102,9 @@ describe('runRole runs every kind through the same steps', () => {
         mode: 'check',
       },
     );
-    expect(r.error).toMatch(/directory \/srv\/b requires directory \/srv\/a, not declared before it in the role/);
+    expect(r.error).toMatch(/^h: r: directory \/srv\/b requires directory \/srv\/a, not declared before it in the role/);
     expect(r.resources).toEqual([]);
+    const twice = await runRole(transport, role(dir, [new Directory(dirSpec), new Directory(dirSpec)]), inventory, host, { mode: 'check' });
+    expect(twice.error).toBe('h: r: two resources are named "directory /srv/a"');
   });
 });
