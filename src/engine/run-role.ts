@@ -7,6 +7,7 @@ import { runAction } from './apply.js';
 import { errorMessage } from './errors.js';
 import { redactHostReport, redactResource } from './redact.js';
 import { confirmSafeguard } from './safeguard.js';
+import { handlersOf } from './resource.js';
 
 interface Planned {
   resource: Resource;
@@ -79,7 +80,8 @@ export async function runRole(
   options: RoleRunOptions,
 ): Promise<HostReport> {
   const started = Date.now();
-  const { resources, handlers = [], safeguard } = buildRole(role, inventory, host, options.input);
+  const build = buildRole(role, inventory, host, options.input);
+  const { resources, safeguard } = build;
   const report: HostReport = {
     host: host.name,
     role: role.name,
@@ -102,7 +104,10 @@ export async function runRole(
   };
 
   let planned: Planned[];
+  let handlers: Handler[];
   try {
+    checkWiring(resources, `${host.name}: ${role.name}`);
+    handlers = handlersOf(resources, build.handlers);
     const facts = await gatherFacts(
       transport,
       resources.flatMap((r) => r.facts()),
@@ -205,6 +210,17 @@ export async function runRole(
     for (const a of audits) options.onResource?.(report.resources[a.index]!);
   }
   return finish();
+}
+
+/** Ids unique in the role; every prerequisite declared earlier in it (the order applies run in). */
+function checkWiring(resources: readonly Resource[], where: string): void {
+  const seen = new Set<string>();
+  for (const r of resources) {
+    if (seen.has(r.id)) throw new Error(`${where}: two resources are named "${r.id}"`);
+    const missing = (r.requires ?? []).filter((id) => !seen.has(id));
+    if (missing.length) throw new Error(`${where}: ${r.id} requires ${missing.join(', ')}, not declared before it in the role`);
+    seen.add(r.id);
+  }
 }
 
 /** Handlers notified by changed resources, each once, in declaration order. */

@@ -54,7 +54,8 @@ export interface Change {
 
 /**
  * A resource (mitamae's model): reads its current state from facts, knows its desired state,
- * and plans the difference as changes. It never talks to the host itself.
+ * and plans the difference as changes. It never talks to the host itself. Every kind extends
+ * BaseResource (src/engine/resource.ts): `new Kind(spec, { requires, notify })`, id derived there.
  */
 export interface Resource {
   /** Unique within a role: "package ufw", "ufw rule allow 22/tcp". */
@@ -65,8 +66,10 @@ export interface Resource {
   plan(facts: FactSet, ctx: PlanContext): Change[];
   /** Ids of earlier resources in the role whose change this one depends on. */
   readonly requires?: readonly string[];
-  /** Handlers to run once at the end of the role when this resource changed something. */
+  /** Ids of the handlers to run once at the end of the role when this resource changed something. */
   readonly notify?: readonly string[];
+  /** The handlers themselves; the engine runs those notified (each once, in declaration order). */
+  readonly handlers?: readonly Handler[];
   /**
    * Optional guard run on the plan before anything is applied (e.g. the firewall lockout
    * guard). Throwing aborts the role on this host with nothing changed.
@@ -127,6 +130,7 @@ export interface SafeguardReport {
 
 export interface RoleBuild {
   resources: Resource[];
+  /** The handlers of the resources (see handlersOf); the engine collects them from `resources` anyway. */
   handlers?: Handler[];
   safeguard?: Safeguard;
 }

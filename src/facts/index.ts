@@ -1,4 +1,5 @@
 import type { Fact } from '../engine/types.js';
+import { succeedsFact } from './command.js';
 import { composeHashesFact, composeProjectsFact } from './compose.js';
 import { containersFact } from './containers.js';
 import { dockerEngineFact, osReleaseFact } from './docker.js';
@@ -26,6 +27,7 @@ import { ufwState } from './ufw.js';
  */
 export const FACTS = {
   'apt.packages': packagesFact,
+  'command.succeeds': succeedsFact,
   'docker.compose-hashes': composeHashesFact,
   'docker.compose-projects': composeProjectsFact,
   'docker.containers': containersFact,

@@ -1,4 +1,5 @@
-import type { Change, Fact, FactSet, Resource } from '../engine/types.js';
+import type { Change, Fact, FactSet } from '../engine/types.js';
+import { BaseResource, type ResourceOptions } from '../engine/resource.js';
 import { packagesFact, type PackageState } from '../facts/packages.js';
 import { sh } from '../transports/quote.js';
 
@@ -19,17 +20,35 @@ export const APT_UPDATE = [
   'done',
 ].join('\n');
 
-/** Packages that must be installed. Never removes anything. */
-export class AptPackages implements Resource {
-  readonly id: string;
+export interface PackagesSpec {
+  /** Debian package names. */
+  names: readonly string[];
+  /**
+   * What reports call the set ("fail2ban": "packages fail2ban"); '' for a role's one set
+   * ("packages"). Default: the names themselves ("package ufw", "packages curl git").
+   */
+  label?: string;
+}
+
+/** Packages that must be installed (apt). Never removes anything. */
+export class AptPackages extends BaseResource<PackagesSpec> {
   private readonly fact: Fact<Map<string, PackageState>>;
 
-  constructor(
-    readonly names: readonly string[],
-    id?: string,
-  ) {
-    this.id = id ?? `packages ${names.join(' ')}`;
-    this.fact = packagesFact(names);
+  constructor(spec: PackagesSpec, options?: ResourceOptions) {
+    super(spec, options);
+    this.fact = packagesFact(spec.names);
+  }
+
+  protected get kind() {
+    return this.spec.label === undefined && this.spec.names.length === 1 ? 'package' : 'packages';
+  }
+
+  protected override identity() {
+    return this.spec.label ?? this.spec.names.join(' ');
+  }
+
+  get names(): readonly string[] {
+    return this.spec.names;
   }
 
   facts() {

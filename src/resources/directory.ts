@@ -1,4 +1,5 @@
-import type { Change, FactSet, Resource } from '../engine/types.js';
+import type { Change, FactSet } from '../engine/types.js';
+import { BaseResource, type ResourceOptions } from '../engine/resource.js';
 import { pathFact } from '../facts/stat.js';
 import { sh } from '../transports/quote.js';
 import { RefusedError } from '../engine/errors.js';
@@ -12,16 +13,17 @@ export interface DirectorySpec {
 }
 
 /** A directory with owner, group and mode. Creates or corrects it; never deletes or empties. */
-export class Directory implements Resource {
-  readonly id: string;
+export class Directory extends BaseResource<DirectorySpec> {
+  protected readonly kind = 'directory';
   private readonly fact;
 
-  constructor(
-    readonly spec: DirectorySpec,
-    readonly requires?: readonly string[],
-  ) {
-    this.id = `directory ${spec.path}`;
+  constructor(spec: DirectorySpec, options?: ResourceOptions) {
+    super(spec, options);
     this.fact = pathFact(spec.path);
+  }
+
+  protected override identity() {
+    return this.spec.path;
   }
 
   facts() {

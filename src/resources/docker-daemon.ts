@@ -1,5 +1,6 @@
 import { createTwoFilesPatch } from 'diff';
-import type { Change, FactSet, Resource } from '../engine/types.js';
+import type { Change, FactSet } from '../engine/types.js';
+import { BaseResource, handler, type ResourceOptions } from '../engine/resource.js';
 import { fileFact, type FileState } from '../facts/file.js';
 import { renderTemplate } from '../templates.js';
 import { validatedWriteScript } from './file.js';
@@ -17,6 +18,9 @@ import { RefusedError } from '../engine/errors.js';
 export const DAEMON_JSON = '/etc/docker/daemon.json';
 export const DAEMON_TEMPLATE = 'docker/daemon.json.hbs';
 export const RESTART_DOCKER = 'restart docker';
+export const restartDocker = handler(RESTART_DOCKER, [
+  { kind: 'exec', script: 'systemctl restart docker.service', display: 'systemctl restart docker' },
+]);
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -140,17 +144,19 @@ export function planDaemonJson(rendered: string, cur: FileState, host = '-', id 
   return changes;
 }
 
-export class DockerDaemonConfig implements Resource {
-  readonly id = `file ${DAEMON_JSON}`;
-  readonly notify = [RESTART_DOCKER];
+export class DockerDaemonConfig extends BaseResource<{ daemon: { [key: string]: Json } }> {
+  protected readonly kind = 'file';
   private readonly fact = fileFact(DAEMON_JSON);
   private readonly rendered: string;
 
-  constructor(
-    daemon: { [key: string]: Json },
-    readonly requires: readonly string[] = [],
-  ) {
-    this.rendered = renderDaemonJson(daemon);
+  /** Notifies `restart docker` (restartDocker) unless told otherwise. */
+  constructor(spec: { daemon: { [key: string]: Json } }, options: ResourceOptions = {}) {
+    super(spec, { notify: [restartDocker], ...options });
+    this.rendered = renderDaemonJson(spec.daemon);
+  }
+
+  protected override identity() {
+    return DAEMON_JSON;
   }
 
   facts() {

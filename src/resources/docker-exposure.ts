@@ -1,4 +1,5 @@
-import type { Change, FactSet, Resource } from '../engine/types.js';
+import type { Change, FactSet } from '../engine/types.js';
+import { BaseResource } from '../engine/resource.js';
 import { ufwState as ufwStateFact, type UfwRule, type UfwState } from '../facts/ufw.js';
 import {
   familiesOfAddress,
@@ -266,11 +267,10 @@ export function auditExposure(input: ExposureInput): ExposureFinding[] {
 }
 
 /** The exposure audit resource (firewall role, last): drift in --check, warnings in apply. */
-export class ExposureAudit implements Resource {
-  readonly id = 'exposure audit';
+export class ExposureAudit extends BaseResource<{ policy: ExposurePolicy }> {
+  protected readonly kind = 'exposure audit';
   // An audit runs after the role's changes and handlers in apply, on fresh facts: no prerequisites.
   readonly audit = true;
-  constructor(private readonly policy: ExposurePolicy) {}
 
   facts() {
     return [listenersFact, publishedPortsFact, ufwStateFact, dockerUserFact];
@@ -282,7 +282,7 @@ export class ExposureAudit implements Resource {
       published: facts.get(publishedPortsFact),
       ufw: facts.get(ufwStateFact),
       chains: facts.get(dockerUserFact),
-      policy: this.policy,
+      policy: this.spec.policy,
     });
   }
 

@@ -1,5 +1,6 @@
 import { createTwoFilesPatch } from 'diff';
-import type { Change, FactSet, PlanContext, Resource } from '../engine/types.js';
+import type { Change, FactSet, PlanContext } from '../engine/types.js';
+import { BaseResource } from '../engine/resource.js';
 import { fileFact } from '../facts/file.js';
 import { osReleaseFact, type OsRelease } from '../facts/docker.js';
 import { renderTemplate } from '../templates.js';
@@ -49,10 +50,13 @@ export function checkDebianSource(os: OsRelease): string | undefined {
 }
 
 /** Refuses (before anything is applied) a source that cannot give Docker + Compose v2 here. */
-export class DockerSourceCheck implements Resource {
-  readonly id: string;
-  constructor(readonly source: DockerSource) {
-    this.id = `docker source ${source}`;
+export class DockerSourceCheck extends BaseResource<{ source: DockerSource }> {
+  protected readonly kind = 'docker source';
+  protected override identity() {
+    return this.spec.source;
+  }
+  get source(): DockerSource {
+    return this.spec.source;
   }
   facts() {
     return [osReleaseFact];
@@ -96,15 +100,10 @@ export function fetchKeyScript(url: string): string {
   ].join('\n');
 }
 
-export class DockerAptRepository implements Resource {
-  readonly id = 'docker apt repository';
+export class DockerAptRepository extends BaseResource<RepositorySpec> {
+  protected readonly kind = 'docker apt repository';
   private readonly key = fileFact(KEYRING);
   private readonly sources = fileFact(SOURCES);
-
-  constructor(
-    readonly spec: RepositorySpec,
-    readonly requires: readonly string[] = [],
-  ) {}
 
   facts() {
     return [osReleaseFact, this.key, this.sources];

@@ -1,4 +1,5 @@
-import type { Change, FactSet, PlanContext, Resource } from '../engine/types.js';
+import type { Change, FactSet, PlanContext } from '../engine/types.js';
+import { BaseResource } from '../engine/resource.js';
 import { compareVersions, dockerEngineFact, type DockerEngineState } from '../facts/docker.js';
 import { quote } from '../transports/quote.js';
 
@@ -51,12 +52,11 @@ export function describeVersions(state: DockerEngineState, min: VersionPolicy): 
   return [`docker engine ${engine}${need(min.engine)}, compose ${compose}${need(min.compose)}`];
 }
 
-export class DockerVersions implements Resource {
-  readonly id = 'docker versions';
-  constructor(
-    readonly min: VersionPolicy,
-    readonly requires: readonly string[] = [],
-  ) {}
+export class DockerVersions extends BaseResource<VersionPolicy> {
+  protected readonly kind = 'docker versions';
+  get min(): VersionPolicy {
+    return this.spec;
+  }
 
   facts() {
     return [dockerEngineFact];

@@ -1,4 +1,5 @@
-import type { Change, FactSet, PlanContext, Resource } from '../engine/types.js';
+import type { Change, FactSet, PlanContext } from '../engine/types.js';
+import { BaseResource } from '../engine/resource.js';
 import { fail2banFact, type Fail2banState } from '../facts/fail2ban.js';
 
 export interface ExpectedJail {
@@ -14,17 +15,10 @@ export interface ExpectedJail {
  * itself: every gap is fixed by the role's reload handler, which it notifies (one reload, after
  * the configuration files are written) and which then waits until these jails are up.
  */
-export class Fail2banJails implements Resource {
-  readonly id: string;
-  readonly notify: readonly string[];
-
-  constructor(
-    readonly expected: readonly ExpectedJail[],
-    reloadHandler: string,
-    readonly requires?: readonly string[],
-  ) {
-    this.id = `fail2ban jails ${expected.map((j) => j.name).join(', ')}`;
-    this.notify = [reloadHandler];
+export class Fail2banJails extends BaseResource<{ jails: readonly ExpectedJail[] }> {
+  protected readonly kind = 'fail2ban jails';
+  protected override identity() {
+    return this.spec.jails.map((j) => j.name).join(', ');
   }
 
   facts() {
@@ -32,7 +26,7 @@ export class Fail2banJails implements Resource {
   }
 
   plan(facts: FactSet, _ctx: PlanContext): Change[] {
-    return planJails(this.expected, facts.get(fail2banFact));
+    return planJails(this.spec.jails, facts.get(fail2banFact));
   }
 }
 
@@ -72,8 +66,8 @@ export function planJails(expected: readonly ExpectedJail[], state: Fail2banStat
  * Audit: with banaction ufw a ban is a ufw rule, which blocks nothing while ufw is inactive.
  * The firewall role enables ufw; this only reports it.
  */
-export class Fail2banNeedsUfw implements Resource {
-  readonly id = 'fail2ban ban action ufw needs an active ufw';
+export class Fail2banNeedsUfw extends BaseResource<Record<string, never>> {
+  protected readonly kind = 'fail2ban ban action ufw needs an active ufw';
   readonly audit = true;
 
   facts() {

@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import type { Action, Change, FactSet, PlanContext, Resource } from '../engine/types.js';
+import type { Action, Change, FactSet, PlanContext } from '../engine/types.js';
+import { BaseResource, type ResourceOptions } from '../engine/resource.js';
 import { fileFact, type FileState } from '../facts/file.js';
 import { RefusedError } from '../engine/errors.js';
 import { quote } from '../transports/quote.js';
@@ -22,8 +23,6 @@ export interface ManagedFileSpec {
    * one host-side script that runs before any reload.
    */
   validate?: string;
-  requires?: readonly string[];
-  notify?: readonly string[];
 }
 
 /** Counts of added and removed lines in a unified patch. */
@@ -90,17 +89,17 @@ export function validatedWriteScript(spec: ManagedFileSpec & { validate: string 
  * A regular file with exact content, owner, group and mode (content from a rendered template).
  * Drift in content shows as a unified diff; the write is atomic, validated when asked.
  */
-export class ManagedFile implements Resource {
-  readonly id: string;
-  readonly requires?: readonly string[];
-  readonly notify?: readonly string[];
+export class ManagedFile<Spec extends ManagedFileSpec = ManagedFileSpec> extends BaseResource<Spec> {
+  protected readonly kind: string = 'file';
   private readonly fact;
 
-  constructor(readonly spec: ManagedFileSpec) {
-    this.id = `file ${spec.path}`;
+  constructor(spec: Spec, options?: ResourceOptions) {
+    super(spec, options);
     this.fact = fileFact(spec.path);
-    if (spec.requires) this.requires = spec.requires;
-    if (spec.notify) this.notify = spec.notify;
+  }
+
+  protected override identity() {
+    return this.spec.path;
   }
 
   facts() {

@@ -1,4 +1,5 @@
-import type { Change, FactSet, PlanContext, Resource } from '../engine/types.js';
+import type { Change, FactSet, PlanContext } from '../engine/types.js';
+import { BaseResource } from '../engine/resource.js';
 import { hostnameFact, hostsResolves, type HostnameState } from '../facts/hostname.js';
 import { sh } from '../transports/quote.js';
 
@@ -26,11 +27,10 @@ export function hostsWithName(hosts: string, name: string): string {
 }
 
 /** The host's name: /etc/hostname, the running hostname, and a 127.0.1.1 line in /etc/hosts. */
-export class Hostname implements Resource {
-  readonly id: string;
-
-  constructor(readonly name: string) {
-    this.id = `hostname ${name}`;
+export class Hostname extends BaseResource<{ name: string }> {
+  protected readonly kind = 'hostname';
+  protected override identity() {
+    return this.spec.name;
   }
 
   facts() {
@@ -38,7 +38,7 @@ export class Hostname implements Resource {
   }
 
   plan(facts: FactSet, _ctx: PlanContext): Change[] {
-    return planHostname(this.name, facts.get(hostnameFact));
+    return planHostname(this.spec.name, facts.get(hostnameFact));
   }
 }
 

@@ -1,4 +1,5 @@
-import type { Change, FactSet, Resource } from '../engine/types.js';
+import type { Change, FactSet } from '../engine/types.js';
+import { BaseResource, type ResourceOptions } from '../engine/resource.js';
 import { COMPOSE_LABEL, containersFact, serviceContainer } from '../facts/containers.js';
 import { composeNetwork, networksFact } from '../facts/networks.js';
 import { sh } from '../transports/quote.js';
@@ -9,14 +10,25 @@ import type { NpmTarget } from './npm-network.js';
  * containers and the proxy; the stack's containers on no other network. Each violation is
  * drift, repaired by disconnecting exactly that container from exactly that network.
  */
-export class ProductionIsolation implements Resource {
-  readonly id: string;
+export interface IsolationSpec {
+  stack: { name: string; networkKeys: string[] };
+  /** The proxy, the one container from outside the stack allowed on its networks. */
+  npm?: NpmTarget | undefined;
+}
 
-  constructor(
-    private readonly stack: { name: string; networkKeys: string[] },
-    private readonly npm: NpmTarget | undefined,
-  ) {
-    this.id = `isolation of ${stack.name}`;
+export class ProductionIsolation extends BaseResource<IsolationSpec> {
+  protected readonly kind = 'isolation of';
+  private readonly stack;
+  private readonly npm;
+
+  constructor(spec: IsolationSpec, options?: ResourceOptions) {
+    super(spec, options);
+    this.stack = spec.stack;
+    this.npm = spec.npm;
+  }
+
+  protected override identity() {
+    return this.stack.name;
   }
 
   facts() {

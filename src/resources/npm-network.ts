@@ -1,4 +1,5 @@
-import type { Change, FactSet, Resource } from '../engine/types.js';
+import type { Change, FactSet } from '../engine/types.js';
+import { BaseResource, type ResourceOptions } from '../engine/resource.js';
 import { COMPOSE_LABEL, containersFact, serviceContainer } from '../facts/containers.js';
 import { composeNetwork, networksFact } from '../facts/networks.js';
 import { sh } from '../transports/quote.js';
@@ -23,14 +24,24 @@ export interface StackNetworkRef {
  * nothing else (never a disconnect, unlike a declarative network module that owns the member
  * list). Container and network are found by their compose labels, on the host, when it runs.
  */
-export class NpmNetworkConnection implements Resource {
-  readonly id: string;
+export interface NpmNetworkSpec {
+  npm: NpmTarget;
+  network: StackNetworkRef;
+}
 
-  constructor(
-    private readonly npm: NpmTarget,
-    private readonly network: StackNetworkRef,
-  ) {
-    this.id = `npm on ${network.name}`;
+export class NpmNetworkConnection extends BaseResource<NpmNetworkSpec> {
+  protected readonly kind = 'npm on';
+  private readonly npm;
+  private readonly network;
+
+  constructor(spec: NpmNetworkSpec, options?: ResourceOptions) {
+    super(spec, options);
+    this.npm = spec.npm;
+    this.network = spec.network;
+  }
+
+  protected override identity() {
+    return this.network.name;
   }
 
   facts() {

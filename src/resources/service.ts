@@ -1,4 +1,5 @@
-import type { Change, FactSet, PlanContext, Resource } from '../engine/types.js';
+import type { Change, FactSet, PlanContext } from '../engine/types.js';
+import { BaseResource, type ResourceOptions } from '../engine/resource.js';
 import { unitFact, type UnitState } from '../facts/systemd.js';
 import { sh } from '../transports/quote.js';
 
@@ -7,22 +8,20 @@ export interface ServiceSpec {
   unit: string;
   enabled: boolean;
   active: boolean;
-  requires?: readonly string[];
-  notify?: readonly string[];
 }
 
 /** A systemd unit enabled (or not) at boot and running (or not) now. */
-export class Service implements Resource {
-  readonly id: string;
-  readonly requires?: readonly string[];
-  readonly notify?: readonly string[];
+export class Service extends BaseResource<ServiceSpec> {
+  protected readonly kind = 'service';
   private readonly fact;
 
-  constructor(readonly spec: ServiceSpec) {
-    this.id = `service ${spec.unit}`;
+  constructor(spec: ServiceSpec, options?: ResourceOptions) {
+    super(spec, options);
     this.fact = unitFact(spec.unit);
-    if (spec.requires) this.requires = spec.requires;
-    if (spec.notify) this.notify = spec.notify;
+  }
+
+  protected override identity() {
+    return this.spec.unit;
   }
 
   facts() {

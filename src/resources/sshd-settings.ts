@@ -1,4 +1,5 @@
-import type { Change, FactSet, PlanContext, Resource } from '../engine/types.js';
+import type { Change, FactSet, PlanContext } from '../engine/types.js';
+import { BaseResource, type ResourceOptions } from '../engine/resource.js';
 import type { HostConfig } from '../inventory/types.js';
 import { sshdEffectiveFact, type SshdEffective } from '../facts/sshd.js';
 import { RefusedError } from '../engine/errors.js';
@@ -11,23 +12,29 @@ import { sessionSshPort } from './ufw-firewall.js';
  * it. Its guard refuses, before anything changes, a configuration that would lock out the
  * management login.
  */
-export class SshdSettings implements Resource {
-  readonly id = 'sshd effective settings';
+export interface SshdSettingsSpec {
+  /** Lowercase keyword -> value as `sshd -T` prints it (repeated keywords joined by a space). */
+  desired: ReadonlyMap<string, string>;
+  /**
+   * Reasons the declared configuration would lock out `host`'s management login, given the
+   * port the session reaches sshd on (server side: behind NAT or a port map it differs from
+   * the inventory's port).
+   */
+  lockout: (host: HostConfig, sshdPort: number) => string[];
+}
+
+export class SshdSettings extends BaseResource<SshdSettingsSpec> {
+  protected readonly kind = 'sshd effective settings';
   readonly audit = true;
   private readonly fact;
+  readonly desired: ReadonlyMap<string, string>;
+  private readonly lockout: SshdSettingsSpec['lockout'];
 
-  constructor(
-    /** Lowercase keyword -> value as `sshd -T` prints it (repeated keywords joined by a space). */
-    readonly desired: ReadonlyMap<string, string>,
-    /**
-     * Reasons the declared configuration would lock out `host`'s management login, given the
-     * port the session reaches sshd on (server side: behind NAT or a port map it differs from
-     * the inventory's port).
-     */
-    private readonly lockout: (host: HostConfig, sshdPort: number) => string[],
-    readonly requires?: readonly string[],
-  ) {
-    this.fact = sshdEffectiveFact([...desired.keys()]);
+  constructor(spec: SshdSettingsSpec, options?: ResourceOptions) {
+    super(spec, options);
+    this.desired = spec.desired;
+    this.lockout = spec.lockout;
+    this.fact = sshdEffectiveFact([...spec.desired.keys()]);
   }
 
   facts() {

@@ -1,5 +1,6 @@
 import { createTwoFilesPatch } from 'diff';
-import type { Change, FactSet, Resource } from '../engine/types.js';
+import type { Change, FactSet } from '../engine/types.js';
+import { BaseResource, type ResourceOptions } from '../engine/resource.js';
 import { fileContentFact } from '../facts/file-content.js';
 import { redactedEnvDiff } from '../platform/secrets.js';
 import { sh } from '../transports/quote.js';
@@ -15,20 +16,30 @@ const metadataChanges = (path: string, cur: { mode?: string; owner?: string; gro
  * A stack's .env: the secrets its compose file references, mode 600. Its diff names the
  * variables that changed and never shows a value.
  */
-export class StackEnvFile implements Resource {
-  readonly id: string;
+/** A stack's file: the stack's name, its directory on the host and the rendered content. */
+export interface StackFileSpec {
+  stack: string;
+  dir: string;
+  content: string;
+}
+
+export class StackEnvFile extends BaseResource<StackFileSpec> {
+  protected readonly kind = 'env';
+  readonly stack: string;
+  readonly content: string;
   readonly path: string;
   private readonly fact;
 
-  constructor(
-    readonly stack: string,
-    dir: string,
-    readonly content: string,
-    readonly requires: readonly string[] = [],
-  ) {
-    this.path = `${dir}/.env`;
-    this.id = `env ${stack}`;
+  constructor(spec: StackFileSpec, options?: ResourceOptions) {
+    super(spec, options);
+    this.stack = spec.stack;
+    this.content = spec.content;
+    this.path = `${spec.dir}/.env`;
     this.fact = fileContentFact(this.path);
+  }
+
+  protected override identity() {
+    return this.stack;
   }
 
   facts() {
@@ -57,20 +68,25 @@ export class StackEnvFile implements Resource {
  * A stack's compose.yaml. A new version is written next to it, validated with
  * `docker compose config` on the host, and only then renamed over the old one.
  */
-export class StackComposeFile implements Resource {
-  readonly id: string;
+export class StackComposeFile extends BaseResource<StackFileSpec> {
+  protected readonly kind = 'compose';
+  readonly stack: string;
+  readonly content: string;
   readonly path: string;
+  private readonly dir: string;
   private readonly fact;
 
-  constructor(
-    readonly stack: string,
-    private readonly dir: string,
-    readonly content: string,
-    readonly requires: readonly string[] = [],
-  ) {
-    this.path = `${dir}/compose.yaml`;
-    this.id = `compose ${stack}`;
+  constructor(spec: StackFileSpec, options?: ResourceOptions) {
+    super(spec, options);
+    this.stack = spec.stack;
+    this.content = spec.content;
+    this.dir = spec.dir;
+    this.path = `${spec.dir}/compose.yaml`;
     this.fact = fileContentFact(this.path);
+  }
+
+  protected override identity() {
+    return this.stack;
   }
 
   facts() {

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
-import type { Change, FactSet, Resource } from '../engine/types.js';
+import type { Change, FactSet } from '../engine/types.js';
+import { BaseResource, type ResourceOptions } from '../engine/resource.js';
 import { imagesFact } from '../facts/images.js';
 import { sh } from '../transports/quote.js';
 import { driftsWithOneAction } from './changes.js';
@@ -16,16 +17,27 @@ export interface ArchiveImage {
  * `docker load`ed only when an image's id on the host differs from the archive's, then tagged
  * with the reference the compose files use.
  */
-export class ImageArchive implements Resource {
-  readonly id: string;
+export interface ImageArchiveSpec {
+  /** The `docker save` tarball on the control machine. */
+  archive: string;
+  images: ArchiveImage[];
+}
+
+export class ImageArchive extends BaseResource<ImageArchiveSpec> {
+  protected readonly kind = 'images from';
+  private readonly archive: string;
+  private readonly images: ArchiveImage[];
   private readonly fact;
 
-  constructor(
-    private readonly archive: string,
-    private readonly images: ArchiveImage[],
-  ) {
-    this.id = `images from ${basename(archive)}`;
-    this.fact = imagesFact(images.map((i) => i.ref));
+  constructor(spec: ImageArchiveSpec, options?: ResourceOptions) {
+    super(spec, options);
+    this.archive = spec.archive;
+    this.images = spec.images;
+    this.fact = imagesFact(spec.images.map((i) => i.ref));
+  }
+
+  protected override identity() {
+    return basename(this.archive);
   }
 
   facts() {
@@ -65,17 +77,27 @@ export const CONTEXT_LABEL = 'hostkit.context-hash';
  * An image built on the host from a build context on the control machine (sent as a tar on
  * stdin); rebuilt only when absent or when the context changed (label hostkit.context-hash).
  */
-export class ImageBuild implements Resource {
-  readonly id: string;
+export interface ImageBuildSpec {
+  ref: string;
+  /** The build context on the control machine: its directory, its tar and the hash of its content. */
+  context: { dir: string; tar: string; hash: string; dockerfile?: string };
+}
+
+export class ImageBuild extends BaseResource<ImageBuildSpec> {
+  protected readonly kind = 'image';
+  private readonly ref: string;
+  private readonly context: ImageBuildSpec['context'];
   private readonly fact;
 
-  constructor(
-    private readonly ref: string,
-    private readonly context: { dir: string; tar: string; hash: string; dockerfile?: string },
-    readonly requires: readonly string[] = [],
-  ) {
-    this.id = `image ${ref} (build)`;
-    this.fact = imagesFact([ref]);
+  constructor(spec: ImageBuildSpec, options?: ResourceOptions) {
+    super(spec, options);
+    this.ref = spec.ref;
+    this.context = spec.context;
+    this.fact = imagesFact([spec.ref]);
+  }
+
+  protected override identity() {
+    return `${this.ref} (build)`;
   }
 
   facts() {
@@ -104,13 +126,19 @@ export class ImageBuild implements Resource {
 }
 
 /** An image pulled from its registry when absent (tags are pinned, so presence is enough). */
-export class ImagePull implements Resource {
-  readonly id: string;
+export class ImagePull extends BaseResource<{ ref: string }> {
+  protected readonly kind = 'image';
+  private readonly ref: string;
   private readonly fact;
 
-  constructor(private readonly ref: string) {
-    this.id = `image ${ref}`;
-    this.fact = imagesFact([ref]);
+  constructor(spec: { ref: string }, options?: ResourceOptions) {
+    super(spec, options);
+    this.ref = spec.ref;
+    this.fact = imagesFact([spec.ref]);
+  }
+
+  protected override identity() {
+    return this.ref;
   }
 
   facts() {

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { parse } from 'yaml';
-import type { Change, FactSet, PlanContext, Resource } from '../engine/types.js';
+import type { Change, FactSet, PlanContext } from '../engine/types.js';
+import { BaseResource, type ResourceOptions } from '../engine/resource.js';
 import { composeHashesFact, composeProjectsFact } from '../facts/compose.js';
 import { COMPOSE_LABEL, containersFact, describeState, projectContainers } from '../facts/containers.js';
 import { imagesFact } from '../facts/images.js';
@@ -25,20 +26,33 @@ interface Drift {
  * health gating: a stack that does not become healthy fails with the failing container named
  * and its last log lines, and the role stops before the next stack.
  */
-export class StackUp implements Resource {
-  readonly id: string;
+export interface StackUpSpec {
+  stack: StackModel;
+  /** `docker compose up --wait --wait-timeout`, seconds. */
+  waitTimeoutS: number;
+  /** The stack's files: a change to them tells which services compose recreates. */
+  files: { env: StackEnvFile; compose: StackComposeFile };
+}
+
+export class StackUp extends BaseResource<StackUpSpec> {
+  protected readonly kind = 'stack';
+  private readonly stack: StackModel;
+  private readonly waitTimeoutS: number;
+  private readonly files: StackUpSpec['files'];
   private readonly hashes;
   private readonly images;
 
-  constructor(
-    private readonly stack: StackModel,
-    private readonly waitTimeoutS: number,
-    private readonly files: { env: StackEnvFile; compose: StackComposeFile },
-    readonly requires: readonly string[] = [],
-  ) {
-    this.id = `stack ${stack.name}`;
-    this.hashes = composeHashesFact(stack.dir);
-    this.images = imagesFact(stack.services.map((s) => s.image));
+  constructor(spec: StackUpSpec, options?: ResourceOptions) {
+    super(spec, options);
+    this.stack = spec.stack;
+    this.waitTimeoutS = spec.waitTimeoutS;
+    this.files = spec.files;
+    this.hashes = composeHashesFact(spec.stack.dir);
+    this.images = imagesFact(spec.stack.services.map((s) => s.image));
+  }
+
+  protected override identity() {
+    return this.stack.name;
   }
 
   facts() {

@@ -1,4 +1,5 @@
-import type { Change, FactSet, PlanContext, Resource } from '../engine/types.js';
+import type { Change, FactSet, PlanContext } from '../engine/types.js';
+import { BaseResource, type ResourceOptions } from '../engine/resource.js';
 import { normalizeSysctl, sysctlFact, type SysctlValues } from '../facts/sysctl.js';
 import { RefusedError } from '../engine/errors.js';
 import { sh } from '../transports/quote.js';
@@ -7,18 +8,23 @@ import { sh } from '../transports/quote.js';
  * Live kernel parameters (`sysctl -w`). Persistence across reboots is the job of a file in
  * /etc/sysctl.d (see the base role); this resource makes the running kernel match now.
  */
-export class Sysctl implements Resource {
-  readonly id: string;
+export interface SysctlSpec {
+  settings: Record<string, string | number>;
+}
+
+export class Sysctl extends BaseResource<SysctlSpec> {
+  protected readonly kind = 'sysctl';
   private readonly fact;
   private readonly desired: Map<string, string>;
 
-  constructor(
-    settings: Record<string, string | number>,
-    readonly requires?: readonly string[],
-  ) {
-    this.desired = new Map(Object.entries(settings).map(([k, v]) => [k, normalizeSysctl(String(v))]));
-    this.id = `sysctl ${[...this.desired.keys()].join(' ')}`;
+  constructor(spec: SysctlSpec, options?: ResourceOptions) {
+    super(spec, options);
+    this.desired = new Map(Object.entries(spec.settings).map(([k, v]) => [k, normalizeSysctl(String(v))]));
     this.fact = sysctlFact([...this.desired.keys()]);
+  }
+
+  protected override identity() {
+    return [...this.desired.keys()].join(' ');
   }
 
   facts() {

@@ -1,4 +1,5 @@
-import type { Change, FactSet, PlanContext, Resource } from '../engine/types.js';
+import type { Change, FactSet, PlanContext } from '../engine/types.js';
+import { BaseResource, type ResourceOptions } from '../engine/resource.js';
 import { timezoneFact, type TimezoneState } from '../facts/timezone.js';
 import { RefusedError } from '../engine/errors.js';
 import { quote } from '../transports/quote.js';
@@ -7,16 +8,17 @@ import { quote } from '../transports/quote.js';
  * The system time zone: the /etc/localtime symlink systemd and libc read (and the legacy
  * /etc/timezone when the host still has one). No D-Bus needed, so it also works in a chroot.
  */
-export class Timezone implements Resource {
-  readonly id: string;
+export class Timezone extends BaseResource<{ zone: string }> {
+  protected readonly kind = 'timezone';
   private readonly fact;
 
-  constructor(
-    readonly zone: string,
-    readonly requires?: readonly string[],
-  ) {
-    this.id = `timezone ${zone}`;
-    this.fact = timezoneFact(zone);
+  constructor(spec: { zone: string }, options?: ResourceOptions) {
+    super(spec, options);
+    this.fact = timezoneFact(spec.zone);
+  }
+
+  protected override identity() {
+    return this.spec.zone;
   }
 
   facts() {
@@ -24,7 +26,7 @@ export class Timezone implements Resource {
   }
 
   plan(facts: FactSet, ctx: PlanContext): Change[] {
-    return planTimezone(this.zone, facts.get(this.fact), ctx.host.name, ctx.pendingPrerequisites.length > 0);
+    return planTimezone(this.spec.zone, facts.get(this.fact), ctx.host.name, ctx.pendingPrerequisites.length > 0);
   }
 }
 

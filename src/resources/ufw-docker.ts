@@ -1,5 +1,6 @@
 import { createTwoFilesPatch } from 'diff';
-import type { Change, FactSet, PlanContext, Resource } from '../engine/types.js';
+import type { Change, FactSet, PlanContext } from '../engine/types.js';
+import { BaseResource, handler, type ResourceOptions } from '../engine/resource.js';
 import { fileFact } from '../facts/file.js';
 import { dockerUserFact, type ChainState } from '../facts/docker-user.js';
 import { ufwState as ufwStateFact } from '../facts/ufw.js';
@@ -133,18 +134,19 @@ export const RESET_DOCKER_USER = ['PATH="$PATH:/usr/sbin:/sbin"', RESET_CHAIN('i
 export const UFW_RELOAD_HANDLER = 'ufw reload';
 /** Reload only a loaded firewall: `ufw reload` on an inactive one would only print a notice. */
 export const UFW_RELOAD_SCRIPT = "if LC_ALL=C ufw status | grep -q '^Status: active'; then ufw reload; fi";
+export const ufwReload = handler(UFW_RELOAD_HANDLER, [{ kind: 'exec', script: UFW_RELOAD_SCRIPT, display: 'ufw reload' }]);
 
 /** The DOCKER-USER block in ufw's after*.rules, reloaded through a handler when it changed. */
-export class UfwDockerFilter implements Resource {
-  readonly id = 'ufw docker-user filter';
-  readonly notify = [UFW_RELOAD_HANDLER];
+export class UfwDockerFilter extends BaseResource<{ filter: DockerFilter | undefined }> {
+  protected readonly kind = 'ufw docker-user filter';
   private readonly files = { v4: fileFact(AFTER_RULES.v4), v6: fileFact(AFTER_RULES.v6) };
+  readonly filter: DockerFilter | undefined;
 
-  /** filter undefined: firewall.docker is false; a block left by an earlier run is removed. */
-  constructor(
-    readonly filter: DockerFilter | undefined,
-    readonly requires: readonly string[] = [],
-  ) {}
+  /** filter undefined: firewall.docker is false; a block left by an earlier run is removed. Notifies `ufw reload`. */
+  constructor(spec: { filter: DockerFilter | undefined }, options: ResourceOptions = {}) {
+    super(spec, { notify: [ufwReload], ...options });
+    this.filter = spec.filter;
+  }
 
   facts() {
     return [this.files.v4, this.files.v6, dockerUserFact, ufwStateFact];

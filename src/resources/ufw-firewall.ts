@@ -1,4 +1,5 @@
-import type { Change, FactSet, PlanContext, Resource } from '../engine/types.js';
+import { BaseResource } from '../engine/resource.js';
+import type { Change, FactSet, PlanContext } from '../engine/types.js';
 import { ufwState as ufwStateFact, type UfwRule, type UfwState } from '../facts/ufw.js';
 import { matchKey, ruleKey, toUfwArgs } from './ufw-rules.js';
 import { sshSessionFact, type SshSession } from '../facts/ssh-session.js';
@@ -158,12 +159,11 @@ export function planFirewall(desired: DesiredFirewall, state: UfwState, sshPort:
 }
 
 /** UFW as declared: rules, policies, logging, enabled; guarded against locking out SSH. */
-export class UfwFirewall implements Resource {
-  readonly id = 'ufw firewall';
-  constructor(
-    private readonly desired: DesiredFirewall,
-    readonly requires: readonly string[] = [],
-  ) {}
+export class UfwFirewall extends BaseResource<DesiredFirewall> {
+  protected readonly kind = 'ufw firewall';
+  private get desired(): DesiredFirewall {
+    return this.spec;
+  }
 
   facts() {
     return [ufwStateFact, sshSessionFact];
@@ -239,9 +239,8 @@ export const SABOTAGE_ENV = 'HOSTKIT_TEST_FIREWALL_SABOTAGE';
  * does not, so the dead-man switch must roll the host back. Used by
  * test/integration/firewall-docker.test.ts; the firewall role adds it only when the variable is set.
  */
-export class SshSabotageForTests implements Resource {
-  readonly id = 'TEST-ONLY ssh sabotage';
-  constructor(readonly requires: readonly string[] = []) {}
+export class SshSabotageForTests extends BaseResource<Record<string, never>> {
+  protected readonly kind = 'TEST-ONLY ssh sabotage';
   facts() {
     return [sshSessionFact];
   }

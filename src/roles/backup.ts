@@ -1,4 +1,5 @@
 import type { Change, FactSet, PlanContext, Resource, Role } from '../engine/types.js';
+import { handler, handlersOf } from '../engine/resource.js';
 import { AptPackages } from '../resources/apt-packages.js';
 import { Directory } from '../resources/directory.js';
 import { ManagedFile, type ManagedFileSpec } from '../resources/file.js';
@@ -15,7 +16,9 @@ class SecretFile extends ManagedFile {
   }
 }
 
-const RELOAD = 'systemd daemon-reload (backup units)';
+const reload = handler('systemd daemon-reload (backup units)', [
+  { kind: 'exec', script: `systemctl daemon-reload && systemctl restart ${unitNames.run}.timer ${unitNames.check}.timer` },
+]);
 
 /** The backup role's input: the backup model and the secrets file its prepare reads. */
 export interface BackupRoleConfig {
@@ -34,11 +37,11 @@ export const backupRole: Role<BackupRoleConfig, BackupSecrets> = {
   },
   prepare: (config, options) => loadBackupSecrets(config.model.config, options.secretsFile ?? config.secretsFile),
   build({ model: m }, host, secrets) {
-    const pkg = new AptPackages(['restic'], 'package restic');
+    const pkg = new AptPackages({ names: ['restic'] });
     const dir = new Directory({ path: BACKUP_DIR, owner: 'root', group: 'root', mode: '0700' });
     const file = (spec: Omit<ManagedFileSpec, 'owner' | 'group'>, secret = false): ManagedFile => {
-      const full = { owner: 'root', group: 'root', requires: [dir.id], ...spec };
-      return secret ? new SecretFile(full) : new ManagedFile(full);
+      const full = { owner: 'root', group: 'root', ...spec };
+      return secret ? new SecretFile(full, { requires: [dir] }) : new ManagedFile(full, { requires: [dir] });
     };
     const files: ManagedFile[] = [
       file({ path: `${BACKUP_DIR}/password`, content: `${secrets.password}\n`, mode: '0600' }, true),
@@ -57,39 +60,20 @@ export const backupRole: Role<BackupRoleConfig, BackupSecrets> = {
       const name = unitNames[what];
       const schedule = what === 'run' ? m.config.schedule : m.config.check_schedule;
       units.push(
-        new ManagedFile({
-          path: `/etc/systemd/system/${name}.service`,
-          content: serviceUnit(what),
-          owner: 'root',
-          group: 'root',
-          mode: '0644',
-          notify: [RELOAD],
-        }),
-        new ManagedFile({
-          path: `/etc/systemd/system/${name}.timer`,
-          content: timerUnit(what, schedule),
-          owner: 'root',
-          group: 'root',
-          mode: '0644',
-          notify: [RELOAD],
-        }),
+        new ManagedFile(
+          { path: `/etc/systemd/system/${name}.service`, content: serviceUnit(what), owner: 'root', group: 'root', mode: '0644' },
+          { notify: [reload] },
+        ),
+        new ManagedFile(
+          { path: `/etc/systemd/system/${name}.timer`, content: timerUnit(what, schedule), owner: 'root', group: 'root', mode: '0644' },
+          { notify: [reload] },
+        ),
       );
     }
     const timers = (['run', 'check'] as const).map(
-      (what) =>
-        new Service({ unit: `${unitNames[what]}.timer`, enabled: true, active: true, requires: [...units.map((u) => u.id), pkg.id] }),
+      (what) => new Service({ unit: `${unitNames[what]}.timer`, enabled: true, active: true }, { requires: [...units, pkg] }),
     );
     const resources: Resource[] = [pkg, dir, ...files, ...units, ...timers];
-    return {
-      resources,
-      handlers: [
-        {
-          id: RELOAD,
-          actions: [
-            { kind: 'exec', script: `systemctl daemon-reload && systemctl restart ${unitNames.run}.timer ${unitNames.check}.timer` },
-          ],
-        },
-      ],
-    };
+    return { resources, handlers: handlersOf(resources) };
   },
 };

@@ -24,8 +24,8 @@ export function sysctlFileContent(cfg: BaseConfig): string {
   });
 }
 
-const file = (path: string, content: string, requires?: string[]) =>
-  new ManagedFile({ path, content, owner: 'root', group: 'root', mode: '0644', ...(requires ? { requires } : {}) });
+const file = (path: string, content: string, requires: Resource[] = []) =>
+  new ManagedFile({ path, content, owner: 'root', group: 'root', mode: '0644' }, { requires });
 
 export const baseRole: Role<BaseConfig> = {
   name: 'base',
@@ -34,11 +34,11 @@ export const baseRole: Role<BaseConfig> = {
   build(cfg) {
     const resources: Resource[] = [];
     const packages = basePackages(cfg);
-    const pkg = packages.length ? new AptPackages(packages, 'packages') : undefined;
-    const afterPkg = pkg ? [pkg.id] : undefined;
+    const pkg = packages.length ? new AptPackages({ names: packages, label: '' }) : undefined;
+    const afterPkg = pkg ? [pkg] : [];
     if (pkg) resources.push(pkg);
-    if (cfg.hostname) resources.push(new Hostname(cfg.hostname));
-    resources.push(new Timezone(cfg.timezone, afterPkg)); // tzdata may be among the packages
+    if (cfg.hostname) resources.push(new Hostname({ name: cfg.hostname }));
+    resources.push(new Timezone({ zone: cfg.timezone }, { requires: afterPkg })); // tzdata may be among the packages
     resources.push(
       file(AUTO_UPGRADES, renderTemplate('base/20auto-upgrades.hbs', { flag: cfg.unattended_upgrades ? '1' : '0' }), afterPkg),
     );
@@ -47,7 +47,7 @@ export const baseRole: Role<BaseConfig> = {
       for (const unit of ['apt-daily.timer', 'apt-daily-upgrade.timer']) resources.push(new Service({ unit, enabled: true, active: true }));
     }
     resources.push(file(SYSCTL_FILE, sysctlFileContent(cfg)));
-    if (Object.keys(cfg.sysctl).length) resources.push(new Sysctl(cfg.sysctl));
+    if (Object.keys(cfg.sysctl).length) resources.push(new Sysctl({ settings: cfg.sysctl }));
     return { resources };
   },
 };

@@ -9,8 +9,8 @@ export const dataRole: Role<DataConfig> = {
   config: (inventory) => inventory.doc.data,
   build(data) {
     const root = data.root.replace(/\/+$/, '') || '/';
-    const rootId = `directory ${root}`;
-    const resources: Resource[] = [new Directory({ path: root, owner: data.owner, group: data.group, mode: data.mode })];
+    const rootDir = new Directory({ path: root, owner: data.owner, group: data.group, mode: data.mode });
+    const resources: Resource[] = [rootDir];
     for (const dir of data.directories) {
       resources.push(
         new Directory(
@@ -20,7 +20,7 @@ export const dataRole: Role<DataConfig> = {
             group: dir.group ?? dir.owner ?? data.group,
             mode: dir.mode ?? data.mode,
           },
-          [rootId],
+          { requires: [rootDir] },
         ),
       );
     }

@@ -1,8 +1,9 @@
 import type { Resource, Role } from '../engine/types.js';
+import { handlersOf } from '../engine/resource.js';
 import type { DockerConfig } from './docker.schema.js';
 import { AptPackages } from '../resources/apt-packages.js';
 import { Service } from '../resources/service.js';
-import { DockerDaemonConfig, RESTART_DOCKER, type Json } from '../resources/docker-daemon.js';
+import { DockerDaemonConfig, type Json } from '../resources/docker-daemon.js';
 import { DockerAptRepository, DockerSourceCheck, PACKAGES } from '../resources/docker-repo.js';
 import { DockerVersions } from '../resources/docker-versions.js';
 
@@ -12,25 +13,25 @@ import { DockerVersions } from '../resources/docker-versions.js';
  * enabled and running, versions reported and held to the declared minimums.
  */
 export function dockerResources(config: DockerConfig): { resources: Resource[] } {
-  const resources: Resource[] = [new DockerSourceCheck(config.source)];
+  const resources: Resource[] = [new DockerSourceCheck({ source: config.source })];
   // daemon.json before the packages: on a fresh host the engine starts with it the first time.
-  if (config.daemon) resources.push(new DockerDaemonConfig(config.daemon as { [key: string]: Json }));
-  const prereqs: string[] = [];
+  if (config.daemon) resources.push(new DockerDaemonConfig({ daemon: config.daemon as { [key: string]: Json } }));
+  const prereqs: Resource[] = [];
   if (config.source === 'docker-ce') {
     const repo = new DockerAptRepository(config.repository);
     resources.push(repo);
-    prereqs.push(repo.id);
+    prereqs.push(repo);
   }
   const names = config.packages ?? PACKAGES[config.source];
-  // AptPackages takes no prerequisites of its own; the repository must come first.
-  const pkgs: Resource = Object.assign(new AptPackages(names, `packages ${names.join(' ')}`), { requires: prereqs });
-  const service = new Service({ unit: 'docker.service', enabled: true, active: true, requires: [pkgs.id] });
+  // The repository must come first.
+  const pkgs = new AptPackages({ names }, { requires: prereqs });
+  const service = new Service({ unit: 'docker.service', enabled: true, active: true }, { requires: [pkgs] });
   const versions = new DockerVersions(
     {
       ...(config.min_version ? { engine: config.min_version } : {}),
       ...(config.compose_min_version ? { compose: config.compose_min_version } : {}),
     },
-    [pkgs.id, service.id],
+    { requires: [pkgs, service] },
   );
   resources.push(pkgs, service, versions);
   return { resources };
@@ -43,14 +44,7 @@ export const dockerRole: Role<DockerConfig> = {
     '/etc/docker/daemon.json from the inventory, engine enabled and running, versions held to the declared minimums.',
   config: (inventory) => inventory.doc.docker,
   build(config) {
-    return {
-      ...dockerResources(config),
-      handlers: [
-        {
-          id: RESTART_DOCKER,
-          actions: [{ kind: 'exec', script: 'systemctl restart docker.service', display: 'systemctl restart docker' }],
-        },
-      ],
-    };
+    const { resources } = dockerResources(config);
+    return { resources, handlers: handlersOf(resources) };
   },
 };

@@ -1,4 +1,5 @@
 import type { Resource, Role } from '../engine/types.js';
+import { handler, handlersOf } from '../engine/resource.js';
 import type { Fail2banConfig } from './fail2ban.schema.js';
 import { AptPackages } from '../resources/apt-packages.js';
 import { ManagedFile } from '../resources/file.js';
@@ -146,39 +147,32 @@ export const fail2banRole: Role<Fail2banConfig> = {
   build(cfg) {
     const packages = ['fail2ban', 'python3-systemd'];
     if (cfg.banaction === 'nftables' || cfg.jails.some((j) => j.proxied)) packages.push('nftables');
-    const pkg = new AptPackages(packages, 'packages fail2ban');
-    // Written before jail.local, which may rely on it; each write is checked with the whole tree.
-    const file = (path: string, content: string, requires: string[]) =>
-      new ManagedFile({
-        path,
-        content,
-        owner: 'root',
-        group: 'root',
-        mode: '0644',
-        validate: 'fail2ban-client -t',
-        requires,
-        notify: [RELOAD],
-      });
-    const filter = file(SSHD_FILTER_LOCAL, renderTemplate('fail2ban/sshd.local.hbs', {}), [pkg.id]);
-    const jail = file(JAIL_LOCAL, renderTemplate('fail2ban/jail.local.hbs', jailLocalData(cfg)), [pkg.id, filter.id]);
-    const service = new Service({ unit: 'fail2ban', enabled: true, active: true, requires: [pkg.id] });
+    const pkg = new AptPackages({ names: packages, label: 'fail2ban' });
     const jails = expectedJails(cfg);
-    const resources: Resource[] = [pkg, filter, jail, service, new Fail2banJails(jails, RELOAD, [pkg.id, service.id])];
-    if (cfg.banaction === 'ufw') resources.push(new Fail2banNeedsUfw());
-    return {
-      resources,
-      handlers: [
-        {
-          id: RELOAD,
-          actions: [
-            {
-              kind: 'exec',
-              script: reloadScript(jails),
-              display: `fail2ban-client reload, then wait for jails ${jails.map((j) => j.name).join(', ')}`,
-            },
-          ],
-        },
-      ],
-    };
+    const reload = handler(RELOAD, [
+      {
+        kind: 'exec',
+        script: reloadScript(jails),
+        display: `fail2ban-client reload, then wait for jails ${jails.map((j) => j.name).join(', ')}`,
+      },
+    ]);
+    // Written before jail.local, which may rely on it; each write is checked with the whole tree.
+    const file = (path: string, content: string, requires: Resource[]) =>
+      new ManagedFile(
+        { path, content, owner: 'root', group: 'root', mode: '0644', validate: 'fail2ban-client -t' },
+        { requires, notify: [reload] },
+      );
+    const filter = file(SSHD_FILTER_LOCAL, renderTemplate('fail2ban/sshd.local.hbs', {}), [pkg]);
+    const jail = file(JAIL_LOCAL, renderTemplate('fail2ban/jail.local.hbs', jailLocalData(cfg)), [pkg, filter]);
+    const service = new Service({ unit: 'fail2ban', enabled: true, active: true }, { requires: [pkg] });
+    const resources: Resource[] = [
+      pkg,
+      filter,
+      jail,
+      service,
+      new Fail2banJails({ jails }, { requires: [pkg, service], notify: [reload] }),
+    ];
+    if (cfg.banaction === 'ufw') resources.push(new Fail2banNeedsUfw({}));
+    return { resources, handlers: handlersOf(resources) };
   },
 };

@@ -10,7 +10,8 @@ import {
   UfwFirewall,
   type DesiredFirewall,
 } from '../resources/ufw-firewall.js';
-import { UfwDockerFilter, UFW_RELOAD_HANDLER, UFW_RELOAD_SCRIPT, type DockerFilter } from '../resources/ufw-docker.js';
+import { UfwDockerFilter, type DockerFilter } from '../resources/ufw-docker.js';
+import { handlersOf } from '../engine/resource.js';
 import { ExposureAudit, type ExposurePolicy } from '../resources/docker-exposure.js';
 import { rollbackSafeguard } from '../engine/safeguard.js';
 import { normalizeUfwAddress } from '../resources/ufw-rules.js';
@@ -77,17 +78,17 @@ export const firewallRole: Role<FirewallConfig> = {
   config: (inventory) => inventory.doc.firewall,
   build(config) {
     const desired = desiredFirewall(config);
-    const pkg = new AptPackages(['ufw'], 'package ufw');
+    const pkg = new AptPackages({ names: ['ufw'] });
     // after.rules first: `ufw enable` on a fresh host then loads the filter with everything else.
-    const dockerFilter = new UfwDockerFilter(config.docker ? dockerFilterOf(desired) : undefined, [pkg.id]);
-    const ufw = new UfwFirewall(desired, [pkg.id]);
+    const dockerFilter = new UfwDockerFilter({ filter: config.docker ? dockerFilterOf(desired) : undefined }, { requires: [pkg] });
+    const ufw = new UfwFirewall(desired, { requires: [pkg] });
     const resources: Resource[] = [pkg, dockerFilter, ufw];
-    if (process.env[SABOTAGE_ENV] === '1') resources.push(new SshSabotageForTests([ufw.id]));
+    if (process.env[SABOTAGE_ENV] === '1') resources.push(new SshSabotageForTests({}, { requires: [ufw] }));
     const firewallIds = resources.filter((r) => r !== pkg).map((r) => r.id);
-    resources.push(new ExposureAudit(exposurePolicyOf(config, desired)));
+    resources.push(new ExposureAudit({ policy: exposurePolicyOf(config, desired) }));
     return {
       resources,
-      handlers: [{ id: UFW_RELOAD_HANDLER, actions: [{ kind: 'exec', script: UFW_RELOAD_SCRIPT, display: 'ufw reload' }] }],
+      handlers: handlersOf(resources),
       safeguard: rollbackSafeguard({
         name: 'firewall',
         timeoutSeconds: config.deadman_timeout,

@@ -14,11 +14,11 @@ export function networkResources(platform: PlatformModel): Resource[] {
   if (npm) {
     for (const ref of platform.npm!.networks) {
       const net = platform.stacks.find((s) => s.name === ref.stack)?.networks.find((n) => n.key === ref.network);
-      if (net) resources.push(new NpmNetworkConnection(npm, { stack: ref.stack, key: net.key, name: net.name }));
+      if (net) resources.push(new NpmNetworkConnection({ npm, network: { stack: ref.stack, key: net.key, name: net.name } }));
     }
   }
   for (const stack of platform.stacks.filter((s) => s.layer === 'production')) {
-    resources.push(new ProductionIsolation({ name: stack.name, networkKeys: stack.networks.map((n) => n.key) }, npm));
+    resources.push(new ProductionIsolation({ stack: { name: stack.name, networkKeys: stack.networks.map((n) => n.key) }, npm }));
   }
   return resources;
 }

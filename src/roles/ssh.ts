@@ -1,3 +1,4 @@
+import { handler, handlersOf } from '../engine/resource.js';
 import type { Role } from '../engine/types.js';
 import type { HostConfig } from '../inventory/types.js';
 import type { SshConfig } from './ssh.schema.js';
@@ -83,23 +84,21 @@ export const sshRole: Role<SshConfig> = {
     'sshd hardening drop-in: key-only, root policy, allowed users; sshd -t before reload; a fresh login must work or it rolls back.',
   config: (inventory) => inventory.doc.ssh,
   build(cfg) {
-    const dropIn = new ManagedFile({
-      path: SSHD_DROP_IN,
-      content: sshDropIn(cfg),
-      owner: 'root',
-      group: 'root',
-      mode: '0644',
-      validate: '/usr/sbin/sshd -t',
-      notify: [RELOAD],
-    });
+    const reload = handler(RELOAD, [
+      { kind: 'exec', script: RELOAD_AND_WAIT, display: `${RELOAD_SCRIPT} (then wait for "Server listening")` },
+    ]);
+    const dropIn = new ManagedFile(
+      { path: SSHD_DROP_IN, content: sshDropIn(cfg), owner: 'root', group: 'root', mode: '0644', validate: '/usr/sbin/sshd -t' },
+      { notify: [reload] },
+    );
+    const settings = new SshdSettings(
+      { desired: sshdEffective(cfg), lockout: (host, port) => sshLockoutProblems(cfg, host, port) },
+      { requires: [dropIn] },
+    );
+    const resources = [dropIn, settings];
     return {
-      resources: [dropIn, new SshdSettings(sshdEffective(cfg), (host, port) => sshLockoutProblems(cfg, host, port), [dropIn.id])],
-      handlers: [
-        {
-          id: RELOAD,
-          actions: [{ kind: 'exec', script: RELOAD_AND_WAIT, display: `${RELOAD_SCRIPT} (then wait for "Server listening")` }],
-        },
-      ],
+      resources,
+      handlers: handlersOf(resources),
       // After the reload a FRESH login must work (the run's own session survives any sshd change);
       // otherwise the host itself restores the previous drop-in and reloads.
       safeguard: rollbackSafeguard({

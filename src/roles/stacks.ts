@@ -12,7 +12,7 @@ import { preparePlatform, type PreparedPlatform } from '../platform/prepare.js';
 export function stackResources(p: PreparedPlatform): Resource[] {
   const { platform } = p;
   const resources: Resource[] = [];
-  const imageIds = new Map<string, string>(); // ref -> id of the resource providing it
+  const providers = new Map<string, Resource>(); // ref -> the resource providing it
 
   const byArchive = new Map<string, { ref: string; archiveTag: string; id: string }[]>();
   for (const img of platform.images) {
@@ -22,30 +22,33 @@ export function stackResources(p: PreparedPlatform): Resource[] {
     }
   }
   for (const [archive, images] of byArchive) {
-    const r = new ImageArchive(archive, images);
+    const r = new ImageArchive({ archive, images });
     resources.push(r);
-    for (const i of images) imageIds.set(i.ref, r.id);
+    for (const i of images) providers.set(i.ref, r);
   }
-  const archiveIds = [...new Set(imageIds.values())];
+  const archives = [...new Set(providers.values())];
   for (const img of platform.images) {
     let r: Resource | undefined;
     // A build may start FROM an image an archive provides: builds come after the archives.
-    if (img.source === 'build') r = new ImageBuild(img.ref, p.contexts.get(img.ref)!, archiveIds);
-    else if (img.source === 'pull') r = new ImagePull(img.ref);
+    if (img.source === 'build') r = new ImageBuild({ ref: img.ref, context: p.contexts.get(img.ref)! }, { requires: archives });
+    else if (img.source === 'pull') r = new ImagePull({ ref: img.ref });
     if (r) {
       resources.push(r);
-      imageIds.set(img.ref, r.id);
+      providers.set(img.ref, r);
     }
   }
 
   const root = new Directory({ path: platform.stacksDir, owner: 'root', group: 'root', mode: '0755' });
   resources.push(root);
   for (const stack of platform.stacks) {
-    const dir = new Directory({ path: stack.dir, owner: 'root', group: 'root', mode: '0750' }, [root.id]);
-    const env = new StackEnvFile(stack.name, stack.dir, renderEnvFile(stack, p.secrets), [dir.id]);
-    const compose = new StackComposeFile(stack.name, stack.dir, renderCompose(stack), [dir.id, env.id]);
-    const images = [...new Set(stack.services.map((s) => imageIds.get(s.image)!))];
-    const up = new StackUp(stack, platform.waitTimeoutS, { env, compose }, [dir.id, env.id, compose.id, ...images]);
+    const dir = new Directory({ path: stack.dir, owner: 'root', group: 'root', mode: '0750' }, { requires: [root] });
+    const env = new StackEnvFile({ stack: stack.name, dir: stack.dir, content: renderEnvFile(stack, p.secrets) }, { requires: [dir] });
+    const compose = new StackComposeFile({ stack: stack.name, dir: stack.dir, content: renderCompose(stack) }, { requires: [dir, env] });
+    const images = [...new Set(stack.services.flatMap((s) => providers.get(s.image) ?? []))];
+    const up = new StackUp(
+      { stack, waitTimeoutS: platform.waitTimeoutS, files: { env, compose } },
+      { requires: [dir, env, compose, ...images] },
+    );
     resources.push(dir, env, compose, up);
   }
   return resources;

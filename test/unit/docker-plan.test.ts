@@ -121,8 +121,8 @@ describe('source debian (Debian 13 packages)', () => {
   });
   it('refuses the whole role before anything is applied', () => {
     const facts = factSetFrom([[osReleaseFact, { value: os('os-release-bookworm.txt') }]]);
-    expect(() => new DockerSourceCheck('debian').plan(facts, ctx())).toThrow(/refused: Debian 12/);
-    expect(new DockerSourceCheck('docker-ce').plan(facts, ctx())).toEqual([]);
+    expect(() => new DockerSourceCheck({ source: 'debian' }).plan(facts, ctx())).toThrow(/refused: Debian 12/);
+    expect(new DockerSourceCheck({ source: 'docker-ce' }).plan(facts, ctx())).toEqual([]);
   });
 });
 

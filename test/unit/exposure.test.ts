@@ -16,6 +16,7 @@ import {
   UfwDockerFilter,
 } from '../../src/resources/ufw-docker.js';
 import { desiredFirewall } from '../../src/roles/firewall.js';
+import { AptPackages } from '../../src/resources/apt-packages.js';
 import { dockerFilterOf, exposurePolicyOf } from '../../src/roles/firewall.js';
 import type { HostConfig } from '../../src/inventory/types.js';
 import type { FirewallConfig } from '../../src/inventory/schema.js';
@@ -196,7 +197,7 @@ describe('UfwDockerFilter plan', () => {
       [dockerUserFact, { value: chains }],
       [ufwState, { value: ufw }],
     ]);
-  const r = new UfwDockerFilter(filter, ['package ufw']);
+  const r = new UfwDockerFilter({ filter }, { requires: [new AptPackages({ names: ['ufw'] })] });
 
   it('before ufw is installed: would add it once ufw is there', () => {
     const none = { path: '', exists: false } as const;
@@ -229,7 +230,7 @@ describe('UfwDockerFilter plan', () => {
     expect(changes[0]!.actions).toEqual([]);
   });
   it('firewall.docker false: the block is removed and the chain reset', () => {
-    const off = new UfwDockerFilter(undefined);
+    const off = new UfwDockerFilter({ filter: undefined });
     const changes = off.plan(facts(withBlock(AFTER_RULES.v4, 'v4'), stock(AFTER_RULES.v6), ufwActive), hostCtx());
     expect(changes.map((c) => c.summary)).toEqual(['remove the DOCKER-USER filter from /etc/ufw/after.rules (firewall.docker is false)']);
     expect(changes[0]!.actions.map((a) => a.kind)).toEqual(['write', 'exec']);
@@ -324,7 +325,7 @@ describe('exposure audit (recorded host: db 5432, npm 81, redis 6379 published; 
   it('the audit resource: drift in --check, notes with what it audited', async () => {
     const { ExposureAudit } = await import('../../src/resources/docker-exposure.js');
     const { listenersFact, publishedPortsFact } = await import('../../src/facts/listeners.js');
-    const a = new ExposureAudit(policy);
+    const a = new ExposureAudit({ policy });
     const facts = factSetFrom([
       [listenersFact, { value: listeners }],
       [publishedPortsFact, { value: published }],

@@ -92,9 +92,9 @@ function stackFacts(kase: string, stack: string, over: [Fact<unknown>, ProbeOutp
 function stackUp(stack: string) {
   const s = platform.stacks.find((x) => x.name === stack)!;
   const secrets = new Map([...secretUses(platform).keys()].map((n) => [n, 'fixture-value']));
-  const env = new StackEnvFile(stack, s.dir, renderEnvFile(s, secrets));
-  const compose = new StackComposeFile(stack, s.dir, renderCompose(s));
-  return { env, compose, up: new StackUp(s, 300, { env, compose }) };
+  const env = new StackEnvFile({ stack, dir: s.dir, content: renderEnvFile(s, secrets) });
+  const compose = new StackComposeFile({ stack, dir: s.dir, content: renderCompose(s) });
+  return { env, compose, up: new StackUp({ stack: s, waitTimeoutS: 300, files: { env, compose } }) };
 }
 
 const summaries = (changes: Change[]) => changes.map((c) => c.summary);
@@ -228,9 +228,9 @@ describe('stacks: plans from a converged and a drifted real server', () => {
     const secrets = new Map(
       [...secretUses(platform).keys()].map((n) => [n, n === 'seller1_dev_n8n_encryption_key' ? 'rotated' : 'fixture-value']),
     );
-    const env = new StackEnvFile(s.name, s.dir, renderEnvFile(s, secrets));
-    const compose = new StackComposeFile(s.name, s.dir, renderCompose(s));
-    const up = new StackUp(s, 300, { env, compose });
+    const env = new StackEnvFile({ stack: s.name, dir: s.dir, content: renderEnvFile(s, secrets) });
+    const compose = new StackComposeFile({ stack: s.name, dir: s.dir, content: renderCompose(s) });
+    const up = new StackUp({ stack: s, waitTimeoutS: 300, files: { env, compose } });
     const facts = stackFacts('converged', s.name);
     const [change] = env.plan(facts);
     expect(change!.diff).toBe(
@@ -299,15 +299,21 @@ describe('images from an archive: loaded only when the id on the host differs', 
     const state = parseImages(recorded('converged', 'images'), ['postgres:16.6', 'redis:7.4.1']);
     const ids = { pg: state.byRef.get('postgres:16.6')!.id, redis: state.byRef.get('redis:7.4.1')!.id };
     const facts = factSetFrom([[imagesFact(['postgres:16.6', 'redis:7.4.1']), recorded('converged', 'images')]]);
-    const same = new ImageArchive('/x/standins.tar', [
-      { ref: 'postgres:16.6', archiveTag: 'hostkit-standin/postgres:1', id: ids.pg },
-      { ref: 'redis:7.4.1', archiveTag: 'redis:7.4.1', id: ids.redis },
-    ]);
+    const same = new ImageArchive({
+      archive: '/x/standins.tar',
+      images: [
+        { ref: 'postgres:16.6', archiveTag: 'hostkit-standin/postgres:1', id: ids.pg },
+        { ref: 'redis:7.4.1', archiveTag: 'redis:7.4.1', id: ids.redis },
+      ],
+    });
     expect(same.plan(facts)).toEqual([]);
-    const newer = new ImageArchive('/x/standins.tar', [
-      { ref: 'postgres:16.6', archiveTag: 'hostkit-standin/postgres:1', id: `sha256:${'1'.repeat(64)}` },
-      { ref: 'redis:7.4.1', archiveTag: 'redis:7.4.1', id: ids.redis },
-    ]);
+    const newer = new ImageArchive({
+      archive: '/x/standins.tar',
+      images: [
+        { ref: 'postgres:16.6', archiveTag: 'hostkit-standin/postgres:1', id: `sha256:${'1'.repeat(64)}` },
+        { ref: 'redis:7.4.1', archiveTag: 'redis:7.4.1', id: ids.redis },
+      ],
+    });
     const changes = newer.plan(facts);
     expect(summaries(changes)).toEqual([`image postgres:16.6 is ${ids.pg.slice(7, 19)}, archive has 111111111111: load from standins.tar`]);
     expect(changes[0]!.actions).toEqual([
@@ -332,7 +338,7 @@ describe('images built or pulled', () => {
   const ctxDir = { dir: '/src/app', tar: '/tmp/ctx.tar', hash: 'abc123' };
 
   it('builds when absent or when the context changed (label), sending the context on stdin', () => {
-    const build = new ImageBuild('hostkit/app:1', ctxDir);
+    const build = new ImageBuild({ ref: 'hostkit/app:1', context: ctxDir });
     expect(build.plan(facts({ [CONTEXT_LABEL]: 'abc123' }))).toEqual([]);
     expect(summaries(build.plan(facts({ [CONTEXT_LABEL]: 'old' })))).toEqual([
       'image hostkit/app:1 was built from another context: build from /src/app',
@@ -348,7 +354,7 @@ describe('images built or pulled', () => {
   });
 
   it('pulls only an absent image (tags are pinned), and plans it with no registry', () => {
-    const pull = new ImagePull('hostkit/app:1');
+    const pull = new ImagePull({ ref: 'hostkit/app:1' });
     expect(pull.plan(facts({}))).toEqual([]);
     expect(pull.plan(facts(undefined))).toEqual([
       { summary: 'image hostkit/app:1 absent: pull', actions: [{ kind: 'exec', script: 'docker pull -q hostkit/app:1' }] },
