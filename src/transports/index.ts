@@ -1,6 +1,6 @@
 export * from './types.js';
 export { quote, sh } from './quote.js';
-export { connect, type ConnectOptions } from './connect.js';
+export { connect, openTransport, withConnectionOptions, type ConnectOptions, type ConnectionOptions } from './connect.js';
 export { SshTransport, connectSsh, type SshOptions } from './ssh.js';
 export {
   LocalTransport,

@@ -175,7 +175,7 @@ export class SshTransport implements Transport {
           hostKeyError = new TransportError(
             host.name,
             'host-key',
-            `${token} is not in ${knownHostsFile} (strict checking); it offered ${fp}. Verify it out of band, then add "${token} ${blobKeyType(key)} ${key.toString('base64')}" or use hostKeyChecking: accept-new`,
+            `${token} is not in ${knownHostsFile} (strict checking); it offered ${fp}. Verify it out of band, then add "${token} ${blobKeyType(key)} ${key.toString('base64')}", or set host_key_checking: accept-new for this host in the inventory (or run with --accept-new-host-keys)`,
           );
           return false;
         case 'changed': {
