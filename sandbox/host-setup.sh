@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepare the control machine to run sandbox targets: Docker engine (Debian's docker.io),
 # compose v2 (Debian 13's docker-compose, pinned to that one package), mmdebstrap and
-# busybox-static for locally built images. Idempotent; safe to run on every CI start.
+# busybox-static for locally built images, xmllint for the JUnit report test. Idempotent; safe to run on every CI start.
 set -euo pipefail
 log() { printf '[host-setup] %s\n' "$*" >&2; }
 
@@ -19,6 +19,8 @@ command -v dockerd >/dev/null || need_pkgs+=(docker.io)
 command -v mmdebstrap >/dev/null || need_pkgs+=(mmdebstrap)
 [ -x /bin/busybox ] && /bin/busybox --help 2>&1 | grep -q 'static' || dpkg -s busybox-static >/dev/null 2>&1 || need_pkgs+=(busybox-static)
 command -v ssh >/dev/null || need_pkgs+=(openssh-client)
+# xmllint: the unit tests validate the --junit output against the JUnit XSD (test/fixtures/junit).
+command -v xmllint >/dev/null || need_pkgs+=(libxml2-utils)
 command -v uidmap >/dev/null 2>&1 || true
 
 trixie_list=/etc/apt/sources.list.d/sandbox-trixie.sources
