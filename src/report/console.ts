@@ -85,7 +85,7 @@ export class ConsoleReporter implements Reporter {
         break;
       case 'resource-done':
         this.resource(e.report);
-        this.track(e.host, e.role, 'next step');
+        this.track(e.host, e.role, 'applying');
         break;
       case 'handler': {
         const label = e.status === 'failed' ? this.red('failed  ') : e.status === 'ran' ? this.yellow('handler ') : this.yellow('would   ');
@@ -134,7 +134,8 @@ export class ConsoleReporter implements Reporter {
     const a = all.sort((x, y) => y.since - x.since)[0];
     if (!a) return '';
     const more = all.length > 1 ? ` (+${all.length - 1} host${all.length > 2 ? 's' : ''})` : '';
-    const line = `… ${a.host} ${a.role}: ${a.what}  ${Math.floor((now - a.since) / 1000)}s${more}`;
+    // Elapsed time first: a narrow terminal cuts the end of the line, never the clock.
+    const line = `… ${Math.floor((now - a.since) / 1000)}s ${a.host} ${a.role}: ${a.what}${more}`;
     const width = (this.out.columns ?? 120) - 1;
     return line.length > width ? `${line.slice(0, width - 1)}…` : line;
   }
