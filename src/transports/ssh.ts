@@ -100,7 +100,11 @@ async function loadCredentials(host: HostConfig, opts: SshOptions): Promise<Cred
   }
   const sock = opts.agentSocket ?? process.env.SSH_AUTH_SOCK;
   if (!sock) {
-    throw new TransportError(host.name, 'auth', `no identityFile for user ${host.user} and SSH_AUTH_SOCK is not set (no ssh-agent to ask)`);
+    throw new TransportError(
+      host.name,
+      'auth',
+      `no identity_file for user ${host.user} in the inventory and SSH_AUTH_SOCK is not set (no ssh-agent to ask)`,
+    );
   }
   return { config: { agent: sock, authHandler: ['agent'] }, tried: `agent at ${sock}` };
 }
