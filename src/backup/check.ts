@@ -20,14 +20,16 @@ export interface BackupState {
   lastRun?: LastRun;
 }
 
-/** One probe: the script's presence, `snapshots` (JSON, its exit code and stderr tail) and `status`. */
+/** One probe: the script's presence, `status` (the last run) and `snapshots` (JSON, its exit code and stderr tail). */
 export const backupStateFact: Fact<BackupState> = {
   key: 'backup:state',
   command: [
     `if [ ! -x ${BACKUP_SCRIPT} ]; then echo '${MARK} absent'; exit 0; fi`,
+    // The status first: a failing `snapshots` records itself as the last run.
+    `st=$(${BACKUP_SCRIPT} status)`,
     `err=$(mktemp); out=$(${BACKUP_SCRIPT} snapshots 2>"$err"); rc=$?`,
     `printf '%s snapshots %s\\n%s\\n%s stderr\\n' '${MARK}' "$rc" "$out" '${MARK}'; tail -c 400 "$err"; rm -f "$err"`,
-    `printf '\\n%s status\\n' '${MARK}'; ${BACKUP_SCRIPT} status`,
+    `printf '\\n%s status\\n%s\\n' '${MARK}' "$st"`,
   ].join('\n'),
   parse: ({ stdout }) => parseBackupState(stdout),
 };
