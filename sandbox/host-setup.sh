@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepare the control machine to run sandbox targets: Docker engine (Debian's docker.io),
 # compose v2 (Debian 13's docker-compose, pinned to that one package), mmdebstrap and
-# busybox-static for locally built images, ansible-core as the inventory test oracle. Idempotent; safe to run on every CI start.
+# busybox-static for locally built images, ansible-core as the inventory test oracle, xmllint for the JUnit report
+# test. Idempotent; safe to run on every CI start.
 set -euo pipefail
 log() { printf '[host-setup] %s\n' "$*" >&2; }
 
@@ -19,8 +20,10 @@ command -v dockerd >/dev/null || need_pkgs+=(docker.io)
 command -v mmdebstrap >/dev/null || need_pkgs+=(mmdebstrap)
 [ -x /bin/busybox ] && /bin/busybox --help 2>&1 | grep -q 'static' || dpkg -s busybox-static >/dev/null 2>&1 || need_pkgs+=(busybox-static)
 command -v ssh >/dev/null || need_pkgs+=(openssh-client)
-# The inventory oracle (test/unit/ansible-oracle.test.ts): Debian's ansible-core ships ansible-inventory.
+# The inventory oracle (test/integration/ansible-oracle.test.ts): Debian's ansible-core ships ansible-inventory.
 command -v ansible-inventory >/dev/null || need_pkgs+=(ansible-core)
+# xmllint: the unit tests validate the --junit output against the JUnit XSD (test/fixtures/junit).
+command -v xmllint >/dev/null || need_pkgs+=(libxml2-utils)
 command -v uidmap >/dev/null 2>&1 || true
 
 trixie_list=/etc/apt/sources.list.d/sandbox-trixie.sources

@@ -8,11 +8,15 @@ export const USAGE = `Options (every role and playbook):
       --check            audit only: exit 0 when the host matches, 2 on drift, 1 on error
       --dry-run          show every change (with diffs) that apply would make; change nothing
       --diff             show file and rule diffs in apply mode too
-      --json             print a machine-readable JSON report on stdout instead of text
+      --json             print a machine-readable JSON report on stdout instead of text (also
+                         a JSON error object when the run fails)
+      --junit FILE       also write a JUnit XML report (testsuite per host and role, testcase
+                         per resource; drift in --check is a failure) for CI test reporters
       --local            run on this machine with the local transport (on the server itself)
       --forks N          hosts processed at once (default 5)
       --secrets FILE     secrets file (YAML name: value) instead of the inventory's secrets.file
       --accept-new-host-keys  record unknown SSH host keys (a changed key is still refused)
+      --connect-timeout S     seconds to wait for an SSH session (default: the inventory's connect_timeout)
   -y, --yes              answer yes where a prompt would appear
   -v, --verbose          more output
   -h, --help             this text`;
@@ -37,10 +41,12 @@ export function parseRunOptions(
         'dry-run': { type: 'boolean' },
         diff: { type: 'boolean' },
         json: { type: 'boolean' },
+        junit: { type: 'string' },
         local: { type: 'boolean' },
         forks: { type: 'string' },
         secrets: { type: 'string' },
         'accept-new-host-keys': { type: 'boolean' },
+        'connect-timeout': { type: 'string' },
         yes: { type: 'boolean', short: 'y' },
         verbose: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
@@ -54,6 +60,9 @@ export function parseRunOptions(
   if (v.check && v['dry-run']) throw new UsageError('--check and --dry-run exclude each other');
   const forks = v.forks === undefined ? 5 : Number(v.forks);
   if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks takes a positive integer, got ${String(v.forks)}`);
+  const timeout = v['connect-timeout'] === undefined ? undefined : Number(v['connect-timeout']);
+  if (timeout !== undefined && !(timeout > 0))
+    throw new UsageError(`--connect-timeout takes seconds (> 0), got ${String(v['connect-timeout'])}`);
   const options: RunOptions = {
     mode: v.check ? 'check' : v['dry-run'] ? 'dry-run' : 'apply',
     diff: Boolean(v.diff),
@@ -64,7 +73,8 @@ export function parseRunOptions(
     limit: v.limit as string | undefined,
     inventoryPaths: (v.inventory as string[] | undefined) ?? ['inventory.yaml'],
     acceptNewHostKeys: Boolean(v['accept-new-host-keys']),
-    connectTimeoutMs: 10_000,
+    ...(timeout !== undefined ? { connectTimeoutMs: Math.round(timeout * 1000) } : {}),
+    ...(typeof v.junit === 'string' ? { junitFile: v.junit } : {}),
     verbose: Boolean(v.verbose),
     ...(typeof v.secrets === 'string' ? { secretsFile: v.secrets } : {}),
   };

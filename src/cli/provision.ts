@@ -1,7 +1,9 @@
 import { ROLES, rolesByName } from '../roles/index.js';
 import { parseRunOptions, scriptArgs, USAGE, UsageError } from './options.js';
-import { runPlaybook } from '../engine/run.js';
+import { playbookOptions, runPlaybook } from '../engine/run.js';
 import { errorMessage } from '../engine/errors.js';
+import { redact } from '../engine/redact.js';
+import { cliReporter, loadTargets, reportFailure } from './session.js';
 import { prepareSandboxInventory } from '../sandbox/demo.js';
 import type { RunOptions } from '../engine/types.js';
 
@@ -12,6 +14,7 @@ const ABOUT = `scripts/provision.mjs: provision hosts with every role in order (
 
 /** The full-server playbook; with --sandbox, the guided demo on a local sandbox server. */
 export async function provisionMain(scriptUrl: string, defaults: { check?: boolean } = {}): Promise<never> {
+  let reporter: ReturnType<typeof cliReporter> | undefined;
   try {
     const { options, values, help } = parseRunOptions(scriptArgs(scriptUrl), {
       only: { type: 'string' },
@@ -34,7 +37,15 @@ export async function provisionMain(scriptUrl: string, defaults: { check?: boole
             .filter(Boolean)
         : undefined;
     const roles = only ? ROLES.filter((r) => rolesByName(only).includes(r)) : [...ROLES];
-    if (!values.sandbox) process.exit((await runPlaybook(roles, options)).exitCode);
+    const play = async (o: RunOptions) => {
+      reporter = cliReporter(o);
+      const { inventory, hosts, skipped } = await loadTargets(o);
+      const result = await runPlaybook(inventory, roles, { ...playbookOptions(o), hosts, skipped, reporter });
+      await reporter.close?.();
+      reporter = undefined;
+      return result.exitCode;
+    };
+    if (!values.sandbox) process.exit(await play(options));
 
     const inventoryPaths = await prepareSandboxInventory(options.inventoryPaths);
     const base: RunOptions = { ...options, inventoryPaths, limit: undefined };
@@ -50,13 +61,14 @@ export async function provisionMain(scriptUrl: string, defaults: { check?: boole
     let exitCode: 0 | 1 | 2 = 0;
     for (const [title, stepOptions] of steps) {
       process.stdout.write(`\n### ${title}\n`);
-      exitCode = (await runPlaybook(roles, stepOptions)).exitCode;
+      exitCode = await play(stepOptions);
       if (exitCode === 1) break;
     }
     process.stdout.write(`\nsandbox inventory: ${inventoryPaths.join(' + ')}\n`);
     process.exit(exitCode);
   } catch (err) {
-    process.stderr.write(`error: ${errorMessage(err)}\n`);
+    if (reporter) await reportFailure(reporter, err);
+    process.stderr.write(`error: ${redact(errorMessage(err))}\n`);
     if (err instanceof UsageError) process.stderr.write(`\n${ABOUT}\n\n${USAGE}\n`);
     process.exit(1);
   }

@@ -8,6 +8,7 @@ import { errorMessage } from './errors.js';
 import { redactHostReport, redactResource } from './redact.js';
 import { confirmSafeguard } from './safeguard.js';
 import { handlersOf } from './resource.js';
+import type { RoleEvent } from './events.js';
 
 interface Planned {
   resource: Resource;
@@ -28,6 +29,8 @@ export interface RoleRunOptions {
    * through it. Without it (local transport) safeguards are not armed.
    */
   reconnect?: () => Promise<Transport>;
+  /** Progress for reporters: each resource planned, each change as it starts (a live line). */
+  onEvent?: (event: RoleEvent) => void;
 }
 
 function planOne(resource: Resource, facts: FactSet, ctx: PlanContext): Planned {
@@ -113,6 +116,7 @@ export async function runRole(
       resources.flatMap((r) => r.facts()),
     );
     planned = planAll(resources, facts, host, options.mode);
+    for (const p of planned) options.onEvent?.({ type: 'resource-planned', id: p.resource.id, changes: p.changes.length });
   } catch (err) {
     report.error = errorMessage(err);
     return finish();
@@ -154,6 +158,7 @@ export async function runRole(
         armedAt = Date.now();
       }
       for (const change of p.changes) {
+        options.onEvent?.({ type: 'resource-started', id: p.resource.id, step: change.summary });
         for (const action of change.actions) await runAction(transport, p.resource.id, action);
       }
       if (p.changes.length) changed.push(p);

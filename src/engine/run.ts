@@ -1,13 +1,13 @@
 import pLimit from 'p-limit';
-import type { HostReport, Role, RunOptions } from './types.js';
+import type { HostReport, Mode, Role, RunOptions } from './types.js';
+import { formatProblem } from '../inventory/index.js';
 import type { HostConfig, Inventory } from '../inventory/types.js';
 import type { Transport } from '../transports/types.js';
-import { formatProblem, loadInventory, selectHosts } from '../inventory/index.js';
-import { connect } from '../transports/index.js';
-import { runRole } from './run-role.js';
+import { openTransport as defaultOpenTransport, type ConnectionOptions } from '../transports/connect.js';
 import { prepareRole, type RoleInput } from './role-input.js';
+import { runRole } from './run-role.js';
 import { errorMessage } from './errors.js';
-import { ConsoleReporter } from '../report/console.js';
+import type { Reporter, RunEvent } from './events.js';
 
 export interface RunResult {
   exitCode: 0 | 1 | 2;
@@ -15,24 +15,51 @@ export interface RunResult {
   skipped: { host: string; reason: string }[];
 }
 
+/** How a playbook runs; loading the inventory and selecting hosts happen before (src/cli). */
+export interface PlaybookOptions extends ConnectionOptions {
+  mode: Mode;
+  /** Hosts processed at once (default 5). */
+  forks?: number;
+  /** The selected hosts (default: every host of the inventory). */
+  hosts?: HostConfig[];
+  /** Hosts left out by the selection, for the reports. */
+  skipped?: { host: string; reason: string }[];
+  /** --secrets FILE, for the roles' prepare. */
+  secretsFile?: string;
+  /** Where the events go (console, JSON, JUnit); none: the run is silent. */
+  reporter?: Reporter;
+  /** Opens a host's transport; default: openTransport with the connection options above. */
+  openTransport?: (host: HostConfig) => Promise<Transport>;
+}
+
 /** Exit-code contract: 1 when anything failed, else 2 when --check found drift, else 0. */
-export function exitCodeOf(mode: RunOptions['mode'], reports: HostReport[]): 0 | 1 | 2 {
+export function exitCodeOf(mode: Mode, reports: HostReport[]): 0 | 1 | 2 {
   if (reports.some((r) => r.error || r.resources.some((x) => x.status === 'failed'))) return 1;
   if (mode === 'check' && reports.some((r) => r.resources.some((x) => x.status === 'would-change'))) return 2;
   return 0;
 }
 
+/** The playbook options of the common command-line options (src/cli/options.ts). */
+export function playbookOptions(o: RunOptions): PlaybookOptions {
+  return {
+    mode: o.mode,
+    forks: o.forks,
+    local: o.local,
+    acceptNewHostKeys: o.acceptNewHostKeys,
+    ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
+    ...(o.secretsFile !== undefined ? { secretsFile: o.secretsFile } : {}),
+  };
+}
+
 /**
  * Runs roles in order on every selected host: one connection per host for all of them, hosts
- * in parallel up to --forks, a failing role stops the later roles on that host only.
+ * in parallel up to `forks`, a failing role stops the later roles on that host only. Everything
+ * it has to say goes to `options.reporter` as events; it never prints.
  */
-export async function runPlaybook(
-  roles: Role[],
-  options: RunOptions,
-  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream } = { out: process.stdout, err: process.stderr },
-): Promise<RunResult> {
-  const inventory = await loadInventory(options.inventoryPaths);
-  const { hosts, skipped } = selectHosts(inventory, { limit: options.limit, local: options.local });
+export async function runPlaybook(inventory: Inventory, roles: Role[], options: PlaybookOptions): Promise<RunResult> {
+  const hosts = options.hosts ?? inventory.hosts;
+  const skipped = options.skipped ?? [];
+  const emit = (e: RunEvent) => options.reporter?.on(e);
   // Control-machine checks (secrets, image archives) fail here, before any host is contacted.
   // Each role's config and prepared data, kept for the run and handed to every build.
   const inputs = new Map<Role, RoleInput>();
@@ -43,20 +70,17 @@ export async function runPlaybook(
       `--local runs on this machine as one host, but ${hosts.length} are selected (${hosts.map((h) => h.name).join(', ')}); name one with --limit`,
     );
   }
-  const human = new ConsoleReporter(options.json ? io.err : io.out, { mode: options.mode, diff: options.diff });
-  for (const w of inventory.warnings) human.notice(`inventory warning: ${formatProblem(w)}`);
-  for (const s of skipped) human.notice(`skipping ${s.host}: ${s.reason}`);
-  if (hosts.length === 0) human.notice('no host selected');
+  emit({ type: 'run-started', mode: options.mode, hosts: hosts.map((h) => h.name), roles: roles.map((r) => r.name), skipped });
+  for (const w of inventory.warnings) emit({ type: 'notice', message: `inventory warning: ${formatProblem(w)}` });
+  for (const s of skipped) emit({ type: 'notice', message: `skipping ${s.host}: ${s.reason}` });
+  if (hosts.length === 0) emit({ type: 'notice', message: 'no host selected' });
 
-  const limit = pLimit(options.forks);
-  const perHost = await Promise.all(hosts.map((host) => limit(() => runHost(roles, inputs, inventory, host, options, human))));
+  const open = options.openTransport ?? ((host: HostConfig) => defaultOpenTransport(host, options));
+  const limit = pLimit(options.forks ?? 5);
+  const perHost = await Promise.all(hosts.map((host) => limit(() => runHost(roles, inputs, inventory, host, options.mode, open, emit))));
   const reports = perHost.flat();
   const exitCode = exitCodeOf(options.mode, reports);
-  if (options.json) {
-    io.out.write(JSON.stringify({ version: 1, mode: options.mode, exitCode, hosts: reports, skipped }, null, 2) + '\n');
-  } else {
-    human.recap(reports);
-  }
+  emit({ type: 'run-done', mode: options.mode, exitCode, reports, skipped });
   return { exitCode, reports, skipped };
 }
 
@@ -65,46 +89,53 @@ async function runHost(
   inputs: Map<Role, RoleInput>,
   inventory: Inventory,
   host: HostConfig,
-  options: RunOptions,
-  human: ConsoleReporter,
+  mode: Mode,
+  open: (host: HostConfig) => Promise<Transport>,
+  emit: (e: RunEvent) => void,
 ): Promise<HostReport[]> {
   const reports: HostReport[] = [];
-  let transport: Transport | undefined;
+  let transport: Transport;
   const started = Date.now();
-  const open = () =>
-    connect({ ...host, ...(options.acceptNewHostKeys ? { hostKeyChecking: 'accept-new' as const } : {}) }, { local: options.local });
+  const firstRole = roles[0]?.name ?? '-';
+  emit({ type: 'role-started', host: host.name, role: firstRole });
   try {
-    transport = await open();
+    transport = await open(host);
   } catch (err) {
     const report: HostReport = {
       host: host.name,
-      role: roles[0]?.name ?? '-',
-      mode: options.mode,
+      role: firstRole,
+      mode,
       resources: [],
       handlers: [],
       error: errorMessage(err),
       durationMs: Date.now() - started,
       stats: { connections: 0, execs: 0 },
     };
-    human.roleStart(host.name, report.role);
-    human.hostDone(report);
+    emit({ type: 'role-done', report });
+    emit({ type: 'host-done', host: host.name, reports: [report] });
     return [report];
   }
+  emit({ type: 'host-connected', host: host.name, transport: transport.kind });
   try {
-    for (const role of roles) {
-      human.roleStart(host.name, role.name);
+    for (const [i, role] of roles.entries()) {
+      if (i > 0) emit({ type: 'role-started', host: host.name, role: role.name });
+      const ids = { host: host.name, role: role.name };
       const report = await runRole(transport, role, inventory, host, {
-        mode: options.mode,
+        mode,
         input: inputs.get(role),
-        onResource: (r) => human.resource(r),
-        reconnect: open, // safeguards (dead-man switches) confirm over a fresh connection
+        onResource: (r) => emit({ type: 'resource-done', ...ids, report: r }),
+        onEvent: (e) => emit({ ...e, ...ids }),
+        reconnect: () => open(host), // safeguards (dead-man switches) confirm over a fresh connection
       });
-      human.hostDone(report);
+      for (const h of report.handlers) emit({ type: 'handler', ...ids, ...h });
+      if (report.safeguard) emit({ type: 'safeguard', ...ids, report: report.safeguard });
+      emit({ type: 'role-done', report });
       reports.push(report);
       if (report.error) break; // each role gates the next on this host
     }
   } finally {
     await transport.close().catch(() => undefined);
   }
+  emit({ type: 'host-done', host: host.name, reports });
   return reports;
 }

@@ -201,7 +201,10 @@ export interface RunOptions {
   limit?: string;
   inventoryPaths: string[];
   acceptNewHostKeys: boolean;
-  connectTimeoutMs: number;
+  /** --connect-timeout: overrides every host's connect_timeout. */
+  connectTimeoutMs?: number;
+  /** --junit FILE: write a JUnit XML report there. */
+  junitFile?: string;
   verbose: boolean;
   /** --secrets FILE: overrides the inventory's secrets.file. */
   secretsFile?: string;

@@ -11,6 +11,39 @@ export interface ConnectOptions {
 }
 
 /**
+ * The connection options a user gives on the command line. Every script (provision, audit,
+ * backup, recover, the role scripts) opens its transports through `openTransport` with these,
+ * so a flag cannot be honoured by one script and ignored by another.
+ */
+export interface ConnectionOptions {
+  /** --local: this machine is the host. */
+  local?: boolean;
+  /** --accept-new-host-keys: record an unknown host key (a changed key is still refused). */
+  acceptNewHostKeys?: boolean;
+  /** --connect-timeout: overrides the inventory's connect_timeout. */
+  connectTimeoutMs?: number;
+  /** Default per-command timeout (the transports' own default when unset). */
+  commandTimeoutMs?: number;
+}
+
+/** The host as the command line amends it: the one place where flags meet the inventory. */
+export function withConnectionOptions(host: HostConfig, o: ConnectionOptions): HostConfig {
+  return {
+    ...host,
+    ...(o.acceptNewHostKeys ? { hostKeyChecking: 'accept-new' as const } : {}),
+    ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
+  };
+}
+
+/** One transport for one host with every connection option applied. */
+export function openTransport(host: HostConfig, o: ConnectionOptions = {}): Promise<Transport> {
+  return connect(withConnectionOptions(host, o), {
+    local: o.local,
+    ...(o.commandTimeoutMs !== undefined ? { commandTimeoutMs: o.commandTimeoutMs } : {}),
+  });
+}
+
+/**
  * The transport for one host. Call it once per host per run and share the result: an SSH
  * transport is one connection that multiplexes every command.
  */

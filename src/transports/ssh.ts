@@ -100,7 +100,11 @@ async function loadCredentials(host: HostConfig, opts: SshOptions): Promise<Cred
   }
   const sock = opts.agentSocket ?? process.env.SSH_AUTH_SOCK;
   if (!sock) {
-    throw new TransportError(host.name, 'auth', `no identityFile for user ${host.user} and SSH_AUTH_SOCK is not set (no ssh-agent to ask)`);
+    throw new TransportError(
+      host.name,
+      'auth',
+      `no identity_file for user ${host.user} in the inventory and SSH_AUTH_SOCK is not set (no ssh-agent to ask)`,
+    );
   }
   return { config: { agent: sock, authHandler: ['agent'] }, tried: `agent at ${sock}` };
 }
@@ -175,7 +179,7 @@ export class SshTransport implements Transport {
           hostKeyError = new TransportError(
             host.name,
             'host-key',
-            `${token} is not in ${knownHostsFile} (strict checking); it offered ${fp}. Verify it out of band, then add "${token} ${blobKeyType(key)} ${key.toString('base64')}" or use hostKeyChecking: accept-new`,
+            `${token} is not in ${knownHostsFile} (strict checking); it offered ${fp}. Verify it out of band, then add "${token} ${blobKeyType(key)} ${key.toString('base64')}", or set host_key_checking: accept-new for this host in the inventory (or run with --accept-new-host-keys)`,
           );
           return false;
         case 'changed': {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTarget, type Target } from './harness.js';
 import { DEFAULT_REAL_DBS, repoRoot } from '../../src/sandbox/index.js';
@@ -158,6 +158,36 @@ describe('disaster recovery (scripts/recover.mjs)', () => {
     expect(r.exitCode, r.stdout.slice(-5000) + r.stderr.slice(-3000)).toBe(0);
     expect(r.stdout).toContain('continuing the recovery recorded in /var/lib/hostkit/recover.json');
     expect(await state()).toEqual(before);
+  });
+
+  it('6. a fresh target whose host key is not known yet: refused with the host-key error, nothing changed; --accept-new-host-keys recovers', async () => {
+    await replaceTarget();
+    // A known_hosts of this test only, without the new server's key (the shared one is left alone).
+    const knownHosts = join(dir, 'known_hosts_dr');
+    await writeFile(knownHosts, '');
+    const overlay = join(dir, 'unknown-key.yaml');
+    await writeFile(overlay, stringify({ all: { vars: { known_hosts: knownHosts } } }));
+    const paths = inv.paths;
+    inv = { ...inv, paths: [...paths, overlay] };
+    try {
+      const refused = await run('scripts/recover.mjs', ['--limit', name]);
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr).toMatch(/host-key: .* is not in .*known_hosts_dr \(strict checking\)/);
+      expect(refused.stderr).toContain('host_key_checking: accept-new');
+      expect(refused.stderr).not.toContain('hostKeyChecking');
+      expect(refused.stdout).not.toContain('### 1 base');
+      expect((await target.exec('ls /mnt/data 2>&1; command -v docker restic')).stdout).toMatch(/No such file/);
+      expect(await readFile(knownHosts, 'utf8')).toBe('');
+
+      const r = await run('scripts/recover.mjs', ['--limit', name, '--accept-new-host-keys']);
+      timings.newKeyRecoverS = Math.round(r.durationMs / 100) / 10;
+      expect(r.exitCode, r.stdout.slice(-5000) + r.stderr.slice(-3000)).toBe(0);
+      expect(r.stdout).toMatch(/6 full audit \(--check\)\s+[\d.]+\s+clean \(exit 0\)/);
+      expect(await readFile(knownHosts, 'utf8')).toMatch(/^\S+ (ssh-ed25519|ecdsa-sha2-\S+|rsa-sha2-\S+|ssh-rsa) \S{20,}/m);
+      expect(await state()).toEqual(before);
+    } finally {
+      inv = { ...inv, paths };
+    }
   });
 
   it('5. no secret value appears in any output', async () => {

@@ -1,0 +1,40 @@
+import { fanOut, type Reporter } from '../engine/events.js';
+import { errorMessage } from '../engine/errors.js';
+import { redact } from '../engine/redact.js';
+import type { RunOptions } from '../engine/types.js';
+import { loadInventory, selectHosts } from '../inventory/index.js';
+import type { HostConfig, Inventory } from '../inventory/types.js';
+import { ConsoleReporter } from '../report/console.js';
+import { JsonReporter } from '../report/json.js';
+import { JunitReporter } from '../report/junit.js';
+
+export interface Io {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+const STDIO: Io = { out: process.stdout, err: process.stderr };
+
+/** The reporters the command line asks for: console (stderr with --json), JSON, JUnit. */
+export function cliReporter(options: RunOptions, io: Io = STDIO): Reporter {
+  const reporters: Reporter[] = [
+    new ConsoleReporter(options.json ? io.err : io.out, { mode: options.mode, diff: options.diff, recap: !options.json }),
+  ];
+  if (options.json) reporters.push(new JsonReporter(io.out, options.mode));
+  if (options.junitFile) reporters.push(new JunitReporter(options.junitFile, options.mode));
+  return fanOut(reporters);
+}
+
+/** Loading and host selection: the cli's part, before the engine runs. */
+export async function loadTargets(
+  options: RunOptions,
+): Promise<{ inventory: Inventory; hosts: HostConfig[]; skipped: { host: string; reason: string }[] }> {
+  const inventory = await loadInventory(options.inventoryPaths);
+  const { hosts, skipped } = selectHosts(inventory, { limit: options.limit, local: options.local });
+  return { inventory, hosts, skipped };
+}
+
+/** A run that failed outside the engine's reports: the reporters say so (JSON error object, JUnit error). */
+export async function reportFailure(reporter: Reporter, err: unknown, where: { host?: string; step?: string } = {}): Promise<void> {
+  reporter.on({ type: 'run-failed', error: redact(errorMessage(err)), ...where });
+  await reporter.close?.();
+}

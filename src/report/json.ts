@@ -1,0 +1,72 @@
+import type { Reporter, RunEvent } from '../engine/events.js';
+import type { HostReport, Mode } from '../engine/types.js';
+
+/** The --json document (version 1): the engine's HostReport per host and role. */
+export interface JsonReport {
+  version: 1;
+  mode: Mode;
+  exitCode: 0 | 1 | 2;
+  hosts: HostReport[];
+  skipped: { host: string; reason: string }[];
+  /** Set when the run failed: before any host (inventory, secrets), or on a host (unreachable, a failed role). */
+  error?: { message: string; host?: string; role?: string; step?: string };
+  /** Every host-level error when several hosts failed. */
+  errors?: { message: string; host: string; role: string }[];
+}
+
+/** The first error of a run's reports, as the JSON error object. */
+export function errorsOf(reports: HostReport[]): JsonReport['errors'] {
+  return reports.flatMap((r) => {
+    const failed = r.resources.find((x) => x.status === 'failed');
+    const message = failed?.error ?? r.error;
+    return message ? [{ message, host: r.host, role: r.role }] : [];
+  });
+}
+
+/**
+ * --json: one JSON document on stdout when the run ends, also when it fails before or during
+ * a host (then with an `error` object, exit code 1), so a caller always has something to parse.
+ */
+export class JsonReporter implements Reporter {
+  private written = false;
+  private mode: Mode;
+
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    mode: Mode,
+  ) {
+    this.mode = mode;
+  }
+
+  on(e: RunEvent): void {
+    if (e.type === 'run-started') this.mode = e.mode;
+    if (e.type === 'run-done') {
+      const errors = errorsOf(e.reports) ?? [];
+      const doc: JsonReport = {
+        version: 1,
+        mode: e.mode,
+        exitCode: e.exitCode,
+        hosts: e.reports,
+        skipped: e.skipped,
+        ...(e.exitCode === 1 && errors[0] ? { error: errors[0], ...(errors.length > 1 ? { errors } : {}) } : {}),
+      };
+      this.emit(doc);
+    }
+    if (e.type === 'run-failed') {
+      this.emit({
+        version: 1,
+        mode: this.mode,
+        exitCode: 1,
+        hosts: [],
+        skipped: [],
+        error: { message: e.error, ...(e.host ? { host: e.host } : {}), ...(e.step ? { step: e.step } : {}) },
+      });
+    }
+  }
+
+  private emit(doc: JsonReport): void {
+    if (this.written) return; // one document per run: a failure after run-done does not add a second
+    this.written = true;
+    this.out.write(`${JSON.stringify(doc, null, 2)}\n`);
+  }
+}
