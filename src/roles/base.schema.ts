@@ -13,12 +13,8 @@ export const baseSchema = z
     /** Installed (never removed): what the platform needs on every host. */
     packages: z.array(debPackage).default([]),
     /** Short host name (one label); absent: left as it is. */
-    hostname: safeText
-      .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a short host name: lowercase letters, digits and "-"')
-      .optional(),
-    timezone: safeText
-      .regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, TIMEZONE)
-      .default('UTC'),
+    hostname: safeText.regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a short host name: lowercase letters, digits and "-"').optional(),
+    timezone: safeText.regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, TIMEZONE).default('UTC'),
     /** Daily unattended security upgrades (unattended-upgrades + APT::Periodic). */
     unattended_upgrades: z.boolean().default(true),
     /** Kernel parameters, set now and persisted in /etc/sysctl.d/90-hostkit.conf. */

@@ -13,9 +13,7 @@ export const dockerSchema = z
       .object({
         url: httpsUrl.optional(),
         /** Distribution codename; default the host's VERSION_CODENAME. */
-        suite: safeText
-          .regex(/^[a-z0-9-]+$/)
-          .optional(),
+        suite: safeText.regex(/^[a-z0-9-]+$/).optional(),
         components: z.array(safeText.regex(/^[a-z0-9-]+$/)).default(['stable']),
         /** URL of the ASCII-armored signing key (default <url>/gpg), fetched on the host when absent. */
         key_url: httpsUrl.optional(),

@@ -15,15 +15,10 @@ const fail2banJailSchema = z
     // Parameters: no % (fail2ban interpolates), no ; or # (comments), no ] inside.
     filter: safeText.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*(\[[^\]%;#]*\])?$/, F2B_FILTER),
     /** Log files (file backend) ... */
-    logpath: z
-      .array(absolutePath.regex(/^\S+$/, 'an absolute path without spaces'))
-      .min(1)
-      .optional(),
+    logpath: z.array(absolutePath.regex(/^\S+$/, 'an absolute path without spaces')).min(1).optional(),
     /** ... or journal matches (systemd backend), e.g. "_SYSTEMD_UNIT=nginx.service". */
     journalmatch: safeText.regex(/^[A-Za-z0-9_]+=\S+( (\+ )?[A-Za-z0-9_]+=\S+)*$/, JOURNALMATCH).optional(),
-    port: safeText
-      .regex(/^[a-z0-9]+([,:][a-z0-9]+)*$/, 'ports like "http,https" or "8080"')
-      .default('http,https'),
+    port: safeText.regex(/^[a-z0-9]+([,:][a-z0-9]+)*$/, 'ports like "http,https" or "8080"').default('http,https'),
     maxretry: z.number().int().min(1).optional(),
     bantime: f2bTime.optional(),
     findtime: f2bTime.optional(),

@@ -15,7 +15,9 @@ const ruleObject = z
     proto: z.enum(['tcp', 'udp', 'any']).default('tcp'),
     action: z.enum(['allow', 'limit', 'deny', 'reject']).default('allow'),
     /** Source: any, or an address or CIDR network (checked here, never while connected). */
-    from: z.union([z.literal('any'), ipOrNet], { error: 'any, or an IPv4 or IPv6 address or network, e.g. "203.0.113.7" or "10.0.0.0/8"' }).default('any'),
+    from: z
+      .union([z.literal('any'), ipOrNet], { error: 'any, or an IPv4 or IPv6 address or network, e.g. "203.0.113.7" or "10.0.0.0/8"' })
+      .default('any'),
     comment: safeText
       .max(200)
       .regex(/^[^']*$/, "a comment without ' (ufw refuses it)")

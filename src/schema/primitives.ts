@@ -34,7 +34,6 @@ const SAFE_LINES_TEXT = 'text without control characters other than line breaks 
 /** Multi-line text written as a whole file (a PGP key block, known_hosts lines): LF only, no CR. */
 export const safeLines = z.string().max(65536, { error: 'at most 65536 characters' }).regex(SAFE_LINES, SAFE_LINES_TEXT);
 
-
 const ABS_PATH = 'an absolute path';
 export const absolutePath = z
   .string({ error: ABS_PATH })

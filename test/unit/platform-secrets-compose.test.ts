@@ -51,7 +51,10 @@ describe('secrets: a file outside git, every missing one listed before anything 
   it('refuses values a .env cannot carry', async () => {
     const p = await platform();
     const file = join(await tmp(), 's.yaml');
-    await writeFile(file, [...secretUses(p).keys()].map((n) => `${n}: ${n === 'minio_root_password' ? `"it's a secret"` : 'x1234567'}`).join('\n'));
+    await writeFile(
+      file,
+      [...secretUses(p).keys()].map((n) => `${n}: ${n === 'minio_root_password' ? `"it's a secret"` : 'x1234567'}`).join('\n'),
+    );
     expect(((await loadSecrets(p, file).catch((e: unknown) => e)) as Error).message).toMatch(
       /single quote or a line break:\n {2}minio_root_password/,
     );

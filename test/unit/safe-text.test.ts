@@ -33,7 +33,7 @@ function stringLeaves(schema: z.ZodType, path: string, out: { path: string; sche
       walk(def.valueType, `${path}{}`);
       return;
     case 'union':
-      (def.options as unknown[]).forEach((o) => walk(o, path));
+      for (const o of def.options as unknown[]) walk(o, path);
       return;
     case 'lazy':
       walk((def.getter as () => unknown)(), path);
