@@ -88,7 +88,8 @@ export async function backupMain(scriptUrl: string): Promise<never> {
     await prepareRole(backupRole, inventory, options); // reads the secrets: registers the values for redaction
     const { hosts, skipped } = selectHosts(inventory, { limit: options.limit, local: options.local });
     for (const s of skipped) process.stderr.write(`skipping ${s.host}: ${s.reason}\n`);
-    let exit: 0 | 1 | 2 = 0;
+    if (hosts.length === 0) process.stderr.write('no host selected\n');
+    let exit: 0 | 1 | 2 = hosts.length === 0 && options.mode === 'check' ? 1 : 0;
     for (const host of hosts) {
       let r: { code: 0 | 1 | 2; lines: string[] };
       try {

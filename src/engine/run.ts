@@ -50,7 +50,8 @@ export async function runPlaybook(
   const limit = pLimit(options.forks);
   const perHost = await Promise.all(hosts.map((host) => limit(() => runHost(roles, inputs, inventory, host, options, human))));
   const reports = perHost.flat();
-  const exitCode = exitCodeOf(options.mode, reports);
+  // An audit that checked nothing is not clean: a cron --check must not read 0 then.
+  const exitCode = hosts.length === 0 && options.mode === 'check' ? 1 : exitCodeOf(options.mode, reports);
   if (options.json) {
     io.out.write(JSON.stringify({ version: 1, mode: options.mode, exitCode, hosts: reports, skipped }, null, 2) + '\n');
   } else {

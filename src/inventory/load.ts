@@ -78,10 +78,48 @@ export function parseInventorySources(inputs: { file: string; text: string }[]):
   }
   const resolved = resolveHosts(result.data, where);
   problems.push(...resolved.problems);
+  if (sources.length > 1) problems.push(...protectionLowered(sources, resolved, where));
   const at = { value: (p: Path) => where.value(p), key: (p: Path) => where.key(p) };
   for (const check of documentChecks) problems.push(...check(result.data, at));
   if (problems.length) throw new InventoryError(sortProblems(problems, inputs));
   return { sources: inputs.map((i) => i.file), hosts: resolved.hosts, groups: resolved.groups, doc: result.data };
+}
+
+/**
+ * An overlay can add protection, never remove it: a host protected by the files before an
+ * overlay stays protected after it (`protected: false`, `protected: null`, or a deeper group
+ * saying false are all refused), reported where the overlay lowered it.
+ */
+function protectionLowered(sources: Source[], final: ReturnType<typeof resolveHosts>, where: Locator): Problem[] {
+  const wasProtected = new Map<string, { path: Path; pos: Problem }>();
+  for (let k = 1; k < sources.length; k++) {
+    const prefix = sources.slice(0, k);
+    const merged = withoutExtensions(prefix.reduce<unknown>((acc, s) => mergeValues(acc, s.value), undefined));
+    try {
+      const at = new Locator(prefix);
+      const r = resolveHosts(merged as InventoryDocument, at);
+      for (const h of r.hosts)
+        if (h.protected && !wasProtected.has(h.name)) {
+          const path = r.protectedAt.get(h.name)!;
+          wasProtected.set(h.name, { path, pos: at.key(path) });
+        }
+    } catch {
+      // An earlier file alone may not be a valid inventory; what it could not declare, it did not protect.
+    }
+  }
+  const problems: Problem[] = [];
+  for (const h of final.hosts) {
+    const before = wasProtected.get(h.name);
+    if (h.protected || !before) continue;
+    const lowered = final.protectedAt.get(h.name);
+    const first = before.pos;
+    const at = lowered ? where.value(lowered) : where.key(before.path);
+    problems.push({
+      ...at,
+      message: `an overlay cannot unprotect host "${h.name}" (protected: true since ${first.file}:${first.line}:${first.col}); protection is only lowered by editing the file that sets it`,
+    });
+  }
+  return problems;
 }
 
 function sortProblems(problems: Problem[], inputs: { file: string }[]): Problem[] {
@@ -375,7 +413,7 @@ interface HostInfo {
 function resolveHosts(
   doc: InventoryDocument,
   where: Locator,
-): { hosts: HostConfig[]; groups: Record<string, string[]>; problems: Problem[] } {
+): { hosts: HostConfig[]; groups: Record<string, string[]>; problems: Problem[]; protectedAt: Map<string, Path> } {
   const problems: Problem[] = [];
   const problem = (pos: Problem, message: string) => problems.push({ ...pos, message });
   // "line 3, column 5", with the file name only when the other place is in another file.
@@ -438,6 +476,7 @@ function resolveHosts(
   });
 
   const configs: HostConfig[] = [];
+  const protectedAt = new Map<string, Path>();
   const members = new Map<string, string[]>([...groups.keys()].map((g) => [g, []]));
   const byAddress = new Map<string, string>();
   for (const host of hosts.values()) {
@@ -468,6 +507,7 @@ function resolveHosts(
         problem(where.value(set.address!.path), `address ${address} port ${port} is also host "${other}"; one machine, one inventory name`);
       else byAddress.set(key, host.name);
     }
+    if (set.protected) protectedAt.set(host.name, set.protected.path);
     const identityFile = get('identity_file');
     const knownHosts = get('known_hosts');
     configs.push({
@@ -485,7 +525,7 @@ function resolveHosts(
       groups: memberOf,
     });
   }
-  return { hosts: configs, groups: Object.fromEntries(members), problems };
+  return { hosts: configs, groups: Object.fromEntries(members), problems, protectedAt };
 }
 
 /** Distance from "all" along the longest parent chain (Ansible's group depth); reports cycles. */

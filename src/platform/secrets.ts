@@ -51,7 +51,7 @@ export function parseSecretsFile(text: string, file: string): Map<string, string
     else out.set(key, value);
   }
   const problems = [
-    ...(notString.length ? [`secrets must be YAML strings (quote them: "0123", "1e3"): ${notString.join(', ')}`] : []),
+    ...(notString.length ? [`secrets must be YAML strings (quote numbers and booleans): ${notString.join(', ')}`] : []),
     ...(short.length ? [`secrets must have at least ${MIN_SECRET_LENGTH} characters: ${short.join(', ')}`] : []),
   ];
   if (problems.length) throw new SecretsError(`${file}: ${problems.join('; ')} (values are never printed)`);

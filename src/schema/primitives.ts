@@ -28,24 +28,27 @@ const SAFE_LINES = /^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]*$/;
 
 export const SAFE_TEXT = 'one line of text without control characters (no line breaks, tabs, ESC, DEL, U+2028/U+2029)';
 /** THE string type of the inventory: one line, no control characters. Narrower types refine it. */
-export const safeText = z.string().max(4096, { error: 'at most 4096 characters' }).regex(SAFE_LINE, SAFE_TEXT);
+export const safeText = z.string().max(4096, { error: 'at most 4096 characters' }).regex(SAFE_LINE, { error: SAFE_TEXT, abort: true });
 
 const SAFE_LINES_TEXT = 'text without control characters other than line breaks (LF)';
 /** Multi-line text written as a whole file (a PGP key block, known_hosts lines): LF only, no CR. */
-export const safeLines = z.string().max(65536, { error: 'at most 65536 characters' }).regex(SAFE_LINES, SAFE_LINES_TEXT);
+export const safeLines = z
+  .string()
+  .max(65536, { error: 'at most 65536 characters' })
+  .regex(SAFE_LINES, { error: SAFE_LINES_TEXT, abort: true });
 
 const ABS_PATH = 'an absolute path';
 export const absolutePath = z
   .string({ error: ABS_PATH })
-  .regex(/^\/./, ABS_PATH)
-  .regex(SAFE_LINE, SAFE_TEXT)
+  .regex(/^\/./, { error: ABS_PATH, abort: true })
+  .regex(SAFE_LINE, { error: SAFE_TEXT, abort: true })
   .max(4096, { error: 'at most 4096 characters' });
 
 const REL_PATH = 'a path relative to the data root';
 export const relativePath = z
   .string({ error: REL_PATH })
-  .regex(SAFE_LINE, SAFE_TEXT)
-  .regex(/^[^/]/, REL_PATH)
+  .regex(SAFE_LINE, { error: SAFE_TEXT, abort: true })
+  .regex(/^[^/]/, { error: REL_PATH, abort: true })
   .max(4096, { error: 'at most 4096 characters' })
   .refine((p) => !p.split('/').includes('..'), 'a path without ".." components');
 
@@ -57,14 +60,14 @@ const CALENDAR = 'a systemd calendar spec like "*-*-* 03:00:00", "daily" or "Mon
  */
 export const calendarSpec = z
   .string({ error: CALENDAR })
-  .regex(/^[A-Za-z0-9*][A-Za-z0-9*:.,/~+_ -]{0,99}$/, CALENDAR)
+  .regex(/^[A-Za-z0-9*][A-Za-z0-9*:.,/~+_ -]{0,99}$/, { error: CALENDAR, abort: true })
   .refine((s) => !/ {2}|\s$/.test(s), CALENDAR);
 
 const HTTPS_URL = 'an https:// URL without spaces, quotes or control characters';
 /** Strict https URLs (apt sources, key URLs): no file:, no spaces, nothing a shell or deb822 reads twice. */
 export const httpsUrl = z
   .string({ error: HTTPS_URL })
-  .regex(/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~%!&()*+,;=:@/-]*)?$/, HTTPS_URL)
+  .regex(/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~%!&()*+,;=:@/-]*)?$/, { error: HTTPS_URL, abort: true })
   .refine((u) => URL.canParse(u) && new URL(u).protocol === 'https:', HTTPS_URL);
 
 const PORT = 'an integer 1..65535';
@@ -83,7 +86,7 @@ const IP_OR_NET = 'an IPv4 or IPv6 address or network, e.g. "203.0.113.7" or "10
 /** An address or CIDR network, checked by node's own parser (not a look-alike regex). */
 export const ipOrNet = z
   .string({ error: IP_OR_NET })
-  .regex(/^[0-9A-Fa-f.:]+(\/\d{1,3})?$/, IP_OR_NET)
+  .regex(/^[0-9A-Fa-f.:]+(\/\d{1,3})?$/, { error: IP_OR_NET, abort: true })
   .refine((s) => isIpOrNet(s), IP_OR_NET);
 
 export function isIpOrNet(s: string): boolean {
