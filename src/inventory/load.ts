@@ -131,16 +131,13 @@ function sortProblems(problems: Problem[], inputs: { file: string }[]): Problem[
 
 function parseSource(file: string, text: string): { source: Source; problems: Problem[]; fatal: boolean } {
   const lc = new LineCounter();
-  // merge: Ansible inventories use `<<: *defaults`; uniqueKeys: a repeated key is a mistake, not an override.
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: true, merge: true });
+  // merge: Ansible inventories use `<<: *defaults`. A repeated key is a mistake, not an override:
+  // found below in one pass (yaml's own uniqueKeys check is quadratic in the size of a map).
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: false, prettyErrors: true, merge: true });
   const at = (offset: number) => lc.linePos(offset);
-  const problems: Problem[] = [];
+  const problems: Problem[] = duplicateKeys(file, doc, lc);
   let fatal = false;
   for (const err of doc.errors) {
-    if (err.code === 'DUPLICATE_KEY') {
-      problems.push(duplicateKeyProblem(file, doc, lc, err.pos[0]));
-      continue;
-    }
     fatal = true;
     // prettyErrors appends " at line L, column C:" and a source excerpt; the position is ours to print.
     const message = err.message.replace(/ at line \d+, column \d+:[\s\S]*$/, '');
@@ -174,28 +171,34 @@ function parseSource(file: string, text: string): { source: Source; problems: Pr
   return { source: { file, text, doc, lc, value }, problems, fatal };
 }
 
-/** Word a duplicate key with its path and the first occurrence, found from the error offset. */
-function duplicateKeyProblem(file: string, doc: Document.Parsed, lc: LineCounter, offset: number): Problem {
-  let found: Problem | undefined;
+/** Every repeated key of every map, with its path and where the key was first given: linear. */
+function duplicateKeys(file: string, doc: Document.Parsed, lc: LineCounter): Problem[] {
+  const problems: Problem[] = [];
   visit(doc, {
-    Pair(_, pair, ancestors) {
-      if (!isScalar(pair.key) || pair.key.range?.[0] !== offset) return;
-      const path: Path = [];
-      const chain = [...ancestors, pair];
-      chain.forEach((n, i) => {
-        if (isPair(n) && isScalar(n.key)) path.push(String(n.key.value));
-        if (isSeq(n)) path.push(n.items.indexOf(chain[i + 1] as never));
-      });
-      const map = ancestors[ancestors.length - 1];
-      const key = String(pair.key.value);
-      const first = isMap(map) ? map.items.find((p) => isScalar(p.key) && String(p.key.value) === key) : undefined;
-      const firstAt = first && isScalar(first.key) && first.key.range ? lc.linePos(first.key.range[0]) : undefined;
-      const also = firstAt ? ` (first given at line ${firstAt.line}, column ${firstAt.col})` : '';
-      found = { file, ...lc.linePos(offset), path: formatPath(path), message: `duplicate key "${key}"${also}` };
-      return visit.BREAK;
+    Map(_, map, ancestors) {
+      const first = new Map<string, Pair>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key) || typeof pair.key.value === 'symbol') continue; // merge keys (<<)
+        const key = String(pair.key.value);
+        const earlier = first.get(key);
+        if (!earlier) {
+          first.set(key, pair);
+          continue;
+        }
+        const path: Path = [];
+        const chain = [...ancestors, map, pair];
+        chain.forEach((n, i) => {
+          if (isPair(n) && isScalar(n.key)) path.push(String(n.key.value));
+          if (isSeq(n)) path.push(n.items.indexOf(chain[i + 1] as never));
+        });
+        const offset = pair.key.range?.[0] ?? 0;
+        const firstAt = isScalar(earlier.key) && earlier.key.range ? lc.linePos(earlier.key.range[0]) : undefined;
+        const also = firstAt ? ` (first given at line ${firstAt.line}, column ${firstAt.col})` : '';
+        problems.push({ file, ...lc.linePos(offset), path: formatPath(path), message: `duplicate key "${key}"${also}` });
+      }
     },
   });
-  return found ?? { file, ...lc.linePos(offset), path: '', message: 'duplicate key' };
+  return problems;
 }
 
 /**

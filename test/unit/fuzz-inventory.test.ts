@@ -14,6 +14,7 @@ import type { Inventory } from '../../src/inventory/types.js';
 import { PlatformPrepareError } from '../../src/platform/prepare.js';
 import { SecretsError } from '../../src/platform/secrets.js';
 import { ROLES } from '../../src/roles/index.js';
+import { UNSAFE_CHARACTERS } from '../../src/schema/primitives.js';
 import { type Artifacts, collectArtifacts } from './fuzz/artifacts.js';
 import { baseInventory, baseSecrets } from './fuzz/base-inventory.js';
 import { composeProblems, envProblems, iniProblems, JAIL_KEYS, LINE_BREAKS, lineCount, unitProblems } from './fuzz/checks.js';
@@ -87,7 +88,7 @@ type Path = (string | number)[];
 /** Every string value and every map key of a document, as paths (a key path ends in {key: name}). */
 function stringFields(doc: unknown, path: Path = [], out: { path: Path; key: boolean }[] = []): { path: Path; key: boolean }[] {
   if (typeof doc === 'string') out.push({ path, key: false });
-  else if (Array.isArray(doc)) doc.forEach((v, i) => stringFields(v, [...path, i], out));
+  else if (Array.isArray(doc)) for (const [i, v] of doc.entries()) stringFields(v, [...path, i], out);
   else if (doc && typeof doc === 'object') {
     for (const [k, v] of Object.entries(doc)) {
       if (path.length > 0) out.push({ path: [...path, k], key: true });
@@ -156,10 +157,7 @@ function checkArtifacts(out: Outcome, inv: Inventory, a: Artifacts, base: Artifa
     const before = base.files.get(key);
     if (!multiLine && before && lineCount(f.content) !== lineCount(before.content))
       record(out, label, [`${f.path}: ${lineCount(f.content)} lines, ${lineCount(before.content)} expected`]);
-    if (
-      /[\r\v\f\x1c-\x1e\x85\u2028\u2029]|[\x00-\x08\x0e-\x1b\x7f]/.test(f.content.replace(/\x1b\[2J/g, '\x1b')) &&
-      !/ssh_key$/.test(f.path)
-    )
+    if (UNSAFE_CHARACTERS.test(f.content.replace(/[\n\t]/g, '')) && !/ssh_key$/.test(f.path))
       record(out, label, [`${f.path}: a control character or Unicode line separator was written`]);
     if (f.path === '/etc/fail2ban/jail.local')
       record(

@@ -147,7 +147,7 @@ describe('issue 9 LOW', () => {
   it('the backup script runs under umask 077 (dumps are 0600 while written)', () => {
     const inv = parseInventory(`${HOSTS}${BACKUP}`, 'inv.yaml');
     const script = backupScript(backupModel(inv)!, 'web1');
-    expect(script.split('\n').findIndex((l) => l === 'umask 077')).toBeGreaterThan(0);
+    expect(script.split('\n').indexOf('umask 077')).toBeGreaterThan(0);
     expect(script.indexOf('umask 077')).toBeLessThan(script.indexOf('case "${1:-run}"'));
   });
 

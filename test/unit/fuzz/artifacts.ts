@@ -31,7 +31,7 @@ function walk(value: unknown, key: string, out: Artifacts, seen: Set<unknown>, d
   if (typeof value !== 'object' || seen.has(value)) return;
   seen.add(value);
   if (Array.isArray(value)) {
-    value.forEach((v, i) => walk(v, `${key}[${i}]`, out, seen, depth + 1));
+    for (const [i, v] of value.entries()) walk(v, `${key}[${i}]`, out, seen, depth + 1);
     return;
   }
   const o = value as Record<string, unknown>;

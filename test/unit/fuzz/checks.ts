@@ -6,6 +6,7 @@ import { parse } from 'yaml';
  */
 
 /** Every character some reader takes as the end of a line (Python's splitlines, the Unicode separators). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the line breaks looked for.
 export const LINE_BREAKS = /\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/g;
 export const lineCount = (s: string) => (s.match(LINE_BREAKS) ?? []).length;
 
