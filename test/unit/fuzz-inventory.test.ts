@@ -114,13 +114,16 @@ function mutate(doc: Doc, field: { path: Path; key: boolean }, text: (old: strin
   for (const [k, v] of entries) parent[k] = v;
 }
 
-const hostile = fc.array(
-  fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...FRAGMENTS) }, { weight: 1, arbitrary: fc.string({ maxLength: 6 }) }),
-  {
+// Half the cases use printable fragments only: safe text that many fields accept, so the shell
+// quoting and the format escaping (not only the schema) are what stand between them and a host.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: picks the fragments with control characters.
+const PRINTABLE = FRAGMENTS.filter((f) => !/[\x00-\x1f\x7f-\x9f\u2028\u2029]/.test(f));
+const fragments = (list: string[]) =>
+  fc.array(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...list) }, { weight: 1, arbitrary: fc.string({ maxLength: 6 }) }), {
     minLength: 1,
     maxLength: 4,
-  },
-);
+  });
+const hostile = fc.oneof(fragments(FRAGMENTS), fragments(PRINTABLE));
 const placement = fc.constantFrom('replace', 'append', 'prepend', 'middle');
 const apply = (how: string, old: string, add: string) =>
   how === 'replace' ? add : how === 'append' ? old + add : how === 'prepend' ? add + old : old.slice(0, 1) + add + old.slice(1);
@@ -143,6 +146,8 @@ const READERS: Record<string, string[]> = {
 interface Outcome {
   rejected: number;
   accepted: number;
+  /** Accepted inventories with the marker in some value: proof the shell checks had work to do. */
+  markerAccepted: number;
   problems: string[];
   scripts: Map<string, Script>;
 }
@@ -216,7 +221,7 @@ describe('fuzz: hostile text in every string field of the inventory and the secr
     expect(base.files.size).toBeGreaterThan(15);
     expect(base.scripts.size).toBeGreaterThan(40);
 
-    const out: Outcome = { rejected: 0, accepted: 0, problems: [], scripts: new Map() };
+    const out: Outcome = { rejected: 0, accepted: 0, markerAccepted: 0, problems: [], scripts: new Map() };
     for (const [key, s] of base.scripts) queue(out, `baseline ${key}`, s, 'run');
 
     const mutation = fc.record({
@@ -282,6 +287,7 @@ describe('fuzz: hostile text in every string field of the inventory and the secr
           clearSecrets();
         }
         out.accepted++;
+        if (JSON.stringify(doc).includes(MARKER)) out.markerAccepted++;
         checkArtifacts(out, inv, artifacts, base, label);
       }),
       { numRuns: NUM_RUNS, interruptAfterTimeLimit: TIME_LIMIT_MS, seed: Number(process.env.HOSTKIT_FUZZ_SEED ?? Date.now() % 2 ** 31) },
@@ -299,7 +305,7 @@ describe('fuzz: hostile text in every string field of the inventory and the secr
     const runs = markerRuns(scripts);
     const t3 = Date.now();
     console.log(
-      `fuzz: ${result.numRuns} cases (seed ${result.seed}): ${out.rejected} rejected with positions, ${out.accepted} accepted; ` +
+      `fuzz: ${result.numRuns} cases (seed ${result.seed}): ${out.rejected} rejected with positions, ${out.accepted} accepted (${out.markerAccepted} with the marker in a value); ` +
         `${scripts.length} distinct scripts; property ${propertyMs} ms, bash -n ${t2 - t1} ms, execution ${t3 - t2} ms`,
     );
     expect(out.problems).toEqual([]);
@@ -308,6 +314,7 @@ describe('fuzz: hostile text in every string field of the inventory and the secr
     expect(runs.fired).toEqual([]);
     expect(out.accepted).toBeGreaterThan(NUM_RUNS / 20);
     expect(out.rejected).toBeGreaterThan(NUM_RUNS / 20);
+    expect(out.markerAccepted).toBeGreaterThan(NUM_RUNS / 300);
   });
 
   it('the batched checks catch what they are for (positive controls)', () => {
