@@ -70,7 +70,7 @@ export const backupRole: Role<BackupRoleConfig, BackupSecrets> = {
           path: `/etc/systemd/system/${name}.timer`,
           content: timerUnit(what, schedule),
           // systemd's own parser has the last word on the calendar spec, before the timer changes.
-          validate: `${sh(['systemd-analyze', 'calendar', schedule])} >/dev/null`,
+          validate: sh(['systemd-analyze', 'calendar', schedule]),
           owner: 'root',
           group: 'root',
           mode: '0644',

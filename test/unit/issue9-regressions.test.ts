@@ -15,6 +15,7 @@ import { renderCompose } from '../../src/platform/compose.js';
 import { platformOf } from '../../src/platform/model.js';
 import { preparePlatform } from '../../src/platform/prepare.js';
 import { parseSecretsFile } from '../../src/platform/secrets.js';
+import { backupRole } from '../../src/roles/backup.js';
 import { jailLocalData } from '../../src/roles/fail2ban.js';
 import { fail2banSchema } from '../../src/roles/fail2ban.schema.js';
 import { renderTemplate } from '../../src/templates.js';
@@ -82,6 +83,13 @@ describe('issue 9 MEDIUM', () => {
     expect(problems(`${HOSTS}${BACKUP}  schedule: "daily\\rExecStartPre=/bin/touch /tmp/x"\n`)).toEqual(['inv.yaml:7:13: backup.schedule']);
     expect(problems(`${HOSTS}${BACKUP}  check_schedule: "weekly\\rOnBootSec=1"\n`)).toEqual(['inv.yaml:7:19: backup.check_schedule']);
     expect(() => timerUnit('run', 'daily\rExecStartPre=/bin/touch /tmp/x')).toThrow(/systemd unit/);
+    // systemd's own parser checks the spec on the host before the timer file is replaced.
+    const inv = parseInventory(`${HOSTS}${BACKUP}  schedule: "Mon..Fri 02:30"\n`, 'inv.yaml');
+    const build = backupRole.build(backupRole.config!(inv)!, inv.hosts[0]!, { password: 'restic-password-0123' });
+    const timer = build.resources.find((r) => r.id.includes('hostkit-backup.timer') && 'spec' in r) as unknown as {
+      spec: { validate?: string };
+    };
+    expect(timer.spec.validate).toBe("systemd-analyze calendar 'Mon..Fri 02:30'");
   });
 
   it('firewall.rules[].from is an address or network, refused with its position at load time', () => {

@@ -6,6 +6,7 @@ import { platformOf } from '../../../src/platform/model.js';
 import { renderEnvFile } from '../../../src/platform/secrets.js';
 import { ROLES } from '../../../src/roles/index.js';
 import { toUfwArgs } from '../../../src/facts/ufw.js';
+import { validatedWriteScript } from '../../../src/resources/file.js';
 import { sh } from '../../../src/transports/quote.js';
 
 /**
@@ -35,7 +36,12 @@ function walk(value: unknown, key: string, out: Artifacts, seen: Set<unknown>, d
     return;
   }
   const o = value as Record<string, unknown>;
-  if (typeof o.content === 'string' && typeof o.path === 'string') out.files.set(`${key}.content`, { path: o.path, content: o.content });
+  if (typeof o.content === 'string' && typeof o.path === 'string') {
+    out.files.set(`${key}.content`, { path: o.path, content: o.content });
+    // The apply-time write of a validated file is a pure function of its spec: check it too.
+    if (typeof o.validate === 'string')
+      out.scripts.set(`${key}.write`, validatedWriteScript(o as unknown as Parameters<typeof validatedWriteScript>[0]));
+  }
   for (const [k, v] of Object.entries(o)) if (k !== 'content') walk(v, `${key}.${k}`, out, seen, depth + 1);
 }
 
