@@ -68,9 +68,11 @@ restic_() { restic ${sftp ? `-o ${quote(`sftp.command=${sftp}`)} ` : ''}"$@"; }
 status=${STATUS_FILE}
 err=$(mktemp); trap 'rm -f "$err"' EXIT
 record() { mkdir -p "$(dirname "$status")"; printf '%s\\n' "$1" >"$status.tmp" && mv -f "$status.tmp" "$status"; }
+# A query (snapshots, used by --check next to "status") never overwrites the last run's status.
+query=0
 fail() {
   local rc=$1
-  record "{\\"ok\\":false,\\"finished\\":$(date +%s),\\"step\\":\\"$step\\",\\"exit\\":$rc}"
+  [ "$query" = 1 ] || record "{\\"ok\\":false,\\"finished\\":$(date +%s),\\"step\\":\\"$step\\",\\"exit\\":$rc}"
   echo "hostkit-backup on $host: step \\"$step\\" failed (exit $rc): $(tail -c 2000 "$err")" >&2
   exit 1
 }
@@ -92,7 +94,7 @@ ${dumps || '  :'}
   echo "hostkit-backup on $host: snapshot $snap"
   ;;
 check) step="check"; restic_ check 2>"$err" || fail $? ;;
-snapshots) step="snapshots"; restic_ snapshots --json --host ${quote(hostName)} 2>"$err" || fail $? ;;
+snapshots) query=1; step="snapshots"; restic_ snapshots --json --host ${quote(hostName)} 2>"$err" || fail $? ;;
 restore) step="restore"
   # One restore at a time: a re-run after an interruption waits for an orphaned restic first.
   exec 9>/run/lock/hostkit-backup-restore.lock; flock 9
