@@ -1,3 +1,4 @@
+import { unitValue } from '../formats.js';
 import { quote } from '../transports/quote.js';
 import { BACKUP_DIR, STATUS_FILE, UNIT, type BackupModel, type DatabaseDump } from './model.js';
 
@@ -28,10 +29,11 @@ export function sftpCommand(m: BackupModel): string | undefined {
   return `ssh ${key}-o UserKnownHostsFile=${BACKUP_DIR}/known_hosts -o StrictHostKeyChecking=accept-new -o BatchMode=yes -o ConnectTimeout=15 -o ServerAliveInterval=15 -p ${m.sftp.port} ${m.sftp.target} -s sftp`;
 }
 
+/** Sourced by the script (`set -a; . env`): every value goes through the one shell quoting. */
 export function envFile(m: BackupModel): string {
   const lines = [
     '# hostkit: restic environment (no secret values: the password is a file)',
-    `RESTIC_REPOSITORY=${m.config.repository}`,
+    `RESTIC_REPOSITORY=${quote(m.config.repository)}`,
     `RESTIC_PASSWORD_FILE=${BACKUP_DIR}/password`,
     'RESTIC_CACHE_DIR=/var/cache/restic',
   ];
@@ -52,20 +54,26 @@ export function backupScript(m: BackupModel, hostName: string): string {
       ].join('\n'),
     )
     .join('\n');
+  // No inventory value is ever interpolated into a comment: values appear only quoted, in code.
   return `#!/bin/bash
 # hostkit-backup (written by the hostkit backup role; do not edit): consistent database dumps,
-# then ONE restic snapshot of ${m.dataRoot} tagged host/stack/date, then retention.
+# then ONE restic snapshot of the data root tagged host/stack/date, then retention.
 #   hostkit-backup [run] | check | snapshots | restore SNAPSHOT DIR | status | restic ARGS...
 set -uo pipefail
+# Dumps and temp files are readable by root only, also while they are being written.
+umask 077
 set -a; . ${BACKUP_DIR}/env; set +a
+host=${quote(hostName)}
 restic_() { restic ${sftp ? `-o ${quote(`sftp.command=${sftp}`)} ` : ''}"$@"; }
 status=${STATUS_FILE}
 err=$(mktemp); trap 'rm -f "$err"' EXIT
 record() { mkdir -p "$(dirname "$status")"; printf '%s\\n' "$1" >"$status.tmp" && mv -f "$status.tmp" "$status"; }
+# A query (snapshots, used by --check next to "status") never overwrites the last run's status.
+query=0
 fail() {
   local rc=$1
-  record "{\\"ok\\":false,\\"finished\\":$(date +%s),\\"step\\":\\"$step\\",\\"exit\\":$rc}"
-  echo "hostkit-backup on ${hostName}: step \\"$step\\" failed (exit $rc): $(tail -c 2000 "$err")" >&2
+  [ "$query" = 1 ] || record "{\\"ok\\":false,\\"finished\\":$(date +%s),\\"step\\":\\"$step\\",\\"exit\\":$rc}"
+  echo "hostkit-backup on $host: step \\"$step\\" failed (exit $rc): $(tail -c 2000 "$err")" >&2
   exit 1
 }
 ensure_repo() {
@@ -83,10 +91,10 @@ ${dumps || '  :'}
   step="retention"
   restic_ forget --prune --host ${quote(hostName)} --keep-daily ${r.keep_daily} --keep-weekly ${r.keep_weekly} --keep-monthly ${r.keep_monthly} >/dev/null 2>"$err" || fail $?
   record "{\\"ok\\":true,\\"finished\\":$(date +%s),\\"step\\":\\"done\\",\\"exit\\":0,\\"snapshot\\":\\"$snap\\"}"
-  echo "hostkit-backup on ${hostName}: snapshot $snap"
+  echo "hostkit-backup on $host: snapshot $snap"
   ;;
 check) step="check"; restic_ check 2>"$err" || fail $? ;;
-snapshots) step="snapshots"; restic_ snapshots --json --host ${quote(hostName)} 2>"$err" || fail $? ;;
+snapshots) query=1; step="snapshots"; restic_ snapshots --json --host ${quote(hostName)} 2>"$err" || fail $? ;;
 restore) step="restore"
   # One restore at a time: a re-run after an interruption waits for an orphaned restic first.
   exec 9>/run/lock/hostkit-backup-restore.lock; flock 9
@@ -119,7 +127,7 @@ export function timerUnit(what: 'run' | 'check', onCalendar: string): string {
 Description=hostkit backup timer (${what})
 
 [Timer]
-OnCalendar=${onCalendar}
+OnCalendar=${unitValue(`backup ${what === 'run' ? 'schedule' : 'check_schedule'}`, onCalendar)}
 Persistent=true
 RandomizedDelaySec=${what === 'run' ? '10m' : '1h'}
 

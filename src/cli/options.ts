@@ -32,7 +32,8 @@ export function parseRunOptions(
   try {
     parsed = parseArgs({
       args: argv,
-      allowPositionals: true,
+      // A stray word ("--limit a b", a mistyped flag value) is an error, never silently ignored.
+      allowPositionals: false,
       strict: true,
       options: {
         inventory: { type: 'string', short: 'i', multiple: true },
@@ -58,8 +59,10 @@ export function parseRunOptions(
   }
   const v = parsed.values as Record<string, unknown>;
   if (v.check && v['dry-run']) throw new UsageError('--check and --dry-run exclude each other');
+  // Digits only: Number() would read "1e3", "0x10" and " 5 " as integers too.
+  if (v.forks !== undefined && !/^[1-9][0-9]{0,3}$/.test(String(v.forks)))
+    throw new UsageError(`--forks takes a positive integer (1..9999), got ${JSON.stringify(v.forks)}`);
   const forks = v.forks === undefined ? 5 : Number(v.forks);
-  if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks takes a positive integer, got ${String(v.forks)}`);
   const timeout = v['connect-timeout'] === undefined ? undefined : Number(v['connect-timeout']);
   if (timeout !== undefined && !(timeout > 0))
     throw new UsageError(`--connect-timeout takes seconds (> 0), got ${String(v['connect-timeout'])}`);

@@ -79,7 +79,8 @@ export async function runPlaybook(inventory: Inventory, roles: Role[], options: 
   const limit = pLimit(options.forks ?? 5);
   const perHost = await Promise.all(hosts.map((host) => limit(() => runHost(roles, inputs, inventory, host, options.mode, open, emit))));
   const reports = perHost.flat();
-  const exitCode = exitCodeOf(options.mode, reports);
+  // An audit that checked nothing is not clean: a cron --check must not read 0 then.
+  const exitCode = hosts.length === 0 && options.mode === 'check' ? 1 : exitCodeOf(options.mode, reports);
   emit({ type: 'run-done', mode: options.mode, exitCode, reports, skipped });
   return { exitCode, reports, skipped };
 }

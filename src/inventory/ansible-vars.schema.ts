@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeText } from '../schema/primitives.js';
 
 /**
  * Ansible's connection variables, accepted next to hostkit's own names. Each maps to one
@@ -25,7 +26,7 @@ const boolLike = z.preprocess(
   z.boolean({ error: BOOL }),
 );
 // INI reads `ansible_host=10` or `ansible_user=1000` as numbers; Ansible uses them as text.
-const text = z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().min(1));
+const text = z.preprocess((v) => (typeof v === 'number' ? String(v) : v), safeText.min(1));
 
 export const ansibleVarsShape = {
   ansible_host: text,
@@ -40,5 +41,5 @@ export const ansibleVarsShape = {
   ansible_become: boolLike,
   ansible_become_user: z.literal('root', { error: '"root" (hostkit becomes root only)' }),
   ansible_become_method: z.literal('sudo', { error: '"sudo" (hostkit escalates with sudo only)' }),
-  ansible_ssh_common_args: z.string(),
+  ansible_ssh_common_args: safeText,
 };

@@ -1,5 +1,5 @@
 export { loadInventory, parseInventory, parseInventorySources, expandHome } from './load.js';
-export { selectHosts, PROTECTED_REASON, type Selection } from './select.js';
+export { isThisMachine, selectHosts, PROTECTED_LOCAL_REASON, PROTECTED_REASON, type Selection } from './select.js';
 export { InventoryError, LimitError, formatProblem, type Problem } from './errors.js';
 export type { HostConfig, Inventory } from './types.js';
 export type { InventoryDocument, HostVars, FirewallConfig, FirewallRuleInput, DataConfig } from './schema.js';

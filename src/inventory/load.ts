@@ -122,6 +122,7 @@ export function parseInventorySources(inputs: { file: string; text: string }[], 
   }
   const resolved = resolveHosts(result.data, where, varsResult.data, whereVars);
   problems.push(...resolved.problems);
+  if (sources.length > 1) problems.push(...protectionLowered(sources, resolved, where));
   const at = { value: (p: Path) => where.value(p), key: (p: Path) => where.key(p) };
   for (const check of documentChecks) problems.push(...check(result.data, at));
   if (problems.length) throw new InventoryError(sortProblems(problems, allInputs));
@@ -170,6 +171,43 @@ function rootedAt(source: Source, kind: string, name: string): Source {
   return { ...source, doc, value: { [kind]: { [name]: source.value } } };
 }
 
+/**
+ * An overlay can add protection, never remove it: a host protected by the files before an
+ * overlay stays protected after it (`protected: false`, `protected: null`, or a deeper group
+ * saying false are all refused), reported where the overlay lowered it.
+ */
+function protectionLowered(sources: Source[], final: ReturnType<typeof resolveHosts>, where: Locator): Problem[] {
+  const wasProtected = new Map<string, { path: Path; pos: Problem }>();
+  for (let k = 1; k < sources.length; k++) {
+    const prefix = sources.slice(0, k);
+    const merged = withoutExtensions(prefix.reduce<unknown>((acc, s) => mergeValues(acc, s.value), undefined));
+    try {
+      const at = new Locator(prefix);
+      const r = resolveHosts(merged as InventoryDocument, at);
+      for (const h of r.hosts)
+        if (h.protected && !wasProtected.has(h.name)) {
+          const path = r.protectedAt.get(h.name)!;
+          wasProtected.set(h.name, { path, pos: at.key(path) });
+        }
+    } catch {
+      // An earlier file alone may not be a valid inventory; what it could not declare, it did not protect.
+    }
+  }
+  const problems: Problem[] = [];
+  for (const h of final.hosts) {
+    const before = wasProtected.get(h.name);
+    if (h.protected || !before) continue;
+    const lowered = final.protectedAt.get(h.name);
+    const first = before.pos;
+    const at = lowered ? where.value(lowered) : where.key(before.path);
+    problems.push({
+      ...at,
+      message: `an overlay cannot unprotect host "${h.name}" (protected: true since ${first.file}:${first.line}:${first.col}); protection is only lowered by editing the file that sets it`,
+    });
+  }
+  return problems;
+}
+
 function sortProblems(problems: Problem[], inputs: { file: string }[]): Problem[] {
   const order = (f: string) => inputs.findIndex((i) => i.file === f);
   return problems.sort((a, b) => order(a.file) - order(b.file) || a.line - b.line || a.col - b.col);
@@ -184,16 +222,13 @@ function parseSource(file: string, text: string, inventory = true): { source: So
     return { source: { file, text, doc: ini.doc, lc: ini.lc, value: fatal ? undefined : ini.doc.toJS() }, problems: ini.problems, fatal };
   }
   const lc = new LineCounter();
-  // merge: Ansible inventories use `<<: *defaults`; uniqueKeys: a repeated key is a mistake, not an override.
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: true, merge: true });
+  // merge: Ansible inventories use `<<: *defaults`. A repeated key is a mistake, not an override:
+  // found below in one pass (yaml's own uniqueKeys check is quadratic in the size of a map).
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: false, prettyErrors: true, merge: true });
   const at = (offset: number) => lc.linePos(offset);
-  const problems: Problem[] = [];
+  const problems: Problem[] = duplicateKeys(file, doc, lc);
   let fatal = false;
   for (const err of doc.errors) {
-    if (err.code === 'DUPLICATE_KEY') {
-      problems.push(duplicateKeyProblem(file, doc, lc, err.pos[0]));
-      continue;
-    }
     fatal = true;
     // prettyErrors appends " at line L, column C:" and a source excerpt; the position is ours to print.
     const message = err.message.replace(/ at line \d+, column \d+:[\s\S]*$/, '');
@@ -227,28 +262,34 @@ function parseSource(file: string, text: string, inventory = true): { source: So
   return { source: { file, text, doc, lc, value }, problems, fatal };
 }
 
-/** Word a duplicate key with its path and the first occurrence, found from the error offset. */
-function duplicateKeyProblem(file: string, doc: Document.Parsed, lc: LineCounter, offset: number): Problem {
-  let found: Problem | undefined;
+/** Every repeated key of every map, with its path and where the key was first given: linear. */
+function duplicateKeys(file: string, doc: Document.Parsed, lc: LineCounter): Problem[] {
+  const problems: Problem[] = [];
   visit(doc, {
-    Pair(_, pair, ancestors) {
-      if (!isScalar(pair.key) || pair.key.range?.[0] !== offset) return;
-      const path: Path = [];
-      const chain = [...ancestors, pair];
-      chain.forEach((n, i) => {
-        if (isPair(n) && isScalar(n.key)) path.push(String(n.key.value));
-        if (isSeq(n)) path.push(n.items.indexOf(chain[i + 1] as never));
-      });
-      const map = ancestors[ancestors.length - 1];
-      const key = String(pair.key.value);
-      const first = isMap(map) ? map.items.find((p) => isScalar(p.key) && String(p.key.value) === key) : undefined;
-      const firstAt = first && isScalar(first.key) && first.key.range ? lc.linePos(first.key.range[0]) : undefined;
-      const also = firstAt ? ` (first given at line ${firstAt.line}, column ${firstAt.col})` : '';
-      found = { file, ...lc.linePos(offset), path: formatPath(path), message: `duplicate key "${key}"${also}` };
-      return visit.BREAK;
+    Map(_, map, ancestors) {
+      const first = new Map<string, Pair>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key) || typeof pair.key.value === 'symbol') continue; // merge keys (<<)
+        const key = String(pair.key.value);
+        const earlier = first.get(key);
+        if (!earlier) {
+          first.set(key, pair);
+          continue;
+        }
+        const path: Path = [];
+        const chain = [...ancestors, map, pair];
+        chain.forEach((n, i) => {
+          if (isPair(n) && isScalar(n.key)) path.push(String(n.key.value));
+          if (isSeq(n)) path.push(n.items.indexOf(chain[i + 1] as never));
+        });
+        const offset = pair.key.range?.[0] ?? 0;
+        const firstAt = isScalar(earlier.key) && earlier.key.range ? lc.linePos(earlier.key.range[0]) : undefined;
+        const also = firstAt ? ` (first given at line ${firstAt.line}, column ${firstAt.col})` : '';
+        problems.push({ file, ...lc.linePos(offset), path: formatPath(path), message: `duplicate key "${key}"${also}` });
+      }
     },
   });
-  return found ?? { file, ...lc.linePos(offset), path: '', message: 'duplicate key' };
+  return problems;
 }
 
 /**
@@ -479,7 +520,7 @@ function resolveHosts(
   where: Locator,
   files: VarsFiles = {},
   whereFiles: Locator = where,
-): { hosts: HostConfig[]; groups: Record<string, string[]>; problems: Problem[] } {
+): { hosts: HostConfig[]; groups: Record<string, string[]>; problems: Problem[]; protectedAt: Map<string, Path> } {
   const problems: Problem[] = [];
   const problem = (pos: Problem, message: string) => problems.push({ ...pos, message });
   // "line 3, column 5", with the file name only when the other place is in another file.
@@ -552,6 +593,7 @@ function resolveHosts(
   });
 
   const configs: HostConfig[] = [];
+  const protectedAt = new Map<string, Path>();
   const members = new Map<string, string[]>([...groups.keys()].map((g) => [g, []]));
   const byAddress = new Map<string, string>();
   for (const host of hosts.values()) {
@@ -599,6 +641,7 @@ function resolveHosts(
       if (other) problem(pos, `address ${address} port ${portValue} is also host "${other}"; one machine, one inventory name`);
       else byAddress.set(key, host.name);
     }
+    if (set.protected) protectedAt.set(host.name, set.protected.path);
     const identityFile = get('identity_file');
     const knownHosts = get('known_hosts');
     configs.push({
@@ -616,7 +659,7 @@ function resolveHosts(
       groups: memberOf,
     });
   }
-  return { hosts: configs, groups: Object.fromEntries(members), problems };
+  return { hosts: configs, groups: Object.fromEntries(members), problems, protectedAt };
 }
 
 /** Distance from "all" along the longest parent chain (Ansible's group depth); reports cycles. */

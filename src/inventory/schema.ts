@@ -9,7 +9,7 @@ import { fail2banSchema } from '../roles/fail2ban.schema.js';
 import { firewallSchema } from '../roles/firewall.schema.js';
 import { sshSchema } from '../roles/ssh.schema.js';
 import type { DocumentCheck } from '../schema/check.js';
-import { port } from '../schema/primitives.js';
+import { port, safeText } from '../schema/primitives.js';
 import { ansibleVarsShape } from './ansible-vars.schema.js';
 
 /**
@@ -18,22 +18,22 @@ import { ansibleVarsShape } from './ansible-vars.schema.js';
  * src/platform/schema.ts, the backup's in src/backup/schema.ts).
  * Every object is strict: an unknown key is an error, reported with its line and column.
  */
-const hostName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a host name: letters, digits, "_", "." and "-"');
+const hostName = safeText.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a host name: letters, digits, "_", "." and "-"');
 /** A host key: a name, an Ansible range (www[01:50].example.com, db-[a:f]) and/or ":port" (see ranges.ts). */
-const hostKey = z.string().regex(/^[A-Za-z0-9[][A-Za-z0-9_.:[\]-]*$/, 'a host name: letters, digits, "_", "." and "-"');
+const hostKey = safeText.regex(/^[A-Za-z0-9[][A-Za-z0-9_.:[\]-]*$/, 'a host name: letters, digits, "_", "." and "-"');
 
 /** Connection and behaviour variables a host may set directly or inherit from a group's vars. */
 export const hostVarsSchema = z
   .object({
-    address: z.string().min(1),
+    address: safeText.min(1),
     port: port,
-    user: z.string().min(1),
-    identity_file: z.string().min(1),
+    user: safeText.min(1),
+    identity_file: safeText.min(1),
     become: z.boolean(),
     connection: z.enum(['ssh', 'local']),
     /** A protected host is contacted only when named with --limit, or from itself (local). */
     protected: z.boolean(),
-    known_hosts: z.string().min(1),
+    known_hosts: safeText.min(1),
     /** strict: unknown or changed keys refused; accept-new: like OpenSSH's, unknown keys recorded. */
     host_key_checking: z.enum(['strict', 'accept-new']),
     /** Seconds (HostConfig.connectTimeoutMs is milliseconds). */

@@ -4,7 +4,7 @@ import { secretVariable, type ServiceModel, type StackModel } from './model.js';
 
 /** The compose file of a stack as placed on the server: templates/compose/stack.hbs rendered. */
 
-/** Compose interpolates "$": a literal value keeps its dollars by doubling them. */
+/** Compose interpolates "$" in every string: a literal value keeps its dollars by doubling them. */
 const literal = (v: string) => v.replace(/\$/g, '$$$$');
 
 function environmentOf(svc: ServiceModel): { name: string; value: string }[] {
@@ -26,7 +26,7 @@ function serviceView(svc: ServiceModel, stack: StackModel) {
     ports: svc.ports.map((p) => `${p.hostIp}:${p.hostPort}:${p.containerPort}/${p.protocol}`),
     expose: svc.expose.map(String),
     environment: environmentOf(svc),
-    volumes: svc.volumes.map((v) => `${v.source}:${v.target}${v.readOnly ? ':ro' : ''}`),
+    volumes: svc.volumes.map((v) => literal(`${v.source}:${v.target}${v.readOnly ? ':ro' : ''}`)),
     networks: svc.networks,
     dependsOn: svc.dependsOn.map((d) => ({
       service: d,
@@ -35,7 +35,7 @@ function serviceView(svc: ServiceModel, stack: StackModel) {
     })),
     healthcheck: hc
       ? {
-          test: typeof hc.test === 'string' ? ['CMD-SHELL', hc.test] : hc.test,
+          test: (typeof hc.test === 'string' ? ['CMD-SHELL', hc.test] : hc.test).map(literal),
           interval: hc.interval,
           timeout: hc.timeout,
           retries: hc.retries,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -84,15 +84,28 @@ export async function preparePlatform(
 
 /** A build context as a reproducible tar (sorted, zero mtimes and owners) and its sha256. */
 async function packContext(dir: string): Promise<{ tar: string; hash: string }> {
-  // One tar per context directory, replaced on every run: no temp files pile up.
-  const tar = join(
-    tmpdir(),
-    `hostkit-context-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}-${process.getuid?.() ?? 0}.tar`,
-  );
+  // One tar per context directory, replaced on every run (no temp files pile up), in a private directory.
+  const tar = join(await privateTempDir(), `context-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}.tar`);
   await execa('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', dir, '-cf', tar, '.']);
   const hash = createHash('sha256')
     .update(await readFile(tar))
     .digest('hex')
     .slice(0, 16);
   return { tar, hash };
+}
+
+/**
+ * $TMPDIR/hostkit-<uid>, mode 0700 and ours: a build context may hold anything of the project,
+ * and a directory another user prepared (or a symlink) is refused rather than trusted.
+ */
+export async function privateTempDir(base: string = tmpdir()): Promise<string> {
+  const uid = process.getuid?.() ?? 0;
+  const dir = join(base, `hostkit-${uid}`);
+  await mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
+  const st = await lstat(dir);
+  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0)
+    throw new Error(`${dir} must be a directory of uid ${uid} with mode 0700 (found mode ${(st.mode & 0o777).toString(8)}, uid ${st.uid})`);
+  return dir;
 }

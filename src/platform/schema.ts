@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { networkKey, port, secretName, serviceName, stackName } from '../schema/primitives.js';
+import { absolutePath, networkKey, port, safeText, secretName, serviceName, stackName } from '../schema/primitives.js';
 
 /**
  * The platform's sections of the inventory, shared by the stacks, networks and backup roles and
@@ -8,28 +8,27 @@ import { networkKey, port, secretName, serviceName, stackName } from '../schema/
 
 export { stackName };
 
-const containerName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]+$/, 'a container name: letters, digits, "_", "." and "-"');
+const containerName = safeText.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]+$/, 'a container name: letters, digits, "_", "." and "-"');
 const IMAGE = 'an image reference with a pinned tag, e.g. "postgres:16.6" (not "latest")';
 /** name[:port]/path:tag or @sha256:digest; "latest" or no tag is not a pinned version. */
-export const imageRef = z
-  .string({ error: IMAGE })
+export const imageRef = safeText
   .regex(
     /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/,
     IMAGE,
   )
   .refine((r) => !r.endsWith(':latest'), IMAGE);
 const DURATION = 'a duration like "30s", "1m", "500ms"';
-const duration = z.string({ error: DURATION }).regex(/^\d+(ms|s|m|h)$/, DURATION);
+const duration = safeText.regex(/^\d+(ms|s|m|h)$/, DURATION);
 const PUBLISH = 'a published port "IP:HOST:CONTAINER[/tcp|/udp]" with an explicit binding, e.g. "127.0.0.1:81:81" or "0.0.0.0:443:443"';
-const publishedPort = z.string({ error: PUBLISH }).regex(/^(\d{1,3}\.){3}\d{1,3}:\d{1,5}:\d{1,5}(\/(tcp|udp))?$/, PUBLISH);
+const publishedPort = safeText.regex(/^(\d{1,3}\.){3}\d{1,3}:\d{1,5}:\d{1,5}(\/(tcp|udp))?$/, PUBLISH);
 const VOLUME = 'a volume "SOURCE:TARGET[:ro]"; SOURCE relative to the data root (e.g. "nginx/data") or absolute';
-const volume = z.string({ error: VOLUME }).regex(/^[^:\0]+:\/[^:\0]*(:(ro|rw))?$/, VOLUME);
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
+const volume = safeText.regex(/^[^:]+:\/[^:]*(:(ro|rw))?$/, VOLUME);
+const envName = safeText.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
 
 const healthcheckSchema = z
   .object({
     /** ["CMD", ...] or ["CMD-SHELL", "..."]; a plain string runs with the container's shell. */
-    test: z.union([z.array(z.string()).min(2), z.string().min(1)], { error: 'a command: ["CMD", ...], ["CMD-SHELL", "..."] or a string' }),
+    test: z.union([z.array(safeText).min(2), safeText.min(1)], { error: 'a command: ["CMD", ...], ["CMD-SHELL", "..."] or a string' }),
     interval: duration.default('30s'),
     timeout: duration.default('5s'),
     retries: z.number().int().min(1).default(3),
@@ -39,7 +38,7 @@ const healthcheckSchema = z
   })
   .strict();
 
-const envValue = z.union([z.string(), z.number(), z.boolean(), z.object({ secret: secretName }).strict()], {
+const envValue = z.union([safeText, z.number(), z.boolean(), z.object({ secret: secretName }).strict()], {
   error: 'a string, a number, true/false or { secret: <name in the secrets file> }',
 });
 
@@ -48,8 +47,8 @@ const serviceSchema = z
     container_name: containerName,
     image: imageRef,
     /** The seed's "Role" column. */
-    description: z.string().optional(),
-    command: z.array(z.string()).optional(),
+    description: safeText.optional(),
+    command: z.array(safeText).optional(),
     /** Published ports; the binding address is required so nothing is public by accident. */
     ports: z.array(publishedPort).default([]),
     /** Ports the service listens on inside Docker networks only (never published). */
@@ -60,15 +59,15 @@ const serviceSchema = z
     depends_on: z.array(serviceName).default([]),
     healthcheck: healthcheckSchema.optional(),
     restart: z.enum(['always', 'unless-stopped', 'on-failure', 'no']).default('always'),
-    domains: z.array(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'a domain name')).default([]),
+    domains: z.array(safeText.regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'a domain name')).default([]),
   })
   .strict();
 
 const stackSchema = z
   .object({
     layer: z.enum(['infrastructure', 'production', 'development']),
-    description: z.string().optional(),
-    networks: z.record(networkKey, z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a Docker network name') }).strict()),
+    description: safeText.optional(),
+    networks: z.record(networkKey, z.object({ name: safeText.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a Docker network name') }).strict()),
     services: z.record(serviceName, serviceSchema),
   })
   .strict();
@@ -78,22 +77,19 @@ const imageSourceSchema = z
     /** pull (default): from its registry; archive: `docker save` tarball on the control machine; build: a build context. */
     source: z.enum(['pull', 'archive', 'build']),
     /** archive: path of the tarball (relative to the first inventory file's directory). */
-    archive: z.string().min(1).optional(),
+    archive: safeText.min(1).optional(),
     /** archive: the image's tag inside the tarball when it is not the reference itself. */
-    archive_tag: z.string().min(1).optional(),
+    archive_tag: safeText.min(1).optional(),
     /** build: the context directory (relative like archive). */
-    context: z.string().min(1).optional(),
-    dockerfile: z.string().min(1).optional(),
+    context: safeText.min(1).optional(),
+    dockerfile: safeText.min(1).optional(),
   })
   .strict();
 
 export const composeSchema = z
   .object({
     /** Stack directories on the server: <dir>/<stack>/compose.yaml and .env (mode 600). */
-    dir: z
-      .string()
-      .regex(/^\/[^\0]*$/, 'an absolute path')
-      .default('/opt/hostkit/stacks'),
+    dir: absolutePath.default('/opt/hostkit/stacks'),
     /** Seconds `docker compose up --wait` may take for a stack to become healthy. */
     wait_timeout: z.number().int().min(5).default(300),
   })
@@ -102,7 +98,7 @@ export const composeSchema = z
 export const secretsSchema = z
   .object({
     /** YAML map name -> value, outside git; relative to the first inventory file's directory. --secrets FILE overrides. */
-    file: z.string().min(1),
+    file: safeText.min(1),
   })
   .strict();
 

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, parseDocument } from 'yaml';
+import { UNSAFE_CHARACTERS } from '../schema/primitives.js';
 import { allServices, secretsOf, secretVariable, type PlatformModel, type StackModel } from './model.js';
 
 /** Secret name -> value, read from the secrets file (never from the repository). */
@@ -25,21 +26,50 @@ export function secretUses(platform: PlatformModel): Map<string, string[]> {
   return uses;
 }
 
-/** Parses the secrets file: a YAML map of name: value (strings or numbers). */
+/**
+ * One line of safe text (a password, a token), or a PEM/OpenSSH key block whose only control
+ * characters are its LF line breaks: nothing that could end a line of .env, INI or a password file.
+ */
+function isSafeSecret(value: string): boolean {
+  if (/^-----BEGIN [A-Z0-9 ]+-----\n/.test(value)) return !UNSAFE_CHARACTERS.test(value.replace(/\n/g, ''));
+  return !UNSAFE_CHARACTERS.test(value);
+}
+
+/** Shorter secrets are refused: a short value would also be guessable from its redaction. */
+export const MIN_SECRET_LENGTH = 8;
+
+/**
+ * Parses the secrets file: a YAML map of name: string. Numbers and booleans are refused (YAML
+ * would turn 0123 into 123, 1e3 into 1000, big integers into rounded ones: the value on the server
+ * would differ from the operator's copy), and so are values shorter than MIN_SECRET_LENGTH.
+ * Errors name keys, never values. An empty value reads as absent (reported where it is used).
+ */
 export function parseSecretsFile(text: string, file: string): Map<string, string> {
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length) throw new SecretsError(`${file}: YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
   if (doc.contents === null) return new Map();
   if (!isMap(doc.contents)) throw new SecretsError(`${file}: expected a map of secret name: value`);
   const out = new Map<string, string>();
-  const bad: string[] = [];
+  const notString: string[] = [];
+  const short: string[] = [];
+  const unsafe: string[] = [];
   for (const pair of doc.contents.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '?';
-    const value = isScalar(pair.value) ? pair.value.value : undefined;
-    if (typeof value === 'string' || typeof value === 'number') out.set(key, String(value));
-    else if (value !== null && value !== undefined) bad.push(key);
+    const value = isScalar(pair.value) ? pair.value.value : pair.value;
+    if (value === null || value === undefined || value === '') continue;
+    if (typeof value !== 'string') notString.push(key);
+    else if (value.length < MIN_SECRET_LENGTH) short.push(key);
+    else if (!isSafeSecret(value)) unsafe.push(key);
+    else out.set(key, value);
   }
-  if (bad.length) throw new SecretsError(`${file}: secrets must be strings or numbers: ${bad.join(', ')}`);
+  const problems = [
+    ...(notString.length ? [`secrets must be YAML strings (quote numbers and booleans): ${notString.join(', ')}`] : []),
+    ...(short.length ? [`secrets must have at least ${MIN_SECRET_LENGTH} characters: ${short.join(', ')}`] : []),
+    ...(unsafe.length
+      ? [`secrets must be one line without control characters (a "-----BEGIN" key block may have line breaks): ${unsafe.join(', ')}`]
+      : []),
+  ];
+  if (problems.length) throw new SecretsError(`${file}: ${problems.join('; ')} (values are never printed)`);
   return out;
 }
 
@@ -71,7 +101,7 @@ export async function loadSecrets(platform: PlatformModel, file: string | undefi
   if (missing.length)
     throw new SecretsError(`${file}: ${missing.length} missing secret${missing.length === 1 ? '' : 's'}:\n${list(missing)}`);
   // Single-quoted in .env: literal, except that it cannot hold a quote or a line break.
-  const unusable = needed.filter((n) => /['\n\r\0]/.test(values.get(n)!));
+  const unusable = needed.filter((n) => /['\n]/.test(values.get(n)!));
   if (unusable.length) throw new SecretsError(`${file}: values may not contain a single quote or a line break:\n${list(unusable)}`);
   return new Map(needed.map((n) => [n, values.get(n)!]));
 }

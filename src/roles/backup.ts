@@ -8,6 +8,7 @@ import { BACKUP_DIR, BACKUP_SCRIPT, backupModel, type BackupModel } from '../bac
 import { backupScript, envFile, serviceUnit, timerUnit, unitNames } from '../backup/script.js';
 import { loadBackupSecrets, type BackupSecrets } from '../backup/secrets.js';
 import { platformOf } from '../platform/model.js';
+import { sh } from '../transports/quote.js';
 
 /** A 0600 file holding a secret: planned like any file, but its content is never diffed. */
 class SecretFile extends ManagedFile {
@@ -65,7 +66,15 @@ export const backupRole: Role<BackupRoleConfig, BackupSecrets> = {
           { notify: [reload] },
         ),
         new ManagedFile(
-          { path: `/etc/systemd/system/${name}.timer`, content: timerUnit(what, schedule), owner: 'root', group: 'root', mode: '0644' },
+          {
+            path: `/etc/systemd/system/${name}.timer`,
+            content: timerUnit(what, schedule),
+            // systemd's own parser has the last word on the calendar spec, before the timer changes.
+            validate: sh(['systemd-analyze', 'calendar', schedule]),
+            owner: 'root',
+            group: 'root',
+            mode: '0644',
+          },
           { notify: [reload] },
         ),
       );

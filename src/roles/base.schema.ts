@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { safeText } from '../schema/primitives.js';
 
 /** The base role's section of the inventory (`base:`). */
 
 const DEB_PACKAGE = 'a Debian package name';
-const debPackage = z.string({ error: DEB_PACKAGE }).regex(/^[a-z0-9][a-z0-9+.-]+$/, DEB_PACKAGE);
+const debPackage = safeText.regex(/^[a-z0-9][a-z0-9+.-]+$/, DEB_PACKAGE);
 const TIMEZONE = 'a zone of /usr/share/zoneinfo, e.g. "UTC" or "Europe/Moscow"';
 const SYSCTL_KEY = 'a sysctl key like "net.ipv4.tcp_syncookies"';
 
@@ -12,21 +13,15 @@ export const baseSchema = z
     /** Installed (never removed): what the platform needs on every host. */
     packages: z.array(debPackage).default([]),
     /** Short host name (one label); absent: left as it is. */
-    hostname: z
-      .string()
-      .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a short host name: lowercase letters, digits and "-"')
-      .optional(),
-    timezone: z
-      .string({ error: TIMEZONE })
-      .regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, TIMEZONE)
-      .default('UTC'),
+    hostname: safeText.regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a short host name: lowercase letters, digits and "-"').optional(),
+    timezone: safeText.regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, TIMEZONE).default('UTC'),
     /** Daily unattended security upgrades (unattended-upgrades + APT::Periodic). */
     unattended_upgrades: z.boolean().default(true),
     /** Kernel parameters, set now and persisted in /etc/sysctl.d/90-hostkit.conf. */
     sysctl: z
       .record(
-        z.string().regex(/^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/, SYSCTL_KEY),
-        z.union([z.number(), z.string().regex(/^[^\n=#]+$/)], { error: 'a number or a one-line value' }),
+        safeText.regex(/^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/, SYSCTL_KEY),
+        z.union([z.number(), safeText.regex(/^[^=#]+$/)], { error: 'a number or a one-line value' }),
       )
       .default({}),
   })

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { versionString } from '../schema/primitives.js';
+import { httpsUrl, safeJson, safeLines, safeText, versionString } from '../schema/primitives.js';
 
 /** The docker role's section of the inventory (`docker:`). */
 export const dockerSchema = z
@@ -7,26 +7,23 @@ export const dockerSchema = z
     /** debian: Debian's docker.io + docker-compose (Debian 13); docker-ce: Docker's own apt repository. */
     source: z.enum(['debian', 'docker-ce']).default('debian'),
     /** Override the package list of the source. */
-    packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]*$/, 'a Debian package name')).optional(),
+    packages: z.array(safeText.regex(/^[a-z0-9][a-z0-9+.-]*$/, 'a Debian package name')).optional(),
     /** docker-ce only: the apt repository (default https://download.docker.com/linux/<distribution id>). */
     repository: z
       .object({
-        url: z.string().url().optional(),
+        url: httpsUrl.optional(),
         /** Distribution codename; default the host's VERSION_CODENAME. */
-        suite: z
-          .string()
-          .regex(/^[a-z0-9-]+$/)
-          .optional(),
-        components: z.array(z.string().regex(/^[a-z0-9-]+$/)).default(['stable']),
+        suite: safeText.regex(/^[a-z0-9-]+$/).optional(),
+        components: z.array(safeText.regex(/^[a-z0-9-]+$/)).default(['stable']),
         /** URL of the ASCII-armored signing key (default <url>/gpg), fetched on the host when absent. */
-        key_url: z.string().url().optional(),
+        key_url: httpsUrl.optional(),
         /** Or the key itself (ASCII-armored), written as is. */
-        key: z.string().includes('BEGIN PGP PUBLIC KEY BLOCK').optional(),
+        key: safeLines.includes('BEGIN PGP PUBLIC KEY BLOCK').optional(),
       })
       .strict()
       .default({ components: ['stable'] }),
     /** /etc/docker/daemon.json as a map; absent: the file is not managed. */
-    daemon: z.record(z.string(), z.json()).optional(),
+    daemon: z.record(safeText, safeJson).optional(),
     /** --check fails below these. */
     min_version: versionString.optional(),
     compose_min_version: versionString.optional(),

@@ -1,31 +1,24 @@
 import { z } from 'zod';
-import { ipOrNet, port } from '../schema/primitives.js';
+import { absolutePath, ipOrNet, port, safeText } from '../schema/primitives.js';
 
 /** The fail2ban role's section of the inventory (`fail2ban:`). */
 
 const F2B_TIME = 'a time: seconds, or a number with s, m, h, d or w ("10m", "1h", "1w")';
-const f2bTime = z.union([z.number().int().positive(), z.string().regex(/^\d+[smhdw]$/)], { error: F2B_TIME });
+const f2bTime = z.union([z.number().int().positive(), safeText.regex(/^\d+[smhdw]$/)], { error: F2B_TIME });
+const JOURNALMATCH = 'journal matches FIELD=value separated by spaces ("+" between alternatives), e.g. "_SYSTEMD_UNIT=nginx.service"';
 const F2B_FILTER = 'a fail2ban filter, optionally with parameters: "nginx-http-auth", "sshd[mode=aggressive]"';
 
 const fail2banJailSchema = z
   .object({
     // iptables chain names are short: f2b-<name>-docker must fit in 28 characters.
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,15}$/, 'a jail name: lowercase letters, digits, "_" and "-" (at most 16)'),
-    filter: z.string({ error: F2B_FILTER }).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*(\[[^\]\n]*\])?$/, F2B_FILTER),
+    name: safeText.regex(/^[a-z0-9][a-z0-9_-]{0,15}$/, 'a jail name: lowercase letters, digits, "_" and "-" (at most 16)'),
+    // Parameters: no % (fail2ban interpolates), no ; or # (comments), no ] inside.
+    filter: safeText.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*(\[[^\]%;#]*\])?$/, F2B_FILTER),
     /** Log files (file backend) ... */
-    logpath: z
-      .array(z.string().regex(/^\/[^\s\0]*$/, 'an absolute path without spaces'))
-      .min(1)
-      .optional(),
+    logpath: z.array(absolutePath.regex(/^\S+$/, 'an absolute path without spaces')).min(1).optional(),
     /** ... or journal matches (systemd backend), e.g. "_SYSTEMD_UNIT=nginx.service". */
-    journalmatch: z
-      .string()
-      .regex(/^[^\n]+$/)
-      .optional(),
-    port: z
-      .string()
-      .regex(/^[a-z0-9]+([,:][a-z0-9]+)*$/, 'ports like "http,https" or "8080"')
-      .default('http,https'),
+    journalmatch: safeText.regex(/^[A-Za-z0-9_]+=\S+( (\+ )?[A-Za-z0-9_]+=\S+)*$/, JOURNALMATCH).optional(),
+    port: safeText.regex(/^[a-z0-9]+([,:][a-z0-9]+)*$/, 'ports like "http,https" or "8080"').default('http,https'),
     maxretry: z.number().int().min(1).optional(),
     bantime: f2bTime.optional(),
     findtime: f2bTime.optional(),

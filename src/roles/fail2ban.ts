@@ -7,6 +7,7 @@ import { Service } from '../resources/service.js';
 import { Fail2banJails, Fail2banNeedsUfw, type ExpectedJail } from '../resources/fail2ban-jails.js';
 import { renderTemplate } from '../templates.js';
 import { quote } from '../transports/quote.js';
+import { iniValue } from '../formats.js';
 
 export const JAIL_LOCAL = '/etc/fail2ban/jail.local';
 export const SSHD_FILTER_LOCAL = '/etc/fail2ban/filter.d/sshd.local';
@@ -48,29 +49,39 @@ export const publishedPortsAction = (jail: string) => `nftables[type=allports, n
 /** The values templates/fail2ban/jail.local.hbs renders. */
 export function jailLocalData(cfg: Fail2banConfig) {
   const [banaction, banactionAllports, recidiveAction] = banActions(cfg.banaction);
+  // Every inventory value goes through the INI escaping (the schema has refused line breaks).
+  const ini = iniValue;
+  const time = (what: string, t: string | number | undefined) => (t === undefined ? t : ini(what, t));
+  const jailOverrides = (what: string, j: Parameters<typeof overrides>[0]) =>
+    overrides(j).map((o) => ({ key: o.key, value: ini(`${what}.${o.key}`, o.value) }));
   return {
-    bantime: cfg.bantime,
-    findtime: cfg.findtime,
+    bantime: ini('fail2ban.bantime', cfg.bantime),
+    findtime: ini('fail2ban.findtime', cfg.findtime),
     maxretry: cfg.maxretry,
-    ignoreip: [...new Set(['127.0.0.1/8', '::1', ...cfg.ignoreip])],
+    ignoreip: [...new Set(['127.0.0.1/8', '::1', ...cfg.ignoreip])].map((ip) => ini('fail2ban.ignoreip', ip)),
     banaction,
     banaction_allports: banactionAllports,
     sshd: {
       enabled: cfg.sshd.enabled,
       mode: cfg.sshd.mode,
-      port: cfg.sshd.port,
+      port: ini('fail2ban.sshd.port', cfg.sshd.port),
       journalmatch: SSHD_JOURNALMATCH,
-      overrides: overrides(cfg.sshd),
+      overrides: jailOverrides('fail2ban.sshd', cfg.sshd),
     },
-    recidive: { ...cfg.recidive, action: recidiveAction },
-    jails: cfg.jails.map((j) => ({
-      name: j.name,
-      filter: j.filter,
-      // Continuation lines of a multi-line value are indented.
-      logpath: j.logpath ? j.logpath.join('\n          ') : null,
-      journalmatch: j.journalmatch ?? null,
-      port: j.port,
-      overrides: overrides(j),
+    recidive: {
+      ...cfg.recidive,
+      bantime: time('fail2ban.recidive.bantime', cfg.recidive.bantime),
+      findtime: time('fail2ban.recidive.findtime', cfg.recidive.findtime),
+      action: recidiveAction,
+    },
+    jails: cfg.jails.map((j, i) => ({
+      name: ini(`fail2ban.jails[${i}].name`, j.name),
+      filter: ini(`fail2ban.jails[${i}].filter`, j.filter),
+      // Continuation lines of a multi-line value are indented: the one line break hostkit writes.
+      logpath: j.logpath ? j.logpath.map((p) => ini(`fail2ban.jails[${i}].logpath`, p)).join('\n          ') : null,
+      journalmatch: j.journalmatch === undefined ? null : ini(`fail2ban.jails[${i}].journalmatch`, j.journalmatch),
+      port: ini(`fail2ban.jails[${i}].port`, j.port),
+      overrides: jailOverrides(`fail2ban.jails[${i}]`, j),
       dockerAction: j.proxied ? publishedPortsAction(j.name) : null,
     })),
   };

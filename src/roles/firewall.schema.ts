@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { deadmanSeconds, port } from '../schema/primitives.js';
+import { deadmanSeconds, ipOrNet, port, safeText } from '../schema/primitives.js';
 
 /** The firewall role's section of the inventory (`firewall:`). */
 
-const ruleString = z.string().regex(/^\d{1,5}(:\d{1,5})?(\/(tcp|udp))?$/, 'a rule like "22/tcp", "80", "6000:6007/udp"');
+const ruleString = safeText.regex(/^\d{1,5}(:\d{1,5})?(\/(tcp|udp))?$/, 'a rule like "22/tcp", "80", "6000:6007/udp"');
 
-const rulePort = z.union([port, z.string().regex(/^\d{1,5}(:\d{1,5})?$/, 'a port or range "6000:6007"')], {
+const rulePort = z.union([port, safeText.regex(/^\d{1,5}(:\d{1,5})?$/, 'a port or range "6000:6007"')], {
   error: 'a port 1..65535 or a range like "6000:6007"',
 });
 
@@ -14,9 +14,11 @@ const ruleObject = z
     port: rulePort,
     proto: z.enum(['tcp', 'udp', 'any']).default('tcp'),
     action: z.enum(['allow', 'limit', 'deny', 'reject']).default('allow'),
-    from: z.string().default('any'),
-    comment: z
-      .string()
+    /** Source: any, or an address or CIDR network (checked here, never while connected). */
+    from: z
+      .union([z.literal('any'), ipOrNet], { error: 'any, or an IPv4 or IPv6 address or network, e.g. "203.0.113.7" or "10.0.0.0/8"' })
+      .default('any'),
+    comment: safeText
       .max(200)
       .regex(/^[^']*$/, "a comment without ' (ufw refuses it)")
       .optional(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deadmanSeconds, port, posixName } from '../schema/primitives.js';
+import { deadmanSeconds, port, posixName, safeText } from '../schema/primitives.js';
 
 /** The ssh role's section of the inventory (`ssh:`): the sshd drop-in. */
 
@@ -31,7 +31,7 @@ export const SSH_EXTRA_OPTIONS = [
   'X11Forwarding',
 ] as const;
 const SSH_VALUE = 'a one-line value without "#", a number or true/false';
-const sshOptionValue = z.union([z.string().regex(/^[^\n\r#]+$/), z.number(), z.boolean()], { error: SSH_VALUE });
+const sshOptionValue = z.union([safeText.regex(/^[^#]+$/), z.number(), z.boolean()], { error: SSH_VALUE });
 
 export const sshSchema = z
   .object({

@@ -1,6 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseInventorySources } from '../../src/inventory/load.js';
-import { backupModel, engineOf } from '../../src/backup/model.js';
+import { BACKUP_DIR, backupModel, engineOf, STATUS_FILE } from '../../src/backup/model.js';
 import { backupScript, dumpCommand, envFile } from '../../src/backup/script.js';
 import { backupVerdict, parseLastRun, parseSnapshots } from '../../src/backup/snapshots.js';
 
@@ -94,6 +98,23 @@ describe('backup script', () => {
     expect(script).toContain('-i /etc/hostkit/backup/ssh_key');
     expect(script).toContain('backup@203.0.113.9 -s sftp');
     expect(envFile(m)).toContain('RESTIC_PASSWORD_FILE=/etc/hostkit/backup/password');
+  });
+  // --check runs `snapshots` and `status` concurrently: the query must not overwrite the last run's status.
+  it('a failed snapshots query leaves the last run status alone; a failed check records it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hostkit-backup-script-'));
+    mkdirSync(join(dir, 'bin'));
+    writeFileSync(join(dir, 'bin', 'restic'), '#!/bin/sh\necho "repository unreachable" >&2\nexit 1\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'env'), '');
+    const local = script.replaceAll(STATUS_FILE, join(dir, 'status.json')).replaceAll(`${BACKUP_DIR}/env`, join(dir, 'env'));
+    writeFileSync(join(dir, 'hostkit-backup'), local);
+    const before = '{"ok":false,"finished":1,"step":"open repository","exit":1}';
+    writeFileSync(join(dir, 'status.json'), `${before}\n`);
+    const run = (cmd: string) =>
+      spawnSync('bash', [join(dir, 'hostkit-backup'), cmd], { env: { PATH: `${join(dir, 'bin')}:${process.env.PATH}` }, encoding: 'utf8' });
+    expect(run('snapshots').status).toBe(1);
+    expect(readFileSync(join(dir, 'status.json'), 'utf8')).toBe(`${before}\n`);
+    expect(run('check').status).toBe(1);
+    expect(readFileSync(join(dir, 'status.json'), 'utf8')).toMatch(/"step":"check"/);
   });
 });
 

@@ -418,10 +418,11 @@ describe('selectHosts', () => {
     expect(names(' db1 , web ,')).toEqual({ hosts: ['web1', 'web2', 'db1'], skipped: [] });
   });
 
-  it('contacts a protected host over the local transport without naming it', () => {
-    expect(names('prod', true)).toEqual({ hosts: ['web1', 'web2', 'db1'], skipped: [] });
+  it('contacts a protected host over the local transport without naming it, on that very machine only', () => {
+    const onDb1 = selectHosts(inv, { limit: 'prod', local: true, thisMachine: 'db1.example.org' });
+    expect({ hosts: onDb1.hosts.map((h) => h.name), skipped: onDb1.skipped }).toEqual({ hosts: ['web1', 'web2', 'db1'], skipped: [] });
     const self = parseInventory('all:\n  hosts:\n    self: { connection: local, protected: true }\n', 'inv.yaml');
-    expect(selectHosts(self, { local: false }).hosts.map((h) => h.name)).toEqual(['self']);
+    expect(selectHosts(self, { local: false, thisMachine: 'SELF' }).hosts.map((h) => h.name)).toEqual(['self']);
   });
 
   it('names the unknown host or group of a bad --limit', () => {

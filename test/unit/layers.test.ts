@@ -16,6 +16,7 @@ const LAYERS = [
   'schema', // the inventory's zod document: src/schema/*, every schema.ts / *.schema.ts, platform/checks.ts
   'inventory', // YAML -> hosts; knows nothing of how they are reached
   'transports', // reach a host: exec, write
+  'formats', // escaping where a value meets a line-based format (INI, systemd units)
   'engine', // the contracts (types), gather, run a role / a playbook
   'facts', // read-only probes + parsers
   'templates', // the one Handlebars

@@ -77,7 +77,7 @@ describe('console reporter', () => {
 
   it('TTY: a live line (host, role, resource, step, seconds) redrawn while a step runs, erased before each line', async () => {
     const out = sink(true);
-    const c = new ConsoleReporter(out, { mode: 'apply', diff: false, color: false, refreshMs: 20 });
+    const c = new ConsoleReporter(out, { mode: 'apply', diff: false, color: false, live: true, refreshMs: 20 });
     c.on({ type: 'run-started', mode: 'apply', hosts: ['web1'], roles: ['stacks'], skipped: [] });
     c.on({ type: 'role-started', host: 'web1', role: 'stacks' });
     c.on({ type: 'resource-started', host: 'web1', role: 'stacks', id: 'stack up web', step: 'compose up --wait' });
