@@ -19,6 +19,7 @@ import type { z } from 'zod';
 import { didYouMean, expectedErrorMap, formatPath, InventoryError, showValue, type Problem } from './errors.js';
 import { inventorySchema, type Group, type HostVars, type InventoryDocument } from './schema.js';
 import { checkPlatform } from './platform-checks.js';
+import { checkProxy } from '../proxy/checks.js';
 import type { HostConfig, Inventory } from './types.js';
 
 type Path = (string | number)[];
@@ -80,6 +81,7 @@ export function parseInventorySources(inputs: { file: string; text: string }[]):
   const resolved = resolveHosts(result.data, where);
   problems.push(...resolved.problems);
   problems.push(...checkPlatform(result.data, { value: (p) => where.value(p), key: (p) => where.key(p) }));
+  problems.push(...checkProxy(result.data, { value: (p) => where.value(p) }));
   if (problems.length) throw new InventoryError(sortProblems(problems, inputs));
   return { sources: inputs.map((i) => i.file), hosts: resolved.hosts, groups: resolved.groups, doc: result.data };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { proxySchema } from '../proxy/schema.js';
 
 /**
  * The inventory schema: Ansible-style hosts and groups under `all`, plus the declared platform.
@@ -511,6 +512,7 @@ export const inventorySchema = z
     images: z.record(imageRef, imageSourceSchema).optional(),
     stacks: z.record(stackName, stackSchema).optional(),
     npm: npmSchema.optional(),
+    proxy: proxySchema.optional(),
     base: baseSchema.optional(),
     ssh: sshSchema.optional(),
     fail2ban: fail2banSchema.optional(),

@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 /**
  * The local transport (execa), plus the shell-level pieces both transports share: the
  * `sh -c` / `sudo -n` wrapper, sudo failure detection and the atomic write script.
@@ -150,6 +152,15 @@ export class LocalTransport implements Transport {
 
   writeFile(path: string, content: string | Buffer, spec: FileSpec = {}): Promise<void> {
     return writeWithScript(this.host, (script, label) => this.run(script, { stdin: content }, 'write', label), path, spec);
+  }
+
+  openTcp(address: string, port: number): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: address, port }, () => resolve(socket));
+      socket.once('error', (err) =>
+        reject(new TransportError(this.host, 'forward', `cannot connect to ${address}:${port}: ${err.message}`, { cause: err })),
+      );
+    });
   }
 
   async close(): Promise<void> {}
