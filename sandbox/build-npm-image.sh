@@ -4,7 +4,8 @@
 # - backend/ at /app (global/ at /app/global for 2.12), its npm dependencies installed on the
 #   control machine with install scripts off, then the native modules (bcrypt, sqlite3,
 #   better-sqlite3 where declared) approved and rebuilt with node-gyp;
-# - Debian 13's nodejs, nginx + libnginx-mod-stream (standing in for OpenResty), certbot;
+# - Debian 13's nodejs, nginx + libnginx-mod-stream (standing in for OpenResty), certbot (and
+#   curl/wget: check-health and the platform tests' in-container probes use them);
 # - NPM's docker/rootfs (nginx config, prepare scripts, check-health), started by a small init
 #   that runs the prepare scripts, nginx and the backend (the official image uses s6-overlay).
 # The tag carries a hash of this script, the source tarball and the suite: an unchanged recipe is
@@ -71,7 +72,7 @@ done
 root="$work/root"
 log "mmdebstrap $suite -> $image"
 mmdebstrap --quiet --variant=minbase --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
-  --include=nodejs,nginx,libnginx-mod-stream,certbot,ca-certificates,curl,jq,openssl,logrotate,apache2-utils,procps,iproute2,passwd \
+  --include=nodejs,nginx,libnginx-mod-stream,certbot,ca-certificates,curl,wget,jq,openssl,logrotate,apache2-utils,procps,iproute2,passwd \
   --aptopt='APT::Install-Recommends "false"' \
   --customize-hook='chroot "$1" apt-get clean' \
   "$suite" "$root" "$mirror" >&2
