@@ -50,7 +50,7 @@ export function proxyResources(inventory: Inventory, admin: Credentials): Resour
   const adminR = new NpmAdmin(target);
   const certs = new NpmCertificates(target, [adminR.id]);
   const hosts = new NpmHosts(target, [adminR.id, certs.id]);
-  return [adminR, certs, hosts, new NpmUndeclared(target, [adminR.id, hosts.id])];
+  return [adminR, certs, hosts, new NpmUndeclared(target, [adminR.id])];
 }
 
 export const proxyRole: Role = {
