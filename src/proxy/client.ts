@@ -17,7 +17,16 @@ export class NpmApiError extends Error {
     const msg =
       (body as { error?: { message?: string } } | undefined)?.error?.message ??
       (typeof body === 'string' ? body.slice(0, 300) : JSON.stringify(body)?.slice(0, 300));
-    super(`NPM API ${method} ${path}: HTTP ${status}${msg ? `: ${msg}` : ''}`);
+    // NPM's debug stack carries the failing command's output (certbot's error) on a 500.
+    const stack = (body as { debug?: { stack?: string[] } } | undefined)?.debug?.stack;
+    const detail =
+      status >= 500 && Array.isArray(stack)
+        ? stack
+            .filter((l) => l.trim() && !/^\s+at /.test(l))
+            .slice(0, 6)
+            .join(' | ')
+        : '';
+    super(`NPM API ${method} ${path}: HTTP ${status}${msg ? `: ${msg}` : ''}${detail ? ` (${detail.slice(0, 800)})` : ''}`);
     this.name = 'NpmApiError';
   }
 }

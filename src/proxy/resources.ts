@@ -148,15 +148,22 @@ export class NpmCertificates extends NpmResource {
                 kind: 'call',
                 display: `POST /api/nginx/certificates ${op.cert.domains.join(',')}`,
                 run: async (t) => {
+                  // One retry: an ACME exchange can fail transiently (a rejected nonce, a slow reload).
                   let failure: unknown;
-                  await v.api.call('POST', '/nginx/certificates', op.body).catch((err: unknown) => (failure = err));
-                  const back = (await v.api.call<NpmState['certificates']>('GET', '/nginx/certificates')).find(
-                    (c) => domainKey(c.domain_names) === op.cert.key,
-                  );
-                  if (!back?.expires_on)
-                    throw new Error(
-                      `${t.host}: certificate ${op.cert.domains.join(', ')} was not issued${failure ? `: ${(failure as Error).message}` : ''}`,
+                  for (let attempt = 0; attempt < 2; attempt++) {
+                    const before = await findCertificate(v.api, op.cert.key);
+                    const request = before
+                      ? v.api.call('POST', `/nginx/certificates/${before.id}/renew`)
+                      : v.api.call('POST', '/nginx/certificates', op.body);
+                    failure = await request.then(
+                      () => undefined,
+                      (err: unknown) => err,
                     );
+                    if ((await findCertificate(v.api, op.cert.key))?.expires_on) return;
+                  }
+                  throw new Error(
+                    `${t.host}: certificate ${op.cert.domains.join(', ')} was not issued${failure ? `: ${(failure as Error).message}` : ''}`,
+                  );
                 },
               },
             ],
@@ -251,6 +258,10 @@ export class NpmUndeclared extends NpmResource {
 }
 
 const without = (body: Record<string, unknown>, key: string) => Object.fromEntries(Object.entries(body).filter(([k]) => k !== key));
+
+async function findCertificate(api: NpmApi, key: string): Promise<NpmState['certificates'][number] | undefined> {
+  return (await api.call<NpmState['certificates']>('GET', '/nginx/certificates')).find((c) => domainKey(c.domain_names) === key);
+}
 
 async function findHost(api: NpmApi, path: string, key: string): Promise<NpmHost | undefined> {
   return (await api.call<NpmHost[]>('GET', path)).find((h) => domainKey(h.domain_names) === key);

