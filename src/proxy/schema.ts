@@ -50,7 +50,8 @@ const redirectSchema = z
     /** Where the redirect points: a domain (NPM's forward_domain_name). */
     to: domainName,
     code: z.union([z.literal(301), z.literal(302), z.literal(307), z.literal(308)]).default(301),
-    scheme: z.enum(['auto', 'http', 'https']).default('auto'),
+    /** "auto" keeps the request's scheme on >= 2.13; NPM 2.12 writes it literally (Location: auto://...). */
+    scheme: z.enum(['auto', 'http', 'https']).default('https'),
     preserve_path: z.boolean().default(true),
     description: z.string().optional(),
     advanced_config: z.string().default(''),

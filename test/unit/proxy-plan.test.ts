@@ -31,7 +31,7 @@ proxy:
     - { domains: [seller1.ru], service: infra/web, port: 80, certificate: seller1, hsts_subdomains: true }
     - { domains: [py.dev.0kt.ru], service: infra/dev, port: 5000, certificate: none }
   redirects:
-    - { domains: [www.seller1.ru], to: seller1.ru, certificate: seller1 }
+    - { domains: [www.seller1.ru], to: seller1.ru, scheme: auto, certificate: seller1 } # as recorded
 `;
 const desired = (prune = false, extra = '') =>
   desiredProxy(parseInventory(INVENTORY.replace('PRUNE', `prune: ${prune}`) + extra, 'inv.yaml').doc, 'admin@0kt.ru')!;
