@@ -5,6 +5,10 @@ import { StepError } from './errors.js';
 
 /** Runs one action on the host; a non-zero exit becomes a StepError naming the step. */
 export async function runAction(transport: Transport, step: string, action: Action): Promise<void> {
+  if (action.kind === 'call') {
+    await action.run(transport);
+    return;
+  }
   if (action.kind === 'write') {
     await transport.writeFile(action.path, action.content, {
       mode: action.mode,
@@ -27,6 +31,7 @@ export async function runAction(transport: Transport, step: string, action: Acti
 export function describeAction(action: Action): string {
   if (action.display) return action.display;
   if (action.kind === 'exec') return action.script;
+  if (action.kind === 'call') return action.display;
   const meta = [action.mode, action.owner && `${action.owner}:${action.group ?? action.owner}`].filter(Boolean).join(' ');
   return `write ${action.path}${meta ? ` (${meta})` : ''}`;
 }

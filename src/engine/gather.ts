@@ -98,11 +98,16 @@ export function distinctFacts(facts: readonly Fact<unknown>[]): Fact<unknown>[] 
 
 /** Gathers the distinct facts in one exec on the host; parse errors name the host and probe. */
 export async function gatherFacts(transport: Transport, facts: readonly Fact<unknown>[]): Promise<FactSet> {
-  const unique = distinctFacts(facts);
+  const all = distinctFacts(facts);
   const values = new Map<string, unknown>();
-  if (unique.length === 0) return new MapFactSet(values);
+  const fetched = Promise.all(all.filter((f) => f.fetch).map(async (f) => values.set(f.key, await f.fetch!(transport))));
+  const unique = all.filter((f) => !f.fetch);
+  if (unique.length === 0) {
+    await fetched;
+    return new MapFactSet(values);
+  }
   const marker = `@@hostkit-${randomBytes(6).toString('hex')}@@`;
-  const result = await transport.exec(batchScript(unique, marker));
+  const [result] = await Promise.all([transport.exec(batchScript(unique, marker)), fetched]);
   if (result.exitCode !== 0) {
     throw new Error(
       `${transport.host}: gathering facts failed (exit ${result.exitCode}): ${result.stderr.trim().split('\n').slice(-5).join('\n')}`,

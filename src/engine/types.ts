@@ -20,6 +20,11 @@ export interface Fact<T> {
   readonly args?: readonly unknown[];
   readonly command: string;
   parse(output: ProbeOutput): T;
+  /**
+   * An API fact (NPM's REST API): when set, the engine awaits it with the host's transport
+   * instead of running `command` in the probe batch (concurrently with the batch). Read-only.
+   */
+  fetch?(transport: Transport): Promise<T>;
 }
 
 export interface ProbeOutput {
@@ -42,7 +47,9 @@ export type Action =
       /** Bytes fed to the script's stdin; `{ file }` is a file on the control machine, read when the action runs. */
       stdin?: string | Buffer | { file: string };
     }
-  | { kind: 'write'; path: string; content: string; mode?: string; owner?: string; group?: string; display?: string };
+  | { kind: 'write'; path: string; content: string; mode?: string; owner?: string; group?: string; display?: string }
+  /** A step through the transport that is not a shell command (an API call over a forwarded channel). */
+  | { kind: 'call'; display: string; run(transport: Transport): Promise<void> };
 
 export interface Change {
   /** Human sentence: "allow 22/tcp (v4+v6)", "mode of /mnt/data/nginx 0777 -> 0750". */

@@ -413,9 +413,26 @@ function nodeAt(source: Source, path: Path): Found | undefined {
   return found;
 }
 
+/**
+ * A map's own pairs by key, built once per map: positions are looked up for every host, and a
+ * scan of a 200,000-host map per lookup made loading quadratic. The first pair of a key wins,
+ * as the linear scan did (duplicates are reported elsewhere).
+ */
+const pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+function ownPairs(map: YAMLMap): Map<string, Pair> {
+  let index = pairIndex.get(map);
+  if (!index) {
+    index = new Map();
+    for (const p of map.items as Pair[])
+      if (isScalar(p.key) && typeof p.key.value !== 'symbol' && !index.has(String(p.key.value))) index.set(String(p.key.value), p);
+    pairIndex.set(map, index);
+  }
+  return index;
+}
+
 /** The pair for key in a map, looking through `<<: *anchor` merge keys (first source wins, as in YAML). */
 function pairIn(source: Source, map: YAMLMap, key: string, depth = 0): Pair | undefined {
-  const own = map.items.find((p) => isScalar(p.key) && typeof p.key.value !== 'symbol' && String(p.key.value) === key);
+  const own = ownPairs(map).get(key);
   if (own || depth > 10) return own;
   for (const merge of map.items.filter((p) => isScalar(p.key) && typeof p.key.value === 'symbol')) {
     const value = deref(source, merge.value);

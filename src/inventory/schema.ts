@@ -11,6 +11,8 @@ import { sshSchema } from '../roles/ssh.schema.js';
 import type { DocumentCheck } from '../schema/check.js';
 import { port, safeText } from '../schema/primitives.js';
 import { ansibleVarsShape } from './ansible-vars.schema.js';
+import { checkProxy } from '../proxy/checks.js';
+import { proxySchema } from '../proxy/schema.js';
 
 /**
  * The inventory schema: Ansible-style hosts and groups under `all`, composed with the sections
@@ -71,6 +73,7 @@ export const inventorySchema = z
     images: platformSections.images,
     stacks: platformSections.stacks,
     npm: platformSections.npm,
+    proxy: proxySchema.optional(),
     base: baseSchema.optional(),
     ssh: sshSchema.optional(),
     fail2ban: fail2banSchema.optional(),
@@ -82,7 +85,7 @@ export type InventoryDocument = z.infer<typeof inventorySchema>;
 export type HostVars = z.infer<typeof hostVarsSchema>;
 
 /** Cross-field rules of the sections, run by the loader on the validated document. */
-export const documentChecks: readonly DocumentCheck<InventoryDocument>[] = [checkPlatform];
+export const documentChecks: readonly DocumentCheck<InventoryDocument>[] = [checkPlatform, checkProxy];
 
 // The slices, re-exported for callers that validate one section.
 export { backupSchema, baseSchema, dataSchema, dockerSchema, fail2banSchema, firewallSchema, sshSchema };

@@ -1,4 +1,5 @@
 import type { InventoryDocument } from '../inventory/schema.js';
+import { proxyDomainsDoc } from '../proxy/report.js';
 import { allServices, LAYERS, platformModel, secretsOf, type PlatformModel, type ServiceModel } from '../platform/model.js';
 import { secretUses } from '../platform/secrets.js';
 
@@ -253,7 +254,7 @@ export function renderPlatformDoc(doc: InventoryDocument): string {
     '',
     '## Domains',
     '',
-    domains(p),
+    doc.proxy ? proxyDomainsDoc(doc) : domains(p),
     '',
     `## Storage (${p.dataRoot})`,
     '',

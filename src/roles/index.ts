@@ -8,6 +8,7 @@ import { fail2banRole } from './fail2ban.js';
 import { stacksRole } from './stacks.js';
 import { networksRole } from './networks.js';
 import { backupRole } from './backup.js';
+import { proxyRole } from './proxy.js';
 
 /** Every role in provisioning order: each gates the next on a host. */
 // The rebuild order: base and ssh first (packages, a hardened login); fail2ban after the
@@ -23,6 +24,7 @@ export const ROLES: readonly Role[] = [
   dataRole,
   stacksRole,
   networksRole,
+  proxyRole,
   backupRole,
 ];
 
@@ -34,4 +36,4 @@ export function rolesByName(names: string[]): Role[] {
   });
 }
 
-export { firewallRole, dataRole, dockerRole, baseRole, sshRole, fail2banRole, stacksRole, networksRole, backupRole };
+export { firewallRole, dataRole, dockerRole, baseRole, sshRole, fail2banRole, stacksRole, networksRole, proxyRole, backupRole };

@@ -7,6 +7,8 @@ import { repoRoot } from './paths.js';
 import { buildStandins, writeSandboxSecrets, writeStandinOverlay } from './standins.js';
 import type { Target } from './targets.js';
 import { ensureDbImages, realDbOverlay, type DbImages, type RealDb } from './db-images.js';
+import { ensureNpmImage } from './npm-image.js';
+import { addProxySecrets, ensurePebbleImage, realNpmOverlay } from './pebble.js';
 
 /**
  * The sandbox platform inventory: the real inventory.yaml, then an overlay replacing its hosts
@@ -32,6 +34,10 @@ export async function writePlatformInventory(
     secretsFile?: string;
     /** Services that run real PostgreSQL/MariaDB (sandbox/build-db-images.sh) instead of a stand-in. */
     realDbs?: readonly RealDb[];
+    /** The real NPM's version (sandbox/build-npm-image.sh); default the inventory's pin. */
+    npmVersion?: string;
+    /** Keep the proxy section and run pebble (the local Let's Encrypt) for the proxy role. */
+    proxy?: boolean;
   } = {},
 ): Promise<PlatformInventory> {
   const base = opts.base ?? [join(repoRoot(), 'inventory.yaml')];
@@ -62,6 +68,19 @@ export async function writePlatformInventory(
   const standins = await buildStandins(platform);
   const standinPath = await writeStandinOverlay(resolve(dir, 'standins-overlay.yaml'), standins, secretsFile);
   const paths = [...base, hostsPath, standinPath];
+  if (inventory.doc.npm) {
+    // The real NPM replaces its stand-in (and, for the proxy role, pebble and the proxy secrets).
+    const pinned = inventory.doc.stacks?.[inventory.doc.npm.stack]?.services[inventory.doc.npm.service]?.image ?? '';
+    const npm = await ensureNpmImage(opts.npmVersion ?? pinned.split(':').pop()!);
+    const pebble = opts.proxy ? await ensurePebbleImage() : undefined;
+    if (pebble) await addProxySecrets(inventory.doc, secretsFile);
+    const npmPath = resolve(dir, 'npm-overlay.yaml');
+    await writeFile(
+      npmPath,
+      `# Generated: the real NPM (built from its source) replaces the stand-in.\n${stringify(realNpmOverlay(inventory.doc, npm, pebble))}`,
+    );
+    paths.push(npmPath);
+  }
   let dbImages: DbImages | undefined;
   if (opts.realDbs?.length) {
     dbImages = await ensureDbImages();
@@ -89,5 +108,10 @@ export async function standinOverlayFor(inventoryPaths: string[], dir: string): 
   if (!inventory.doc.stacks) return [];
   const platform = platformOf(inventory);
   const secretsFile = await writeSandboxSecrets(platform, resolve(dir, 'demo-secrets.yaml'));
-  return [await writeStandinOverlay(resolve(dir, 'demo-standins.yaml'), await buildStandins(platform), secretsFile)];
+  const standins = await writeStandinOverlay(resolve(dir, 'demo-standins.yaml'), await buildStandins(platform), secretsFile);
+  if (!inventory.doc.proxy) return [standins];
+  // The demo's NPM is a stand-in without an API: the proxy role is left out.
+  const noProxy = resolve(dir, 'demo-no-proxy.yaml');
+  await writeFile(noProxy, '# Generated: the demo NPM is a stand-in; no proxy role.\nproxy: null\n');
+  return [standins, noProxy];
 }

@@ -1,5 +1,7 @@
 /** The local transport (execa); the shell-level pieces it shares with ssh.ts are in shell.ts. */
+import { connect } from 'node:net';
 import { userInfo } from 'node:os';
+import type { Duplex } from 'node:stream';
 import { TransportError, type ExecOptions, type ExecResult, type FileSpec, type Transport, type TransportStats } from './types.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, assertSudoWorked, commandLabel, shellArgv, signalExitCode, writeWithScript } from './shell.js';
 
@@ -29,6 +31,15 @@ export class LocalTransport implements Transport {
 
   writeFile(path: string, content: string | Buffer, spec: FileSpec = {}): Promise<void> {
     return writeWithScript(this.host, (script, label) => this.run(script, { stdin: content }, 'write', label), path, spec);
+  }
+
+  openTcp(address: string, port: number): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: address, port }, () => resolve(socket));
+      socket.once('error', (err) =>
+        reject(new TransportError(this.host, 'forward', `cannot connect to ${address}:${port}: ${err.message}`, { cause: err })),
+      );
+    });
   }
 
   async close(): Promise<void> {}

@@ -3,6 +3,7 @@
  * at once, known_hosts verification, and errors that name host, step and command.
  */
 import { readFile } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
 import { homedir } from 'node:os';
 import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
@@ -292,6 +293,21 @@ export class SshTransport implements Transport {
 
   writeFile(path: string, content: string | Buffer, spec: FileSpec = {}): Promise<void> {
     return writeWithScript(this.host, (script, label) => this.run(script, { stdin: content }, 'write', label), path, spec);
+  }
+
+  openTcp(address: string, port: number): Promise<Duplex> {
+    if (this.lost) return Promise.reject(new TransportError(this.host, 'forward', this.lost));
+    return new Promise((resolve, reject) =>
+      this.client.forwardOut('127.0.0.1', 0, address, port, (err, ch) =>
+        err
+          ? reject(
+              new TransportError(this.host, 'forward', `cannot open a channel to ${address}:${port} on ${this.where}: ${err.message}`, {
+                cause: err,
+              }),
+            )
+          : resolve(ch),
+      ),
+    );
   }
 
   async close(): Promise<void> {

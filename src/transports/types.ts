@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 /** What every transport (ssh, local) offers the engine. One instance per host per run. */
 export interface ExecResult {
   stdout: string;
@@ -38,6 +39,8 @@ export interface Transport {
   exec(script: string, options?: ExecOptions): Promise<ExecResult>;
   /** Atomically replace `path` (temp file in the same directory, fsync, rename). */
   writeFile(path: string, content: string | Buffer, spec?: FileSpec): Promise<void>;
+  /** A TCP stream to `address:port` as seen from the host (ssh: a forwarded channel; nothing is published). */
+  openTcp(address: string, port: number): Promise<Duplex>;
   readonly stats: TransportStats;
   close(): Promise<void>;
 }

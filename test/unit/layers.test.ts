@@ -22,6 +22,7 @@ const LAYERS = [
   'templates', // the one Handlebars
   'platform', // the stacks model, compose rendering, secrets, image archives
   'resources', // facts -> plan -> changes
+  'proxy', // NPM's API: client, desired state, planner, resources (over the run's connection)
   'backup', // the backup model and program
   'roles', // build(config, host) -> resources
   'report', // console / JSON / JUnit output of the engine's results
@@ -47,7 +48,7 @@ interface Edge {
  * A role's or section's schema slice lives next to its code (`roles/firewall.schema.ts`) but belongs to
  * the bottom layer: the inventory composes the slices, so they may import only each other and zod.
  */
-const SCHEMA_FILES = /(^schema\/|(^|\/|\.)schema\.ts$|^platform\/checks\.ts$)/;
+const SCHEMA_FILES = /(^schema\/|(^|\/|\.)schema\.ts$|^(platform|proxy)\/checks\.ts$)/;
 const layerOf = (file: string): string => (SCHEMA_FILES.test(file) ? 'schema' : file.split('/')[0]!.replace(/\.ts$/, ''));
 
 function importEdges(): Edge[] {

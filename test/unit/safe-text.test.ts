@@ -48,7 +48,12 @@ function stringLeaves(schema: z.ZodType, path: string, out: { path: string; sche
 
 // Each unsafe character once: C0 (NUL, TAB, LF, CR, ESC), DEL, C1 (NEL), U+2028, U+2029.
 /** Written as whole files, never into a line: LF is allowed there, nothing else. */
-const MULTI_LINE = ['.backup.known_hosts', '.docker.repository.key'];
+const MULTI_LINE = [
+  '.backup.known_hosts',
+  '.docker.repository.key',
+  '.proxy.hosts[].advanced_config',
+  '.proxy.redirects[].advanced_config',
+];
 const UNSAFE = ['\0', '\t', '\n', '\r', '\x1b', '\x7f', '\x85', '\x9b', '\u2028', '\u2029'];
 
 describe('safe text: the one string type of the inventory', () => {

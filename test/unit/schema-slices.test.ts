@@ -27,6 +27,8 @@ describe('the inventory schema composes the sections the roles own', () => {
       'inventory/ansible-vars.schema.ts',
       'platform/checks.ts',
       'platform/schema.ts',
+      'proxy/checks.ts',
+      'proxy/schema.ts',
       'roles/base.schema.ts',
       'roles/data.schema.ts',
       'roles/docker.schema.ts',

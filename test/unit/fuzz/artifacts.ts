@@ -5,7 +5,7 @@ import { renderCompose } from '../../../src/platform/compose.js';
 import { platformOf } from '../../../src/platform/model.js';
 import { renderEnvFile } from '../../../src/platform/secrets.js';
 import { ROLES } from '../../../src/roles/index.js';
-import { toUfwArgs } from '../../../src/facts/ufw.js';
+import { toUfwArgs } from '../../../src/resources/ufw-rules.js';
 import { validatedWriteScript } from '../../../src/resources/file.js';
 import { sh } from '../../../src/transports/quote.js';
 
