@@ -51,8 +51,6 @@ export const FACTS = {
   'ufw.state': ufwState,
 } satisfies Record<string, Fact<unknown> | ((...args: never[]) => Fact<unknown>)>;
 
-export type FactName = keyof typeof FACTS;
-
 type FactRegistry = Record<string, Fact<unknown> | ((...args: never[]) => Fact<unknown>)>;
 
 /**
