@@ -1,5 +1,5 @@
 import { RefusedError } from '../engine/errors.js';
-import { BaseResource } from '../engine/resource.js';
+import { BaseResource, type ResourceOptions } from '../engine/resource.js';
 import type { Action, Change, FactSet, PlanContext, Resource, Role } from '../engine/types.js';
 import type { Inventory } from '../inventory/types.js';
 import { quote } from '../transports/quote.js';
@@ -31,14 +31,16 @@ export class RecoverPreflight extends BaseResource<PreflightSpec> {
   protected override identity() {
     return this.spec.model.dataRoot;
   }
+  private readonly data;
+  constructor(spec: PreflightSpec, options?: ResourceOptions) {
+    super(spec, options);
+    this.data = dataRootFact(
+      spec.model.dataRoot,
+      spec.model.databases.map((d) => d.container),
+    );
+  }
   private get m() {
     return this.spec.model;
-  }
-  private get data() {
-    return dataRootFact(
-      this.m.dataRoot,
-      this.m.databases.map((d) => d.container),
-    );
   }
   facts() {
     return [recoverStateFact, this.data];
