@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 
 /** templates/ at the repository root (from src/ under vitest, from dist/ at run time). */
-export const TEMPLATES_DIR = fileURLToPath(new URL('../templates/', import.meta.url));
+const TEMPLATES = new URL('../templates/', import.meta.url);
 
 // Config files, not HTML: no escaping. Strict: a missing field is an error, never an empty string.
 const hb = Handlebars.create();
@@ -18,11 +17,11 @@ hb.registerHelper('json', (value: unknown) => new hb.SafeString(JSON.stringify(v
 
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 
-/** Renders templates/<name> (e.g. "fail2ban/jail.local.hbs") with `data`. */
+/** Renders templates/<name> (e.g. "fail2ban/jail.local.hbs"), or the .hbs file at an absolute path, with `data`. */
 export function renderTemplate(name: string, data: object): string {
   let template = compiled.get(name);
   if (!template) {
-    const source = readFileSync(new URL(name, new URL('../templates/', import.meta.url)), 'utf8');
+    const source = readFileSync(new URL(name, TEMPLATES), 'utf8');
     template = hb.compile(source, { strict: true, noEscape: true });
     compiled.set(name, template);
   }

@@ -1,7 +1,9 @@
-import type { Change, Fact, FactSet, PlanContext, Resource, Role } from '../engine/types.js';
+import { BaseResource } from '../engine/resource.js';
+import type { Change, FactSet, PlanContext, Role } from '../engine/types.js';
 import { quote } from '../transports/quote.js';
-import { BACKUP_SCRIPT, STATUS_FILE, UNIT, type BackupModel } from './model.js';
-import { backupVerdict, parseLastRun, parseSnapshots, type LastRun, type Snapshot } from './snapshots.js';
+import { backupStateFact } from './facts.js';
+import { BACKUP_SCRIPT, type BackupModel, STATUS_FILE, UNIT } from './model.js';
+import { backupVerdict } from './snapshots.js';
 
 /**
  * scripts/backup.mjs as roles: "run a backup now" is a resource whose change is the systemd
@@ -9,65 +11,26 @@ import { backupVerdict, parseLastRun, parseSnapshots, type LastRun, type Snapsho
  * composes them with runPlaybook like every other script.
  */
 
-const MARK = 'hostkit-backup-fact:';
-
-/** What the server says about its backups: installed?, the snapshots of this host, the last run. */
-export interface BackupState {
-  installed: boolean;
-  snapshots: Snapshot[];
-  /** Set when the repository could not be listed. */
-  listError?: string;
-  lastRun?: LastRun;
-}
-
-/** One probe: the script's presence, `status` (the last run) and `snapshots` (JSON, its exit code and stderr tail). */
-export const backupStateFact: Fact<BackupState> = {
-  key: 'backup:state',
-  command: [
-    `if [ ! -x ${BACKUP_SCRIPT} ]; then echo '${MARK} absent'; exit 0; fi`,
-    // The status first: a failing `snapshots` records itself as the last run.
-    `st=$(${BACKUP_SCRIPT} status)`,
-    `err=$(mktemp); out=$(${BACKUP_SCRIPT} snapshots 2>"$err"); rc=$?`,
-    `printf '%s snapshots %s\\n%s\\n%s stderr\\n' '${MARK}' "$rc" "$out" '${MARK}'; tail -c 400 "$err"; rm -f "$err"`,
-    `printf '\\n%s status\\n%s\\n' '${MARK}' "$st"`,
-  ].join('\n'),
-  parse: ({ stdout }) => parseBackupState(stdout),
-};
-
-export function parseBackupState(stdout: string): BackupState {
-  if (stdout.startsWith(`${MARK} absent`)) return { installed: false, snapshots: [] };
-  const section = (name: string) => {
-    const start = stdout.indexOf(`${MARK} ${name}`);
-    if (start < 0) throw new Error(`backup state probe: no "${name}" section`);
-    const body = stdout.slice(stdout.indexOf('\n', start) + 1);
-    const end = body.indexOf(MARK);
-    return { head: stdout.slice(start, stdout.indexOf('\n', start)), body: end < 0 ? body : body.slice(0, end) };
-  };
-  const snaps = section('snapshots');
-  const rc = Number(snaps.head.split(' ').at(-1));
-  const lastRun = parseLastRun(section('status').body);
-  const base = { installed: true, ...(lastRun ? { lastRun } : {}) };
-  if (rc !== 0) return { ...base, snapshots: [], listError: `cannot list snapshots (exit ${rc}): ${section('stderr').body.trim()}` };
-  return { ...base, snapshots: parseSnapshots(snaps.body) };
-}
-
 const MISSING = `${BACKUP_SCRIPT} missing: run roles/backup.mjs (or scripts/provision.mjs) first`;
 
+export interface FreshnessSpec {
+  maxAgeHours: number;
+  /** The time to judge against (ISO 8601); absent: the time of planning. */
+  now?: string;
+}
+
 /** Audit: drift when the newest snapshot is older than max_age_hours, none exists, or the last run failed. */
-export class BackupFreshness implements Resource {
-  readonly id = 'backup freshness';
+export class BackupFreshness extends BaseResource<FreshnessSpec> {
+  protected readonly kind = 'backup freshness';
   readonly audit = true;
-  constructor(
-    private readonly maxAgeHours: number,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
   facts() {
     return [backupStateFact];
   }
   private verdict(facts: FactSet) {
     const s = facts.get(backupStateFact);
     if (!s.installed) throw new Error(MISSING);
-    const v = backupVerdict(s.snapshots, s.lastRun, this.now(), this.maxAgeHours);
+    const now = this.spec.now ? new Date(this.spec.now) : new Date();
+    const v = backupVerdict(s.snapshots, s.lastRun, now, this.spec.maxAgeHours);
     // A listing error is drift (the repository may be gone), with the last run's verdict below it.
     return s.listError ? { exitCode: 2 as const, lines: [s.listError, ...v.lines.slice(1)] } : v;
   }
@@ -81,15 +44,18 @@ export class BackupFreshness implements Resource {
 }
 
 /** The backup service run now, through systemd: the timer's environment, never two runs at once. */
-export class BackupRun implements Resource {
-  readonly id = `backup run (${UNIT}.service)`;
-  constructor(private readonly m: BackupModel) {}
+export class BackupRun extends BaseResource<BackupModel> {
+  protected readonly kind = 'backup run';
+  protected override identity() {
+    return `(${UNIT}.service)`;
+  }
   facts() {
     return [backupStateFact];
   }
   plan(facts: FactSet, _ctx: PlanContext): Change[] {
     if (!facts.get(backupStateFact).installed) throw new Error(MISSING);
-    const dumps = this.m.databases.map((d) => d.container).join(', ') || 'no database';
+    const m = this.spec;
+    const dumps = m.databases.map((d) => d.container).join(', ') || 'no database';
     // On failure: the step the script recorded, and the journal's last lines, on stderr.
     const script = [
       `systemctl start ${UNIT}.service; rc=$?`,
@@ -101,7 +67,7 @@ export class BackupRun implements Resource {
     ].join('\n');
     return [
       {
-        summary: `run ${UNIT}.service: dump ${dumps}, snapshot ${this.m.dataRoot} to ${this.m.config.repository}`,
+        summary: `run ${UNIT}.service: dump ${dumps}, snapshot ${m.dataRoot} to ${m.config.repository}`,
         actions: [{ kind: 'exec', script, display: `systemctl start ${UNIT}.service` }],
       },
     ];
@@ -113,7 +79,7 @@ export function backupStatusRole(m: BackupModel): Role {
   return {
     name: 'backup status',
     description: 'is the newest snapshot fresh and the last run ok',
-    build: () => ({ resources: [new BackupFreshness(m.config.max_age_hours)] }),
+    build: () => ({ resources: [new BackupFreshness({ maxAgeHours: m.config.max_age_hours })] }),
   };
 }
 

@@ -1,10 +1,11 @@
-import type { Action, Change, Fact, FactSet, PlanContext, Resource, Role } from '../engine/types.js';
 import { RefusedError } from '../engine/errors.js';
+import { BaseResource, type ResourceOptions } from '../engine/resource.js';
+import type { Action, Change, FactSet, PlanContext, Resource, Role } from '../engine/types.js';
 import type { Inventory } from '../inventory/types.js';
 import { quote } from '../transports/quote.js';
+import { backupStateFact, dataRootFact, RECOVER_STATE, type RecoverState, recoverStateFact } from './facts.js';
 import { BACKUP_SCRIPT, type BackupModel, type DatabaseDump } from './model.js';
 import { loadCommand } from './script.js';
-import { backupStateFact } from './check.js';
 
 /**
  * The steps of scripts/recover.mjs that are not ordinary roles, as facts and resources: the
@@ -13,64 +14,33 @@ import { backupStateFact } from './check.js';
  * the data root), so a recovery interrupted anywhere continues where it stopped.
  */
 
-export const RECOVER_STATE = '/var/lib/hostkit/recover.json';
-
-export interface RecoverState {
-  snapshot: string;
-  restored: boolean;
-  loaded: string[];
-}
-
 /** Writes the state file (its directory first): an exec action, so that it can follow a restore in one change. */
 function writeState(state: RecoverState): string {
   return `install -d -m 0700 /var/lib/hostkit && umask 077 && printf '%s\\n' ${quote(JSON.stringify(state))} > ${RECOVER_STATE}.tmp && mv -f ${RECOVER_STATE}.tmp ${RECOVER_STATE}`;
 }
 
-export const recoverStateFact: Fact<RecoverState | undefined> = {
-  key: 'recover:state',
-  command: `cat ${RECOVER_STATE} 2>/dev/null || true`,
-  parse: ({ stdout }) => (stdout.trim() ? (JSON.parse(stdout) as RecoverState) : undefined),
-};
-
-export interface DataRootState {
-  /** Up to three non-directory entries under the data root. */
-  found: string[];
-  /** The database containers of the backup that are running now. */
-  running: string[];
-}
-
-export function dataRootFact(root: string, containers: string[]): Fact<DataRootState> {
-  const filters = containers.map((c) => `--filter name=^${c}$`).join(' ');
-  return {
-    key: `recover:data-root:${root}:${containers.join(',')}`,
-    command: [
-      `find ${quote(root)} -mindepth 1 ! -type d 2>/dev/null | head -n 3 | sed 's/^/found /'`,
-      containers.length ? `command -v docker >/dev/null && docker ps --format '{{.Names}}' ${filters} | sed 's/^/running /'` : '',
-      'true',
-    ]
-      .filter(Boolean)
-      .join('\n'),
-    parse: ({ stdout }) => {
-      const lines = stdout.split('\n');
-      const pick = (p: string) => lines.filter((l) => l.startsWith(`${p} `)).map((l) => l.slice(p.length + 1));
-      return { found: pick('found'), running: pick('running') };
-    },
-  };
-}
-
 /** Step 0: nothing is touched when the data root holds files (without --force) or a database runs. */
-export class RecoverPreflight implements Resource {
-  readonly id: string;
+export interface PreflightSpec {
+  model: BackupModel;
+  /** Restore into a data root that holds files. */
+  force: boolean;
+}
+
+export class RecoverPreflight extends BaseResource<PreflightSpec> {
+  protected readonly kind = 'recover preflight';
+  protected override identity() {
+    return this.spec.model.dataRoot;
+  }
   private readonly data;
-  constructor(
-    private readonly m: BackupModel,
-    private readonly force: boolean,
-  ) {
-    this.id = `recover preflight ${m.dataRoot}`;
+  constructor(spec: PreflightSpec, options?: ResourceOptions) {
+    super(spec, options);
     this.data = dataRootFact(
-      m.dataRoot,
-      m.databases.map((d) => d.container),
+      spec.model.dataRoot,
+      spec.model.databases.map((d) => d.container),
     );
+  }
+  private get m() {
+    return this.spec.model;
   }
   facts() {
     return [recoverStateFact, this.data];
@@ -78,7 +48,7 @@ export class RecoverPreflight implements Resource {
   plan(facts: FactSet, ctx: PlanContext): Change[] {
     if (facts.get(recoverStateFact)) return [];
     const { found, running } = facts.get(this.data);
-    if (found.length && !this.force) {
+    if (found.length && !this.spec.force) {
       throw new Error(
         `${ctx.host.name}: REFUSED: the data root ${this.m.dataRoot} is not empty (e.g. ${found.join(', ')}); nothing was changed. Restore there anyway with --force`,
       );
@@ -97,20 +67,26 @@ export class RecoverPreflight implements Resource {
 }
 
 /** Step 3: the chosen snapshot restored into the data root (restic rewrites what differs: a re-run simply runs again). */
-export class SnapshotRestore implements Resource {
-  readonly id: string;
-  constructor(
-    private readonly m: BackupModel,
-    private readonly wanted: string | undefined,
-  ) {
-    this.id = `snapshot restore into ${m.dataRoot}`;
+export interface RestoreSpec {
+  model: BackupModel;
+  /** A snapshot id (or its prefix); absent: the newest snapshot of this host. */
+  snapshot?: string;
+}
+
+export class SnapshotRestore extends BaseResource<RestoreSpec> {
+  protected readonly kind = 'snapshot restore into';
+  protected override identity() {
+    return this.spec.model.dataRoot;
+  }
+  private get m() {
+    return this.spec.model;
   }
   facts() {
     return [recoverStateFact, backupStateFact];
   }
   plan(facts: FactSet, ctx: PlanContext): Change[] {
     const state = facts.get(recoverStateFact);
-    const w = this.wanted;
+    const w = this.spec.snapshot;
     if (state && w && !state.snapshot.startsWith(w) && !w.startsWith(state.snapshot)) {
       throw new RefusedError(
         ctx.host.name,
@@ -163,26 +139,28 @@ export class SnapshotRestore implements Resource {
 }
 
 /** Step 4: one database's dump loaded into its (healthy) container, recorded in the state file. */
-export class DumpLoad implements Resource {
-  readonly id: string;
-  constructor(
-    private readonly db: DatabaseDump,
-    /** Containers loaded by the resources before this one (they ran first, or had nothing to do). */
-    private readonly earlier: string[],
-  ) {
-    this.id = `dump load ${db.container}`;
+export interface DumpLoadSpec {
+  db: DatabaseDump;
+  /** Containers loaded by the resources before this one (they ran first, or had nothing to do). */
+  earlier: string[];
+}
+
+export class DumpLoad extends BaseResource<DumpLoadSpec> {
+  protected readonly kind = 'dump load';
+  protected override identity() {
+    return this.spec.db.container;
   }
   facts() {
     return [recoverStateFact];
   }
   plan(facts: FactSet): Change[] {
     const state = facts.get(recoverStateFact);
-    if (state?.loaded.includes(this.db.container)) return [];
-    const db = this.db;
+    const { db, earlier } = this.spec;
+    if (state?.loaded.includes(db.container)) return [];
     const load = `test -s ${quote(db.dumpFile)} && docker exec -i ${quote(db.container)} sh -c ${quote(loadCommand(db))} < ${quote(db.dumpFile)} >/dev/null`;
     const actions: Action[] = [{ kind: 'exec', script: load, display: `load ${db.dumpFile} into ${db.container}` }];
     if (state) {
-      const loaded = [...new Set([...state.loaded, ...this.earlier, db.container])];
+      const loaded = [...new Set([...state.loaded, ...earlier, db.container])];
       actions.push({ kind: 'exec', script: writeState({ ...state, loaded }), display: `record ${RECOVER_STATE}` });
     }
     return [{ summary: `load ${db.dumpFile} into ${db.container}`, actions }];
@@ -190,8 +168,11 @@ export class DumpLoad implements Resource {
 }
 
 /** The end: the state file removed, so that a later recovery starts afresh. */
-export class RecoverDone implements Resource {
-  readonly id = `recovery state ${RECOVER_STATE}`;
+export class RecoverDone extends BaseResource<Record<string, never>> {
+  protected readonly kind = 'recovery state';
+  protected override identity() {
+    return RECOVER_STATE;
+  }
   facts() {
     return [recoverStateFact];
   }
@@ -208,20 +189,14 @@ const role = (name: string, description: string, resources: () => Resource[]): R
 });
 
 export const preflightRole = (m: BackupModel, force: boolean) =>
-  role('recover preflight', 'refuse a data root holding files or running databases', () => [new RecoverPreflight(m, force)]);
+  role('recover preflight', 'refuse a data root holding files or running databases', () => [new RecoverPreflight({ model: m, force })]);
 export const restoreRole = (m: BackupModel, snapshot: string | undefined) =>
-  role('restore', 'restore a snapshot into the data root', () => [new SnapshotRestore(m, snapshot)]);
+  role('restore', 'restore a snapshot into the data root', () => [new SnapshotRestore({ model: m, ...(snapshot ? { snapshot } : {}) })]);
 export const dumpsRole = (m: BackupModel) =>
   role('dumps', 'load the database dumps', () =>
-    m.databases.map(
-      (d, i) =>
-        new DumpLoad(
-          d,
-          m.databases.slice(0, i).map((x) => x.container),
-        ),
-    ),
+    m.databases.map((d, i) => new DumpLoad({ db: d, earlier: m.databases.slice(0, i).map((x) => x.container) })),
   );
-export const recoverDoneRole = () => role('recover done', 'the recovery state removed', () => [new RecoverDone()]);
+export const recoverDoneRole = () => role('recover done', 'the recovery state removed', () => [new RecoverDone({})]);
 
 /** The inventory reduced to the database services of every stack (started before anything else). */
 export function databasesOnly(inventory: Inventory, m: BackupModel): Inventory {

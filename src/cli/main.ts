@@ -7,7 +7,8 @@ import { cliReporter, loadTargets, reportFailure } from './session.js';
 
 /**
  * Entry point shared by every role script and playbook: parse options, run, exit with the
- * contract (0 ok, 2 drift in --check, 1 error). Called from roles/*.mjs with import.meta.url.
+ * contract (0 ok, 2 drift in --check, 1 error). Called from roles/*.mjs with import.meta.url;
+ * user roles (defineRole) run through it alike, their inventory sections validated on load.
  */
 export async function main(scriptUrl: string, roles: Role[], about: string): Promise<never> {
   let reporter: ReturnType<typeof cliReporter> | undefined;
@@ -18,7 +19,7 @@ export async function main(scriptUrl: string, roles: Role[], about: string): Pro
       process.exit(0);
     }
     reporter = cliReporter(options);
-    const { inventory, hosts, skipped } = await loadTargets(options);
+    const { inventory, hosts, skipped } = await loadTargets(options, roles);
     const result = await runPlaybook(inventory, roles, { ...playbookOptions(options), hosts, skipped, reporter });
     await reporter.close?.();
     process.exit(result.exitCode);

@@ -17,8 +17,6 @@ export const USAGE = `Options (every role and playbook):
       --secrets FILE     secrets file (YAML name: value) instead of the inventory's secrets.file
       --accept-new-host-keys  record unknown SSH host keys (a changed key is still refused)
       --connect-timeout S     seconds to wait for an SSH session (default: the inventory's connect_timeout)
-  -y, --yes              answer yes where a prompt would appear
-  -v, --verbose          more output
   -h, --help             this text`;
 
 export class UsageError extends Error {}
@@ -48,8 +46,6 @@ export function parseRunOptions(
         secrets: { type: 'string' },
         'accept-new-host-keys': { type: 'boolean' },
         'connect-timeout': { type: 'string' },
-        yes: { type: 'boolean', short: 'y' },
-        verbose: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
         ...extra,
       },
@@ -71,14 +67,12 @@ export function parseRunOptions(
     diff: Boolean(v.diff),
     json: Boolean(v.json),
     forks,
-    yes: Boolean(v.yes),
     local: Boolean(v.local),
     limit: v.limit as string | undefined,
     inventoryPaths: (v.inventory as string[] | undefined) ?? ['inventory.yaml'],
     acceptNewHostKeys: Boolean(v['accept-new-host-keys']),
     ...(timeout !== undefined ? { connectTimeoutMs: Math.round(timeout * 1000) } : {}),
     ...(typeof v.junit === 'string' ? { junitFile: v.junit } : {}),
-    verbose: Boolean(v.verbose),
     ...(typeof v.secrets === 'string' ? { secretsFile: v.secrets } : {}),
   };
   return { options, values: v, positionals: parsed.positionals, help: Boolean(v.help) };

@@ -1,12 +1,13 @@
 import { fanOut, type Reporter } from '../engine/events.js';
 import { errorMessage } from '../engine/errors.js';
 import { redact } from '../engine/redact.js';
-import type { RunOptions } from '../engine/types.js';
+import type { Role, RunOptions } from '../engine/types.js';
 import { loadInventory, selectHosts } from '../inventory/index.js';
 import type { HostConfig, Inventory } from '../inventory/types.js';
 import { ConsoleReporter } from '../report/console.js';
 import { JsonReporter } from '../report/json.js';
 import { JunitReporter } from '../report/junit.js';
+import { roleSections } from '../roles/define.js';
 
 export interface Io {
   out: NodeJS.WritableStream;
@@ -24,11 +25,15 @@ export function cliReporter(options: RunOptions, io: Io = STDIO): Reporter {
   return fanOut(reporters);
 }
 
-/** Loading and host selection: the cli's part, before the engine runs. */
+/**
+ * Loading and host selection: the cli's part, before the engine runs. `roles`: the roles the
+ * script runs, whose user sections (roles.<name>) the inventory is validated against.
+ */
 export async function loadTargets(
   options: RunOptions,
+  roles: readonly Role[] = [],
 ): Promise<{ inventory: Inventory; hosts: HostConfig[]; skipped: { host: string; reason: string }[] }> {
-  const inventory = await loadInventory(options.inventoryPaths);
+  const inventory = await loadInventory(options.inventoryPaths, { roleSections: roleSections(roles) });
   const { hosts, skipped } = selectHosts(inventory, { limit: options.limit, local: options.local });
   return { inventory, hosts, skipped };
 }

@@ -26,12 +26,3 @@ export async function runAction(transport: Transport, step: string, action: Acti
     throw new StepError(transport.host, step, action.display ?? action.script, result.exitCode, result.stderr || result.stdout);
   }
 }
-
-/** How an action reads in a plan: the command or "write PATH (mode)". */
-export function describeAction(action: Action): string {
-  if (action.display) return action.display;
-  if (action.kind === 'exec') return action.script;
-  if (action.kind === 'call') return action.display;
-  const meta = [action.mode, action.owner && `${action.owner}:${action.group ?? action.owner}`].filter(Boolean).join(' ');
-  return `write ${action.path}${meta ? ` (${meta})` : ''}`;
-}

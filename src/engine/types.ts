@@ -1,3 +1,4 @@
+import type { ZodType } from 'zod';
 import type { Transport } from '../transports/types.js';
 import type { HostConfig, Inventory } from '../inventory/types.js';
 
@@ -168,6 +169,12 @@ export interface Role<Config = unknown, Prepared = unknown> {
    */
   prepare?(config: Config, options: PrepareOptions): Promise<Prepared>;
   build(config: Config, host: HostConfig, prepared: Prepared): RoleBuild;
+  /**
+   * A user role's own inventory section, `roles.<name>`: the loader validates (and parses) it with
+   * this schema when a script runs the role. Built-in roles compose their slices into
+   * src/inventory/schema.ts instead. Set by defineRole (src/roles/define.ts).
+   */
+  readonly schema?: ZodType;
 }
 
 export type ResourceStatus = 'ok' | 'changed' | 'would-change' | 'failed' | 'skipped';
@@ -202,7 +209,6 @@ export interface RunOptions {
   json: boolean;
   /** Hosts processed concurrently. */
   forks: number;
-  yes: boolean;
   /** Connection overrides. */
   local: boolean;
   limit?: string;
@@ -212,7 +218,6 @@ export interface RunOptions {
   connectTimeoutMs?: number;
   /** --junit FILE: write a JUnit XML report there. */
   junitFile?: string;
-  verbose: boolean;
   /** --secrets FILE: overrides the inventory's secrets.file. */
   secretsFile?: string;
 }

@@ -51,11 +51,15 @@ export const FACTS = {
   'ufw.state': ufwState,
 } satisfies Record<string, Fact<unknown> | ((...args: never[]) => Fact<unknown>)>;
 
-export type FactName = keyof typeof FACTS;
+type FactRegistry = Record<string, Fact<unknown> | ((...args: never[]) => Fact<unknown>)>;
 
-/** The fact NAME built from ARGS (as a fixture stores them). */
-export function buildFact(name: string, args: readonly unknown[]): Fact<unknown> {
-  const entry = (FACTS as Record<string, Fact<unknown> | ((...a: unknown[]) => Fact<unknown>)>)[name];
+/**
+ * The fact NAME built from ARGS (as a fixture stores them), from FACTS or from the registries of
+ * facts that live in higher layers (src/backup/facts.ts's BACKUP_FACTS).
+ */
+export function buildFact(name: string, args: readonly unknown[], ...more: FactRegistry[]): Fact<unknown> {
+  const registry = Object.assign({}, FACTS, ...more) as Record<string, Fact<unknown> | ((...a: unknown[]) => Fact<unknown>)>;
+  const entry = registry[name];
   if (!entry) throw new Error(`unknown fact ${name}`);
   if (typeof entry === 'function') return entry(...args);
   if (args.length > 0) throw new Error(`fact ${name} takes no arguments`);

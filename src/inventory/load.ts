@@ -22,7 +22,15 @@ import { didYouMean, expectedErrorMap, formatPath, InventoryError, showValue, ty
 import { readVarsFiles, type VarsFile } from './group-vars.js';
 import { looksLikeIni, parseIni } from './ini.js';
 import { expandHostPattern } from './ranges.js';
-import { documentChecks, hostVarsSchema, inventorySchema, type Group, type HostVars, type InventoryDocument } from './schema.js';
+import {
+  documentChecks,
+  hostVarsSchema,
+  type Group,
+  type HostVars,
+  type InventoryDocument,
+  type RoleSections,
+  withRoleSections,
+} from './schema.js';
 import type { HostConfig, Inventory } from './types.js';
 
 type Path = (string | number)[];
@@ -36,8 +44,13 @@ interface Source {
   value: unknown;
 }
 
+export interface LoadOptions {
+  /** Schemas of the user roles' sections (`roles.<name>`) to validate too: the roles a script runs. */
+  roleSections?: RoleSections;
+}
+
 /** Read, merge in order (later files override) and validate inventory files; throws InventoryError. */
-export async function loadInventory(paths: string[]): Promise<Inventory> {
+export async function loadInventory(paths: string[], options: LoadOptions = {}): Promise<Inventory> {
   if (paths.length === 0) throw new InventoryError([{ file: '(none)', line: 0, col: 0, path: '', message: 'no inventory file given' }]);
   const read = await Promise.all(
     paths.map(async (file) => {
@@ -54,7 +67,7 @@ export async function loadInventory(paths: string[]): Promise<Inventory> {
   if (unreadable.length) throw new InventoryError(unreadable);
   const vars = await readVarsFiles(paths);
   if (vars.problems.length) throw new InventoryError(vars.problems);
-  return parseInventorySources(read as { file: string; text: string }[], vars.files);
+  return parseInventorySources(read as { file: string; text: string }[], vars.files, options);
 }
 
 /** One inventory file's text; `file` only labels the problems. */
@@ -75,7 +88,11 @@ type VarsFiles = z.infer<typeof varsFilesSchema>;
  * Several inventory texts merged in order, as `-i a.yaml -i b.ini` does (YAML or Ansible INI,
  * see ini.ts), plus the group_vars/host_vars files next to them.
  */
-export function parseInventorySources(inputs: { file: string; text: string }[], varsFiles: VarsFile[] = []): Inventory {
+export function parseInventorySources(
+  inputs: { file: string; text: string }[],
+  varsFiles: VarsFile[] = [],
+  options: LoadOptions = {},
+): Inventory {
   const problems: Problem[] = [];
   const sources: Source[] = [];
   const varsSources: Source[] = [];
@@ -111,7 +128,7 @@ export function parseInventorySources(inputs: { file: string; text: string }[], 
         )
       : []),
   ];
-  const result = inventorySchema.safeParse(merged, { error: expectedErrorMap });
+  const result = withRoleSections(options.roleSections ?? {}).safeParse(merged, { error: expectedErrorMap });
   const varsResult = varsFilesSchema.safeParse(mergedVars, { error: expectedErrorMap });
   if (!result.success || !varsResult.success) {
     for (const { issue, path } of flattenIssues(result.error?.issues ?? [], []))

@@ -78,10 +78,30 @@ export const inventorySchema = z
     ssh: sshSchema.optional(),
     fail2ban: fail2banSchema.optional(),
     backup: backupSchema.optional(),
+    /**
+     * The sections of user roles (a role of your own, roles/<name>.mjs made with defineRole):
+     * `roles.<name>`, each validated by its role's schema when a script runs that role
+     * (see withRoleSections); a script that does not run it leaves it alone.
+     */
+    roles: z.record(safeText.regex(/^[a-z][a-z0-9-]*$/, 'a role name: lowercase letters, digits and "-"'), z.unknown()).optional(),
   })
   .strict();
 
 export type InventoryDocument = z.infer<typeof inventorySchema>;
+
+/** The schemas of user roles' sections, by role name (`roles.<name>` of the inventory). */
+export type RoleSections = Readonly<Record<string, z.ZodType>>;
+
+/**
+ * The inventory schema with the sections of the user roles a script runs: `roles.<name>` is
+ * checked by that role's schema (strict objects report unknown keys, with file:line:col like every
+ * other section) and parsed by it (defaults, transforms); other roles' sections pass untouched.
+ */
+export function withRoleSections(sections: RoleSections): typeof inventorySchema {
+  if (Object.keys(sections).length === 0) return inventorySchema;
+  const shape = Object.fromEntries(Object.entries(sections).map(([name, schema]) => [name, schema.optional()]));
+  return inventorySchema.extend({ roles: z.object(shape).catchall(z.unknown()).optional() }) as unknown as typeof inventorySchema;
+}
 export type HostVars = z.infer<typeof hostVarsSchema>;
 
 /** Cross-field rules of the sections, run by the loader on the validated document. */

@@ -435,7 +435,3 @@ export class SshTransport implements Transport {
     });
   }
 }
-
-export function connectSsh(host: HostConfig, opts: SshOptions = {}): Promise<SshTransport> {
-  return SshTransport.connect(host, opts);
-}

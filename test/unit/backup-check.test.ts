@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { backupModel } from '../../src/backup/model.js';
-import { BackupFreshness, BackupRun, backupStateFact, parseBackupState } from '../../src/backup/check.js';
-import { DumpLoad, RecoverPreflight, recoverStateFact, SnapshotRestore, type RecoverState } from '../../src/backup/recover.js';
+import { BackupFreshness, BackupRun } from '../../src/backup/check.js';
+import { backupStateFact, parseBackupState, type RecoverState, recoverStateFact } from '../../src/backup/facts.js';
+import { DumpLoad, RecoverPreflight, SnapshotRestore } from '../../src/backup/recover.js';
 import type { Fact, FactSet, PlanContext } from '../../src/engine/types.js';
 import type { HostConfig } from '../../src/inventory/types.js';
 import { parseInventorySources } from '../../src/inventory/load.js';
@@ -72,11 +73,11 @@ describe('backup state fact and audit', () => {
     const state = parseBackupState(
       `hostkit-backup-fact: snapshots 0\n${SNAPS}\nhostkit-backup-fact: stderr\n\nhostkit-backup-fact: status\n`,
     );
-    const fresh = new BackupFreshness(2, () => new Date('2026-11-25T21:00:00Z'));
+    const fresh = new BackupFreshness({ maxAgeHours: 2, now: '2026-11-25T21:00:00Z' });
     const f = facts([[backupStateFact, state]]);
     expect(fresh.plan(f)).toEqual([]);
     expect(fresh.notes(f)[0]).toBe('newest snapshot 4f1e0c6b is 0.98 h old (limit 2 h)');
-    const old = new BackupFreshness(2, () => new Date('2026-11-26T21:00:00Z'));
+    const old = new BackupFreshness({ maxAgeHours: 2, now: '2026-11-26T21:00:00Z' });
     expect(old.plan(f)[0]!.summary).toMatch(/^newest snapshot 4f1e0c6b is 24.98 h old \(limit 2 h\); no backup run recorded/);
     expect(() => fresh.plan(facts([[backupStateFact, { installed: false, snapshots: [] }]]))).toThrow(/hostkit-backup missing/);
     expect(new BackupRun(m).plan(f, ctx())[0]!.summary).toBe(
@@ -88,7 +89,7 @@ describe('backup state fact and audit', () => {
 describe('recover steps as resources', () => {
   const state = (s: Partial<RecoverState> | undefined) => (s ? { snapshot: 'abc', restored: false, loaded: [], ...s } : undefined);
   it('preflight refuses a data root holding files and running databases; continues a recorded recovery', () => {
-    const p = new RecoverPreflight(m, false);
+    const p = new RecoverPreflight({ model: m, force: false });
     const [, data] = p.facts();
     const with_ = (st: RecoverState | undefined, found: string[], running: string[]) =>
       facts([
@@ -99,11 +100,11 @@ describe('recover steps as resources', () => {
     expect(() => p.plan(with_(undefined, [], ['prod-db']), ctx())).toThrow(/REFUSED: database containers are running \(prod-db\)/);
     expect(p.plan(with_(undefined, [], ['prod-db']), ctx('dry-run'))).toEqual([]);
     expect(p.notes(with_(state({}), ['/mnt/data/x'], []))).toEqual(['continuing the recovery recorded in /var/lib/hostkit/recover.json']);
-    expect(new RecoverPreflight(m, true).plan(with_(undefined, ['/mnt/data/x'], []), ctx())).toEqual([]);
+    expect(new RecoverPreflight({ model: m, force: true }).plan(with_(undefined, ['/mnt/data/x'], []), ctx())).toEqual([]);
   });
 
   it('restore: the newest snapshot, recorded before and after; nothing when already restored', () => {
-    const r = new SnapshotRestore(m, undefined);
+    const r = new SnapshotRestore({ model: m });
     const backup = parseBackupState(
       `hostkit-backup-fact: snapshots 0\n${SNAPS}\nhostkit-backup-fact: stderr\n\nhostkit-backup-fact: status\n`,
     );
@@ -124,11 +125,11 @@ describe('recover steps as resources', () => {
     ]);
     expect(r.plan(done, ctx())).toEqual([]);
     expect(r.notes(done)).toEqual(['snapshot abc already restored (continuing)']);
-    expect(() => new SnapshotRestore(m, 'zzz').plan(done, ctx())).toThrow(/--snapshot zzz differs/);
+    expect(() => new SnapshotRestore({ model: m, snapshot: 'zzz' }).plan(done, ctx())).toThrow(/--snapshot zzz differs/);
   });
 
   it('dump load: records the container as loaded; nothing when it is', () => {
-    const d = new DumpLoad(m.databases[0]!, []);
+    const d = new DumpLoad({ db: m.databases[0]!, earlier: [] });
     const [c] = d.plan(facts([[recoverStateFact, state({ restored: true })]]));
     expect(c!.summary).toBe('load /mnt/data/prod/dumps/prod-db.sql into prod-db');
     expect(c!.actions.at(-1)!.kind === 'exec' && c!.actions.at(-1)!.script).toContain('"loaded":["prod-db"]');

@@ -12,8 +12,8 @@ import { StackUp } from '../../src/resources/stack-up.js';
 /**
  * Data-driven planner tests (pyinfra's shape): test/fixtures/plans/<kind>/<case>.json holds
  *   { description?, spec, facts, changes | error, guardError?, notes?, mode?, pending?, host? }
- * - kind: the kebab-case name of a resource class exported from src/resources/ (ManagedFile ->
- *   managed-file), built as `new Kind(spec)`; ADAPTERS turn specs that hold more than JSON.
+ * - kind: the kebab-case name of a resource class exported from src/resources/ or src/backup/
+ *   (ManagedFile -> managed-file), built as `new Kind(spec)`; ADAPTERS turn specs that hold more than JSON.
  * - facts: keyed by the fact's key, each a raw probe output { stdout, stderr?, exitCode? } (run
  *   through the fact's parser) or a parsed { value }; in values {"$map": [[k, v]]} is a Map and
  *   {"$buffer": "text"} a Buffer.
@@ -23,7 +23,8 @@ import { StackUp } from '../../src/resources/stack-up.js';
  * error (review them before committing).
  */
 const ROOT = join(import.meta.dirname, '../fixtures/plans');
-const SRC = join(import.meta.dirname, '../../src/resources');
+/** Where resource kinds live: the public kinds, and the backup/recover steps (src/backup/). */
+const SOURCES = [join(import.meta.dirname, '../../src/resources'), join(import.meta.dirname, '../../src/backup')];
 
 interface Case {
   description?: string;
@@ -55,12 +56,16 @@ const ADAPTERS: Record<string, (spec: any) => Resource> = {
 
 const kebab = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 
-/** Every resource kind: the classes exported by src/resources/*.ts that extend BaseResource. */
+/** Every resource kind: the classes exported by src/resources/*.ts and src/backup/*.ts that extend BaseResource. */
 // biome-ignore lint/suspicious/noExplicitAny: any constructor
 type Kind = new (spec: any) => Resource;
 const kinds = new Map<string, Kind>();
-for (const file of readdirSync(SRC).filter((f) => f.endsWith('.ts'))) {
-  const mod = (await import(join(SRC, file))) as Record<string, unknown>;
+for (const file of SOURCES.flatMap((dir) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => join(dir, f)),
+)) {
+  const mod = (await import(file)) as Record<string, unknown>;
   for (const value of Object.values(mod)) {
     if (typeof value === 'function' && value.prototype instanceof BaseResource) kinds.set(kebab(value.name), value as Kind);
   }
@@ -106,7 +111,7 @@ describe('plan fixtures', () => {
         const c = JSON.parse(readFileSync(path, 'utf8')) as Case;
         it(`${file.replace(/\.json$/, '')}${c.description ? `: ${c.description}` : ''}`, () => {
           const Kind = kinds.get(kind);
-          expect(Kind, `no resource class in src/resources/ is named ${kind}`).toBeDefined();
+          expect(Kind, `no resource class in src/resources/ or src/backup/ is named ${kind}`).toBeDefined();
           const resource = ADAPTERS[kind]?.(c.spec) ?? new Kind!(revive(c.spec));
           const facts = resource.facts();
           expect(Object.keys(c.facts).sort(), 'the fixture gives exactly the facts the resource reads').toEqual(
@@ -138,7 +143,7 @@ describe('plan fixtures', () => {
     });
   }
 
-  it('every resource kind in src/resources/ has at least one fixture case', () => {
+  it('every resource kind in src/resources/ and src/backup/ has at least one fixture case', () => {
     expect([...kinds.keys()].filter((k) => casesOf(k).length === 0).sort()).toEqual([]);
   });
 
