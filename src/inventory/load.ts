@@ -131,6 +131,7 @@ export function parseInventorySources(inputs: { file: string; text: string }[], 
     groups: resolved.groups,
     doc: result.data,
     warnings: sortProblems(warnings, allInputs),
+    locate: (path) => where.value(path),
   };
 }
 

@@ -38,8 +38,23 @@ export interface Transport {
   exec(script: string, options?: ExecOptions): Promise<ExecResult>;
   /** Atomically replace `path` (temp file in the same directory, fsync, rename). */
   writeFile(path: string, content: string | Buffer, spec?: FileSpec): Promise<void>;
+  /**
+   * Starts a long-lived command that holds something on the host (the host lock) for as long
+   * as its channel is open: it resolves once the command printed `ready` on a line of its own
+   * (then `release()` sends EOF on its stdin and waits for it to end), or with the result when
+   * the command ended first. The channel dies with the connection, so whatever it holds does too.
+   */
+  hold(script: string, ready: string): Promise<HoldOutcome>;
   readonly stats: TransportStats;
   close(): Promise<void>;
+}
+
+/** What hold() gives back: the held command, or how it ended without getting there. */
+export type HoldOutcome = { held: Held; result?: undefined } | { held?: undefined; result: ExecResult };
+
+export interface Held {
+  /** Ends the held command (EOF on its stdin) and waits until it is gone (bounded). */
+  release(): Promise<void>;
 }
 
 /** A failure to reach or talk to a host (not a command's non-zero exit). */
