@@ -54,8 +54,10 @@ export function interruptOnSignals(
     }
     if (name === 'SIGINT' && now - firstAt >= (o.debounceMs ?? DEBOUNCE_MS)) abortNow('second SIGINT');
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const onInt = () => onSignal('SIGINT');
+  const onTerm = () => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
 
   const track = (e: RunEvent) => {
     if (e.type === 'resource-started') running.set(e.host, { host: e.host, role: e.role, id: e.id, step: e.step });
@@ -72,8 +74,8 @@ export function interruptOnSignals(
     },
     dispose: () => {
       if (timer) clearTimeout(timer);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
     },
   };
 }

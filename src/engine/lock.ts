@@ -69,12 +69,13 @@ export function lockScript(holder: LockHolder, file = LOCK_FILE): string {
     'mkdir -p "$(dirname "$f")" && exec 9>>"$f" || exit 71',
     'if ! flock -n 9; then',
     // The holder may have the lock but not have written its name yet: wait for it a moment.
-    '  i=0; while [ $i -lt 20 ]; do p=$(sed -n "s/^hostpid=//p" "$f" 2>/dev/null); ino=$(stat -c %i "$f")',
-    '    grep -Eq "FLOCK +ADVISORY +WRITE +$p +[0-9a-f]+:[0-9a-f]+:$ino " /proc/locks 2>/dev/null && break; sleep 0.1; i=$((i+1)); done',
+    // (an earlier holder's name, left in the file, names a process that is gone).
+    '  i=0; while [ $i -lt 20 ]; do p=$(sed -n "s/^hostpid=//p" "$f" 2>/dev/null)',
+    '    [ -n "$p" ] && [ -d "/proc/$p" ] && break; sleep 0.1; i=$((i+1)); done',
     `  cat "$f"; exit ${REFUSED_EXIT}`,
     'fi',
     // Written while held; `>` opens the file anew, the lock stays on fd 9. $$ is the process
-    // that holds it (exec keeps the pid), as /proc/locks shows it.
+    // that keeps fd 9 open until the end (exec keeps the pid).
     `{ printf '%s\\n' ${info.map(quote).join(' ')}; echo "hostpid=$$"; } > "$f"`,
     `echo ${READY}`,
     'exec cat >/dev/null',
