@@ -51,10 +51,22 @@ const oneLine = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u202
 const READY = 'hostkit-lock-held';
 const REFUSED_EXIT = 75;
 
-/** In /proc/locks, is the lock file's inode locked exclusively (WRITE) by flock? Read-only. */
-const LOCKED_TEST = `ino=$(stat -c %i "$f" 2>/dev/null) && grep -Eq "FLOCK +ADVISORY +WRITE +[0-9-]+ +[0-9a-f]+:[0-9a-f]+:$ino " /proc/locks`;
+/**
+ * In /proc/locks, is the lock file locked exclusively (WRITE) by flock? Read-only. The line names
+ * the file as MAJOR:MINOR:INODE (hex, hex, decimal), decoded here from stat's st_dev. In a
+ * container, /proc/locks only lists locks whose owner process is alive and visible there: hence
+ * the owner is the long-lived flock(1) itself (below), not a short-lived one.
+ */
+const LOCKED_TEST = [
+  'd=$(stat -c %d "$f" 2>/dev/null) && ino=$(stat -c %i "$f") &&',
+  'id=$(printf "%02x:%02x:%s" $(( (d >> 8) & 0xfff )) $(( (d & 0xff) | ((d >> 12) & 0xfff00) )) "$ino") &&',
+  'grep -Eq "FLOCK +ADVISORY +WRITE +[0-9]+ +$id " /proc/locks',
+].join(' ');
 
-/** The script that takes the lock and keeps it until its stdin closes. */
+/**
+ * The script that takes the lock and keeps it until its stdin closes: flock(1) holds it for as
+ * long as its child runs, and the child (cat, after writing the holder's name) runs until EOF.
+ */
 export function lockScript(holder: LockHolder, file = LOCK_FILE): string {
   const info = [
     `control=${oneLine(holder.control)}`,
@@ -63,22 +75,25 @@ export function lockScript(holder: LockHolder, file = LOCK_FILE): string {
     `command=${oneLine(holder.command)}`,
     `since=${oneLine(holder.since)}`,
   ];
+  // Written while held; `>` opens the file anew (the lock is flock's own descriptor). $$ is the
+  // process that runs until the end (exec keeps the pid).
+  const holding = [
+    `{ printf '%s\\n' ${info.map(quote).join(' ')}; echo "hostpid=$$"; } > "$1"`,
+    `echo ${READY}`,
+    'exec cat >/dev/null',
+  ].join('\n');
   return [
     `f=${quote(file)}`,
     'command -v flock >/dev/null 2>&1 || { echo "flock (util-linux) is not installed: cannot lock the host" >&2; exit 72; }',
-    'mkdir -p "$(dirname "$f")" && exec 9>>"$f" || exit 71',
-    'if ! flock -n 9; then',
-    // The holder may have the lock but not have written its name yet: wait for it a moment.
+    'mkdir -p "$(dirname "$f")" || exit 71',
+    `flock -n -E ${REFUSED_EXIT} "$f" sh -c ${quote(holding)} hostkit-lock "$f"`,
+    'rc=$?',
+    `[ $rc -eq ${REFUSED_EXIT} ] || exit $rc`,
+    // The holder may have the lock but not have written its name yet: wait for it a moment
     // (an earlier holder's name, left in the file, names a process that is gone).
-    '  i=0; while [ $i -lt 20 ]; do p=$(sed -n "s/^hostpid=//p" "$f" 2>/dev/null)',
-    '    [ -n "$p" ] && [ -d "/proc/$p" ] && break; sleep 0.1; i=$((i+1)); done',
-    `  cat "$f"; exit ${REFUSED_EXIT}`,
-    'fi',
-    // Written while held; `>` opens the file anew, the lock stays on fd 9. $$ is the process
-    // that keeps fd 9 open until the end (exec keeps the pid).
-    `{ printf '%s\\n' ${info.map(quote).join(' ')}; echo "hostpid=$$"; } > "$f"`,
-    `echo ${READY}`,
-    'exec cat >/dev/null',
+    'i=0; while [ $i -lt 20 ]; do p=$(sed -n "s/^hostpid=//p" "$f" 2>/dev/null)',
+    '  [ -n "$p" ] && [ -d "/proc/$p" ] && break; sleep 0.1; i=$((i+1)); done',
+    `cat "$f"; exit ${REFUSED_EXIT}`,
   ].join('\n');
 }
 

@@ -29,7 +29,7 @@ function hostWith(name: string, extra: Rule[] = [], lock: Rule[1] = LOCKED, onSe
   const state = new Map<string, string>();
   const rules: Rule[] = [
     ...extra,
-    [/flock -n 9/, lock],
+    [/flock -n -E 75/, lock],
     [/^get (\S+)$/, (m) => ok(state.get(m[1]!) ?? 'absent')],
     [
       /^set (\S+) (\S+)$/,
