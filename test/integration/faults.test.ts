@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { lockProbeScript } from '../../src/engine/lock.js';
 import { repoRoot } from '../../src/sandbox/index.js';
 import { writePlatformInventory, type PlatformInventory } from '../../src/sandbox/platform.js';
@@ -29,6 +29,11 @@ interface Run {
 }
 
 /** Starts `node zx <script> ...args -i ...inventories` from the repo root; the process, and its result. */
+const children = new Set<ResultPromise>();
+afterEach(() => {
+  for (const c of children) c.kill('SIGKILL'); // a failed test leaves no run holding a target's lock
+});
+
 function start(script: string, args: string[], inventories: string[]): { child: ResultPromise; done: Promise<Run> } {
   const t0 = Date.now();
   const child = execa('node', [ZX, script, ...args, ...inventories.flatMap((p) => ['-i', p])], {
@@ -38,6 +43,7 @@ function start(script: string, args: string[], inventories: string[]): { child: 
     env: { FORCE_COLOR: '0', CI: '1' },
     timeout: 600_000,
   });
+  children.add(child);
   const done = child.then((r) => ({
     exitCode: r.exitCode ?? (r.signal === 'SIGKILL' ? 137 : -1),
     stdout: String(r.stdout),
@@ -126,7 +132,7 @@ describe('faults on live targets', () => {
     const t = sb.targets[0]!;
     await reset(t);
     const a = start(script, ['--json', ...limitFirst()], [sb.inventory]);
-    await until('the slow step to run', async () => (await t.exec('pgrep -f "sleep 8" >/dev/null && echo y')).stdout.includes('y'));
+    await until('the slow step to run', async () => (await t.exec('pgrep -x sleep >/dev/null && echo y')).stdout.includes('y'));
     expect(await lockHeld(t)).toBe(true);
     a.child.kill('SIGKILL');
     await a.done;
@@ -145,7 +151,7 @@ describe('faults on live targets', () => {
     await Promise.all([reset(t1), reset(t2)]);
     const a = start(script, ['--json', '--forks', '2'], [sb.inventory]);
     await until('the slow step to run on both', async () => {
-      const r = await Promise.all([t1, t2].map((t) => t.exec('pgrep -f "sleep 8" >/dev/null && echo y')));
+      const r = await Promise.all([t1, t2].map((t) => t.exec('pgrep -x sleep >/dev/null && echo y')));
       return r.every((x) => x.stdout.includes('y'));
     });
     // The session's sshd process(es) on the first target: OpenSSH >= 9.8 calls them sshd-session.

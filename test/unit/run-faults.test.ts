@@ -175,6 +175,32 @@ describe('the host lock', () => {
   });
 });
 
+describe('the host lock and dead-man safeguards', () => {
+  it('the safeguard confirms over a fresh connection that never asks for the lock (the run holds it: no deadlock)', async () => {
+    const main = hostWith('a', [[/^ARM$/, ok('armed')]]);
+    const fresh = hostWith('a', [[/^DISARM$/, ok('disarmed')]]);
+    for (const t of [main.transport, fresh.transport]) Object.defineProperty(t, 'kind', { value: 'ssh' });
+    const guarded = roleOf('fw', () => ({
+      resources: [setting('x', '1')],
+      safeguard: { id: 'fw-1', protects: ['setting x'], timeoutSeconds: 30, arm: 'ARM', disarm: 'DISARM', status: 'STATUS', restores: 'x' },
+    }));
+    let opened = 0;
+    const events: RunEvent[] = [];
+    const r = await runPlaybook(inventory, [guarded], {
+      mode: 'apply',
+      holder,
+      hosts: inventory.hosts.filter((h) => h.name === 'a'),
+      reporter: { on: (e) => events.push(e) },
+      openTransport: async () => (opened++ === 0 ? main.transport : fresh.transport),
+    });
+    expect(r.exitCode).toBe(0);
+    expect(r.reports[0]!.safeguard?.status).toBe('confirmed');
+    expect(main.transport.log[0]).toMatch(/^hold: /);
+    expect(main.transport.log.at(-1)).toBe('release'); // held until after the confirmation
+    expect(fresh.transport.log).toEqual(['DISARM']);
+  });
+});
+
 describe('interrupts', () => {
   it('stops between resources: the running one finishes, its handler runs, the rest is skipped, later roles and hosts do not start; exit 130', async () => {
     const controller = new AbortController();
