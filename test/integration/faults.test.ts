@@ -196,10 +196,16 @@ describe('an overlay that lowers protection', () => {
   it('protected: false on the production host: exit 1 at validation, no connection attempted', async () => {
     const port = (server.address() as { port: number }).port;
     const overlay = join(dir, 'unprotect.yaml');
-    await writeFile(overlay, `all:\n  hosts:\n    leruepecie:\n      address: 127.0.0.1\n      port: ${port}\n      protected: false\n`);
+    // A usable key, so that only the validation can stop the run before it connects.
+    const key = join(dir, 'key');
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+    await writeFile(
+      overlay,
+      `all:\n  hosts:\n    leruepecie:\n      address: 127.0.0.1\n      port: ${port}\n      protected: false\n      identity_file: ${key}\n`,
+    );
     const r = await run('roles/base.mjs', ['--check', '--limit', 'leruepecie'], [join(repoRoot(), 'inventory.yaml'), overlay]);
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/unprotect\.yaml:6:\d+: .*protected/);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr, r.stdout).toMatch(/unprotect\.yaml:6:\d+: .*protected/);
     expect(connections, 'validation must fail before any host is contacted').toBe(0);
   });
 });
@@ -216,11 +222,12 @@ describe('SIGINT during the stacks role', () => {
       'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io docker-compose >/dev/null 2>&1 && docker compose version',
     );
     if (install.exitCode !== 0) throw new Error(`installing docker in the target failed: ${install.stderr}`);
-    // A small platform: one stack slow to become healthy (5 health checks, no `$` in the test),
+    // A small platform: one stack slow to become healthy (5 health checks, no `$` in the test;
+    // the stand-in image is FROM scratch: no /tmp, hence files in /),
     // then a stack of the next layer that the interrupt must leave for the re-run.
     const small = join(dir, 'small.yaml');
     const healthCheck =
-      'test -e /tmp/h4 || { test -e /tmp/h3 && touch /tmp/h4; test -e /tmp/h2 && touch /tmp/h3; test -e /tmp/h1 && touch /tmp/h2; touch /tmp/h1; exit 1; }';
+      'test -e /hk-h4 || { test -e /hk-h3 && touch /hk-h4; test -e /hk-h2 && touch /hk-h3; test -e /hk-h1 && touch /hk-h2; touch /hk-h1; exit 1; }';
     await writeFile(
       small,
       `all:
@@ -290,7 +297,8 @@ stacks:
     expect(doc.interrupted.running.map((x) => x.id)).toEqual(['stack slow-stack']);
     expect(r.stderr).toMatch(/interrupted \(SIGINT\): finishing \S+ stacks: stack slow-stack \(/);
     const resources = doc.hosts[0]!.resources;
-    expect(resources.find((x) => x.id === 'stack slow-stack')?.status).toBe('changed'); // the running step finished
+    const slow = resources.find((x) => x.id === 'stack slow-stack');
+    expect(slow?.status, slow?.error).toBe('changed'); // the running step finished
     expect(resources.find((x) => x.id === 'stack late-stack')?.status).toBe('skipped');
     expect(doc.hosts[0]!.interrupted).toBe(true);
     expect(await lockHeld(target)).toBe(false);
