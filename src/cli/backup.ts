@@ -9,7 +9,9 @@ import { backupRole } from '../roles/backup.js';
 import { backupRunRole, backupStatusRole } from '../backup/check.js';
 import { JsonReporter } from '../report/json.js';
 import { JunitReporter } from '../report/junit.js';
+import { interruptText } from '../report/console.js';
 import { loadTargets, reportFailure } from './session.js';
+import { interruptOnSignals } from './signals.js';
 
 const ABOUT = `scripts/backup.mjs: run a backup now on each selected host (the backup role's
 systemd service: database dumps, one restic snapshot, retention), from the control machine.
@@ -21,6 +23,7 @@ class BackupLines implements Reporter {
   constructor(private readonly io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream }) {}
   on(e: RunEvent): void {
     if (e.type === 'notice') this.io.err.write(`${e.message}\n`);
+    if (e.type === 'interrupt') this.io.err.write(`interrupted (${e.signal}): ${interruptText(e.running, e.graceSeconds)}\n`);
     if (e.type === 'resource-done') {
       const r = e.report;
       const bad = r.status === 'failed' || r.status === 'would-change';
@@ -47,11 +50,14 @@ export async function backupMain(scriptUrl: string): Promise<never> {
       process.exit(0);
     }
     const io = { out: options.json ? process.stderr : process.stdout, err: process.stderr };
-    reporter = fanOut([
-      new BackupLines(io),
-      ...(options.json ? [new JsonReporter(process.stdout, options.mode)] : []),
-      ...(options.junitFile ? [new JunitReporter(options.junitFile, options.mode)] : []),
-    ]);
+    const interrupt = interruptOnSignals(
+      fanOut([
+        new BackupLines(io),
+        ...(options.json ? [new JsonReporter(process.stdout, options.mode)] : []),
+        ...(options.junitFile ? [new JunitReporter(options.junitFile, options.mode)] : []),
+      ]),
+    );
+    reporter = interrupt.reporter;
     const { inventory, hosts, skipped } = await loadTargets(options);
     const m = backupModel(inventory);
     if (!m) throw new UsageError('the inventory has no backup: section');
@@ -68,6 +74,7 @@ export async function backupMain(scriptUrl: string): Promise<never> {
       hosts,
       skipped,
       reporter,
+      signal: interrupt.signal,
       commandTimeoutMs: 3_600_000, // a backup of a large data root takes its time
     });
     await reporter.close?.();

@@ -4,11 +4,13 @@ import { playbookOptions, runPlaybook } from '../engine/run.js';
 import { errorMessage } from '../engine/errors.js';
 import { redact } from '../engine/redact.js';
 import { cliReporter, loadTargets, reportFailure } from './session.js';
+import { interruptOnSignals } from './signals.js';
 
 /**
  * Entry point shared by every role script and playbook: parse options, run, exit with the
- * contract (0 ok, 2 drift in --check, 1 error). Called from roles/*.mjs with import.meta.url;
- * user roles (defineRole) run through it alike, their inventory sections validated on load.
+ * contract (0 ok, 2 drift in --check, 1 error, 130 interrupted). Called from roles/*.mjs with
+ * import.meta.url; user roles (defineRole) run through it alike, their inventory sections validated
+ * on load. It owns SIGINT/SIGTERM (src/cli/signals.ts); the engine gets an AbortSignal.
  */
 export async function main(scriptUrl: string, roles: Role[], about: string): Promise<never> {
   let reporter: ReturnType<typeof cliReporter> | undefined;
@@ -18,9 +20,16 @@ export async function main(scriptUrl: string, roles: Role[], about: string): Pro
       process.stdout.write(`${about}\n\n${USAGE}\n`);
       process.exit(0);
     }
-    reporter = cliReporter(options);
+    const interrupt = interruptOnSignals(cliReporter(options));
+    reporter = interrupt.reporter;
     const { inventory, hosts, skipped } = await loadTargets(options, roles);
-    const result = await runPlaybook(inventory, roles, { ...playbookOptions(options), hosts, skipped, reporter });
+    const result = await runPlaybook(inventory, roles, {
+      ...playbookOptions(options),
+      hosts,
+      skipped,
+      reporter,
+      signal: interrupt.signal,
+    });
     await reporter.close?.();
     process.exit(result.exitCode);
   } catch (err) {

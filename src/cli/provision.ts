@@ -4,8 +4,9 @@ import { playbookOptions, runPlaybook } from '../engine/run.js';
 import { errorMessage } from '../engine/errors.js';
 import { redact } from '../engine/redact.js';
 import { cliReporter, loadTargets, reportFailure } from './session.js';
+import { interruptOnSignals } from './signals.js';
 import { prepareSandboxInventory } from '../sandbox/demo.js';
-import type { RunOptions } from '../engine/types.js';
+import type { ExitCode, RunOptions } from '../engine/types.js';
 
 const ABOUT = `scripts/provision.mjs: provision hosts with every role in order (${ROLES.map((r) => r.name).join(', ')}).
   --only ROLE[,ROLE]   run only these roles (still in provisioning order)
@@ -38,12 +39,17 @@ export async function provisionMain(scriptUrl: string, defaults: { check?: boole
         : undefined;
     const roles = only ? ROLES.filter((r) => rolesByName(only).includes(r)) : [...ROLES];
     const play = async (o: RunOptions) => {
-      reporter = cliReporter(o);
-      const { inventory, hosts, skipped } = await loadTargets(o);
-      const result = await runPlaybook(inventory, roles, { ...playbookOptions(o), hosts, skipped, reporter });
-      await reporter.close?.();
-      reporter = undefined;
-      return result.exitCode;
+      const interrupt = interruptOnSignals(cliReporter(o));
+      reporter = interrupt.reporter;
+      try {
+        const { inventory, hosts, skipped } = await loadTargets(o);
+        const result = await runPlaybook(inventory, roles, { ...playbookOptions(o), hosts, skipped, reporter, signal: interrupt.signal });
+        await reporter.close?.();
+        reporter = undefined;
+        return result.exitCode;
+      } finally {
+        interrupt.dispose();
+      }
     };
     if (!values.sandbox) process.exit(await play(options));
 
@@ -58,11 +64,11 @@ export async function provisionMain(scriptUrl: string, defaults: { check?: boole
             ['4/4 audit (--check): expect exit 0', { ...base, mode: 'check' }],
           ]
         : [[options.mode, base]];
-    let exitCode: 0 | 1 | 2 = 0;
+    let exitCode: ExitCode = 0;
     for (const [title, stepOptions] of steps) {
       process.stdout.write(`\n### ${title}\n`);
       exitCode = await play(stepOptions);
-      if (exitCode === 1) break;
+      if (exitCode === 1 || exitCode === 130) break;
     }
     process.stdout.write(`\nsandbox inventory: ${inventoryPaths.join(' + ')}\n`);
     process.exit(exitCode);

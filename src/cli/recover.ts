@@ -10,6 +10,11 @@ import { backupModel } from '../backup/model.js';
 import { prepareRole } from '../engine/role-input.js';
 import { databasesOnly, dumpsRole, preflightRole, recoverDoneRole, restoreRole } from '../backup/recover.js';
 import { cliReporter, loadTargets } from './session.js';
+import { interruptOnSignals } from './signals.js';
+import type { Reporter } from '../engine/events.js';
+import { acquireHostLock, currentHolder } from '../engine/lock.js';
+import { openTransport } from '../transports/connect.js';
+import type { Held, Transport } from '../transports/types.js';
 
 export { databasesOnly };
 
@@ -28,6 +33,7 @@ interface StepRow {
 }
 
 class StepFailed extends Error {}
+class Interrupted extends Error {}
 
 /** The first error of a run, for the step's failure message (the console showed the details). */
 function firstError(r: RunResult): string | undefined {
@@ -66,6 +72,15 @@ export async function recoverMain(scriptUrl: string): Promise<never> {
       throw err;
     }
   };
+  // One interrupt for every playbook of the recovery; the events go to the current step's console.
+  let current: Reporter | undefined;
+  const interrupt = interruptOnSignals({ on: (e) => current?.on(e) });
+  let lockConnection: Transport | undefined;
+  let lock: Held | undefined;
+  const unlock = async () => {
+    await lock?.release().catch(() => undefined);
+    await lockConnection?.close().catch(() => undefined);
+  };
   try {
     const { options, values, help } = parseRunOptions(scriptArgs(scriptUrl), { snapshot: { type: 'string' }, force: { type: 'boolean' } });
     if (help) {
@@ -80,6 +95,12 @@ export async function recoverMain(scriptUrl: string): Promise<never> {
     if (hosts.length !== 1) throw new UsageError(`recover one server at a time: ${hosts.length} selected; name it with --limit`);
     const host = hosts[0]!;
     const dry = options.mode === 'dry-run';
+    if (!dry) {
+      // One host lock for the whole recovery, on a connection of its own that lives as long as
+      // the run: the steps are separate playbooks, and no other apply may slip in between them.
+      lockConnection = await openTransport(host, playbookOptions(options));
+      lock = await acquireHostLock(lockConnection, currentHolder());
+    }
     /** One playbook on the host; a failure stops the recovery with the first error. */
     const play = async (
       name: string,
@@ -88,14 +109,19 @@ export async function recoverMain(scriptUrl: string): Promise<never> {
     ) => {
       const mode = o.mode ?? options.mode;
       const reporter = cliReporter({ ...options, mode, json: false, junitFile: undefined });
+      current = o.quiet ? undefined : reporter;
       const r = await runPlaybook(o.inventory ?? inventory, roles, {
         ...playbookOptions(options),
         mode,
         hosts: [host],
-        ...(o.quiet ? {} : { reporter }),
+        reporter: interrupt.reporter,
+        signal: interrupt.signal,
+        lock: dry ? 'auto' : 'held',
         commandTimeoutMs: 3_600_000, // a restore or a dump load of a large data root takes its time
       });
       await reporter.close?.();
+      current = undefined;
+      if (r.exitCode === 130) throw new Interrupted(`${host.name}: interrupted in step "${name}": re-run to continue`);
       if (r.exitCode === 1 && o.failOnError !== false) {
         throw new StepFailed(`${host.name}: step "${name}" failed: ${firstError(r) ?? `roles ${roles.map((x) => x.name).join(', ')}`}`);
       }
@@ -154,11 +180,13 @@ export async function recoverMain(scriptUrl: string): Promise<never> {
     });
     if (!dry && auditExit === 0) await play('done', [recoverDoneRole()]); // a later recovery starts afresh
     table();
+    await unlock();
     process.exit(auditExit === 0 ? 0 : auditExit === 2 ? 2 : 1);
   } catch (err) {
     if (rows.length) table();
+    await unlock();
     process.stderr.write(`error: ${redact(errorMessage(err))}\n`);
     if (err instanceof UsageError) process.stderr.write(`\n${ABOUT}\n\n${USAGE}\n`);
-    process.exit(1);
+    process.exit(err instanceof Interrupted ? 130 : 1);
   }
 }

@@ -1,4 +1,4 @@
-import type { HostReport, Mode, ResourceReport, SafeguardReport } from './types.js';
+import type { ExitCode, HostReport, Mode, ResourceReport, SafeguardReport } from './types.js';
 
 /**
  * The one event stream of a run. The engine emits, reporters (src/report: console, JSON, JUnit)
@@ -22,7 +22,9 @@ export type RunEvent =
   /** A role finished on a host (also when it could not connect: then `report.error` says why). */
   | { type: 'role-done'; report: HostReport }
   | { type: 'host-done'; host: string; reports: HostReport[] }
-  | { type: 'run-done'; mode: Mode; exitCode: 0 | 1 | 2; reports: HostReport[]; skipped: { host: string; reason: string }[] }
+  | { type: 'run-done'; mode: Mode; exitCode: ExitCode; reports: HostReport[]; skipped: { host: string; reason: string }[] }
+  /** The first SIGINT/SIGTERM: what is still running finishes, nothing new starts. */
+  | { type: 'interrupt'; signal: string; running: { host: string; role: string; id: string; step: string }[]; graceSeconds: number }
   /** The run failed before any host ran (inventory, secrets, usage) or outside a role (a script step). */
   | { type: 'run-failed'; error: string; host?: string; step?: string };
 

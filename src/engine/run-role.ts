@@ -1,10 +1,10 @@
-import type { Change, FactSet, Handler, HostReport, Mode, PlanContext, Resource, ResourceReport, Role } from './types.js';
+import type { Change, Fact, FactSet, Handler, HostReport, Mode, PlanContext, Resource, ResourceReport, Role } from './types.js';
 import type { HostConfig, Inventory } from '../inventory/types.js';
 import type { Transport } from '../transports/types.js';
 import { gatherFacts } from './gather.js';
 import { buildRole, type RoleInput } from './role-input.js';
 import { runAction } from './apply.js';
-import { errorMessage } from './errors.js';
+import { errorMessage, failureWhere } from './errors.js';
 import { redactHostReport, redactResource } from './redact.js';
 import { confirmSafeguard } from './safeguard.js';
 import { handlersOf } from './resource.js';
@@ -31,6 +31,16 @@ export interface RoleRunOptions {
   reconnect?: () => Promise<Transport>;
   /** Progress for reporters: each resource planned, each change as it starts (a live line). */
   onEvent?: (event: RoleEvent) => void;
+  /**
+   * The run's interrupt (first SIGINT/SIGTERM): no resource starts after it; the running one
+   * finishes, the handlers of what changed run, the safeguard is confirmed; the audits are left.
+   */
+  signal?: AbortSignal | undefined;
+  /**
+   * Host-level probes that ride in this role's facts batch (the lock probe of --check): read
+   * only when the role gathers facts anyway, so a converged role stays one round trip.
+   */
+  extraFacts?: { facts: Fact<unknown>[]; gathered(facts: FactSet): void } | undefined;
 }
 
 function planOne(resource: Resource, facts: FactSet, ctx: PlanContext): Planned {
@@ -83,8 +93,6 @@ export async function runRole(
   options: RoleRunOptions,
 ): Promise<HostReport> {
   const started = Date.now();
-  const build = buildRole(role, inventory, host, options.input);
-  const { resources, safeguard } = build;
   const report: HostReport = {
     host: host.name,
     role: role.name,
@@ -108,19 +116,28 @@ export async function runRole(
 
   let planned: Planned[];
   let handlers: Handler[];
+  let build: ReturnType<typeof buildRole>;
+  // Whatever a role's build, facts or plan throws fails this host and role, never the run.
+  let step = 'build';
   try {
-    checkWiring(resources, `${host.name}: ${role.name}`);
-    handlers = handlersOf(resources, build.handlers);
-    const facts = await gatherFacts(
-      transport,
-      resources.flatMap((r) => r.facts()),
-    );
-    planned = planAll(resources, facts, host, options.mode);
+    build = buildRole(role, inventory, host, options.input);
+    step = 'wiring';
+    checkWiring(build.resources, `${host.name}: ${role.name}`);
+    handlers = handlersOf(build.resources, build.handlers);
+    step = 'facts';
+    const own = build.resources.flatMap((r) => r.facts());
+    const extra = own.length && options.extraFacts ? options.extraFacts : undefined;
+    const facts = await gatherFacts(transport, [...own, ...(extra?.facts ?? [])]);
+    extra?.gathered(facts);
+    step = 'plan';
+    planned = planAll(build.resources, facts, host, options.mode);
     for (const p of planned) options.onEvent?.({ type: 'resource-planned', id: p.resource.id, changes: p.changes.length });
   } catch (err) {
-    report.error = errorMessage(err);
+    report.error = failureWhere(err, { host: host.name, role: role.name, step }, inventory);
+    report.step = step;
     return finish();
   }
+  const { safeguard } = build;
 
   if (options.mode !== 'apply') {
     for (const p of planned) emit(reportOf(p, p.changes.length ? 'would-change' : 'ok', 0));
@@ -140,6 +157,12 @@ export async function runRole(
   const audits: { index: number; planned: Planned }[] = [];
   for (let i = 0; i < planned.length; i++) {
     let p = planned[i]!;
+    if (options.signal?.aborted) {
+      // Interrupted: nothing more starts; what is left is reported as skipped.
+      for (const rest of planned.slice(i)) emit(reportOf({ ...rest, changes: [], notes: [] }, 'skipped', 0));
+      report.interrupted = true;
+      break;
+    }
     if (p.resource.audit) {
       // Evaluated after the handlers (below); its place in the report is kept.
       audits.push({ index: report.resources.length, planned: p });
@@ -147,17 +170,21 @@ export async function runRole(
       continue;
     }
     const t0 = Date.now();
+    let running = 'plan';
     try {
       if ((p.resource.requires ?? []).some((id) => changed.some((c) => c.resource.id === id))) {
+        running = 'facts (re-read after a prerequisite changed)';
         // A prerequisite changed the host since the facts were read: plan against fresh facts.
         const facts = await gatherFacts(transport, p.resource.facts());
         p = planOne(p.resource, facts, applyCtx);
       }
       if (guarded && armedAt === undefined && p.changes.length && guarded.protects.includes(p.resource.id)) {
+        running = `safeguard ${guarded.id}: arm`;
         await runAction(transport, `safeguard ${guarded.id}: arm`, { kind: 'exec', script: guarded.arm });
         armedAt = Date.now();
       }
       for (const change of p.changes) {
+        running = change.summary;
         options.onEvent?.({ type: 'resource-started', id: p.resource.id, step: change.summary });
         for (const action of change.actions) await runAction(transport, p.resource.id, action);
       }
@@ -167,6 +194,7 @@ export async function runRole(
       emit(reportOf(p, 'failed', Date.now() - t0, errorMessage(err)));
       for (const rest of planned.slice(i + 1)) emit(reportOf({ ...rest, changes: [], notes: [] }, 'skipped', 0));
       report.error = `${host.name}: ${role.name}: ${p.resource.id} failed`;
+      report.step = `${p.resource.id}: ${running}`;
       break;
     }
   }
@@ -189,7 +217,7 @@ export async function runRole(
     }
   }
 
-  if (audits.length && !report.error) {
+  if (audits.length && !report.error && !report.interrupted) {
     // Audits judge the final state: re-read their facts when this role changed the host.
     const t0 = Date.now();
     try {

@@ -6,11 +6,15 @@ import type { Transport } from '../transports/types.js';
 import { openTransport as defaultOpenTransport, type ConnectionOptions } from '../transports/connect.js';
 import { prepareRole, type RoleInput } from './role-input.js';
 import { runRole } from './run-role.js';
-import { errorMessage } from './errors.js';
+import { errorMessage, failureWhere } from './errors.js';
 import type { Reporter, RunEvent } from './events.js';
+import type { ExitCode, Fact, FactSet } from './types.js';
+export type { ExitCode } from './types.js';
+import { acquireHostLock, currentHolder, describeHolder, lockProbeScript, type LockHolder } from './lock.js';
+import type { Held } from '../transports/types.js';
 
 export interface RunResult {
-  exitCode: 0 | 1 | 2;
+  exitCode: ExitCode;
   reports: HostReport[];
   skipped: { host: string; reason: string }[];
 }
@@ -30,10 +34,24 @@ export interface PlaybookOptions extends ConnectionOptions {
   reporter?: Reporter;
   /** Opens a host's transport; default: openTransport with the connection options above. */
   openTransport?: (host: HostConfig) => Promise<Transport>;
+  /**
+   * The first SIGINT/SIGTERM (src/cli/signals.ts): no host, role or resource starts after it;
+   * the running resource finishes, handlers and safeguards complete, the reports say `interrupted`.
+   */
+  signal?: AbortSignal;
+  /**
+   * The host lock (src/engine/lock.ts). "auto" (default): an apply takes it on each host's
+   * connection, --check/--dry-run say when an apply holds it. "held": the caller already holds
+   * it for the whole run (recover: one lock over several playbooks); nothing is taken or probed.
+   */
+  lock?: 'auto' | 'held';
+  /** Who this run is, written into the lock (default: this process). */
+  holder?: LockHolder;
 }
 
 /** Exit-code contract: 1 when anything failed, else 2 when --check found drift, else 0. */
-export function exitCodeOf(mode: Mode, reports: HostReport[]): 0 | 1 | 2 {
+export function exitCodeOf(mode: Mode, reports: HostReport[], interrupted = false): ExitCode {
+  if (interrupted || reports.some((r) => r.interrupted)) return 130;
   if (reports.some((r) => r.error || r.resources.some((x) => x.status === 'failed'))) return 1;
   if (mode === 'check' && reports.some((r) => r.resources.some((x) => x.status === 'would-change'))) return 2;
   return 0;
@@ -77,12 +95,34 @@ export async function runPlaybook(inventory: Inventory, roles: Role[], options: 
 
   const open = options.openTransport ?? ((host: HostConfig) => defaultOpenTransport(host, options));
   const limit = pLimit(options.forks ?? 5);
-  const perHost = await Promise.all(hosts.map((host) => limit(() => runHost(roles, inputs, inventory, host, options.mode, open, emit))));
+  const holder = options.holder ?? currentHolder();
+  const perHost = await Promise.all(hosts.map((host) => limit(() => runHost(roles, inputs, inventory, host, options, holder, open, emit))));
   const reports = perHost.flat();
   // An audit that checked nothing is not clean: a cron --check must not read 0 then.
-  const exitCode = hosts.length === 0 && options.mode === 'check' ? 1 : exitCodeOf(options.mode, reports);
+  const exitCode = hosts.length === 0 && options.mode === 'check' ? 1 : exitCodeOf(options.mode, reports, options.signal?.aborted);
   emit({ type: 'run-done', mode: options.mode, exitCode, reports, skipped });
   return { exitCode, reports, skipped };
+}
+
+/** The read-only lock probe of --check/--dry-run, carried by the first facts batch. */
+const lockFact: Fact<string | undefined> = {
+  key: 'hostkit.lock',
+  name: 'hostkit.lock',
+  command: lockProbeScript(),
+  parse: (o) => (o.stdout.trim() ? describeHolder(o.stdout) : undefined),
+};
+
+function hostReport(host: HostConfig, role: string, mode: Mode, started: number, extra: Partial<HostReport>): HostReport {
+  return {
+    host: host.name,
+    role,
+    mode,
+    resources: [],
+    handlers: [],
+    durationMs: Date.now() - started,
+    stats: { connections: 0, execs: 0 },
+    ...extra,
+  };
 }
 
 async function runHost(
@@ -90,53 +130,96 @@ async function runHost(
   inputs: Map<Role, RoleInput>,
   inventory: Inventory,
   host: HostConfig,
-  mode: Mode,
+  options: PlaybookOptions,
+  holder: LockHolder,
   open: (host: HostConfig) => Promise<Transport>,
   emit: (e: RunEvent) => void,
 ): Promise<HostReport[]> {
+  const { mode, signal } = options;
   const reports: HostReport[] = [];
   let transport: Transport;
   const started = Date.now();
   const firstRole = roles[0]?.name ?? '-';
+  if (signal?.aborted) {
+    // Interrupted before this host's turn (forks): it is not contacted.
+    const report = hostReport(host, firstRole, mode, started, { interrupted: true });
+    emit({ type: 'role-done', report });
+    emit({ type: 'host-done', host: host.name, reports: [report] });
+    return [report];
+  }
   emit({ type: 'role-started', host: host.name, role: firstRole });
   try {
     transport = await open(host);
   } catch (err) {
-    const report: HostReport = {
-      host: host.name,
-      role: firstRole,
-      mode,
-      resources: [],
-      handlers: [],
-      error: errorMessage(err),
-      durationMs: Date.now() - started,
-      stats: { connections: 0, execs: 0 },
-    };
+    const report = hostReport(host, firstRole, mode, started, { error: errorMessage(err) });
     emit({ type: 'role-done', report });
     emit({ type: 'host-done', host: host.name, reports: [report] });
     return [report];
   }
   emit({ type: 'host-connected', host: host.name, transport: transport.kind });
+  let lock: Held | undefined;
   try {
+    if (mode === 'apply' && options.lock !== 'held') {
+      try {
+        lock = await acquireHostLock(transport, holder);
+      } catch (err) {
+        const report = hostReport(host, firstRole, mode, started, {
+          error: errorMessage(err),
+          step: 'host lock',
+          stats: { ...transport.stats },
+        });
+        emit({ type: 'role-done', report });
+        reports.push(report);
+        return reports;
+      }
+    }
+    let probe: { facts: Fact<unknown>[]; gathered(facts: FactSet): void } | undefined =
+      mode !== 'apply' && options.lock !== 'held'
+        ? {
+            facts: [lockFact],
+            gathered: (facts) => {
+              probe = undefined; // once per host
+              const by = facts.get(lockFact);
+              if (by)
+                emit({ type: 'notice', message: `${host.name}: an apply is in progress (${by}); this ${mode} sees the host mid-change` });
+            },
+          }
+        : undefined;
     for (const [i, role] of roles.entries()) {
+      if (signal?.aborted) {
+        if (i === 0) {
+          const report = hostReport(host, role.name, mode, started, { interrupted: true, stats: { ...transport.stats } });
+          emit({ type: 'role-done', report });
+          reports.push(report);
+        } else reports[reports.length - 1]!.interrupted = true;
+        break;
+      }
       if (i > 0) emit({ type: 'role-started', host: host.name, role: role.name });
       const ids = { host: host.name, role: role.name };
       const report = await runRole(transport, role, inventory, host, {
         mode,
         input: inputs.get(role),
+        signal,
+        extraFacts: probe,
         onResource: (r) => emit({ type: 'resource-done', ...ids, report: r }),
         onEvent: (e) => emit({ ...e, ...ids }),
-        reconnect: () => open(host), // safeguards (dead-man switches) confirm over a fresh connection
-      });
+        // Safeguards (dead-man switches) confirm over a fresh connection, which never asks for
+        // the host lock: this run holds it, so waiting for it there would deadlock.
+        reconnect: () => open(host),
+      }).catch((err: unknown) =>
+        // runRole reports its own failures; anything else still fails this host only.
+        hostReport(host, role.name, mode, started, { error: failureWhere(err, { ...ids, step: 'run' }), stats: { ...transport.stats } }),
+      );
       for (const h of report.handlers) emit({ type: 'handler', ...ids, ...h });
       if (report.safeguard) emit({ type: 'safeguard', ...ids, report: report.safeguard });
       emit({ type: 'role-done', report });
       reports.push(report);
-      if (report.error) break; // each role gates the next on this host
+      if (report.error || report.interrupted) break; // each role gates the next on this host
     }
   } finally {
+    await lock?.release().catch(() => undefined);
     await transport.close().catch(() => undefined);
+    emit({ type: 'host-done', host: host.name, reports });
   }
-  emit({ type: 'host-done', host: host.name, reports });
   return reports;
 }

@@ -5,6 +5,9 @@ import type { HostConfig, Inventory } from '../inventory/types.js';
 /** apply changes; dry-run shows them; check audits (exit 2 on drift). */
 export type Mode = 'apply' | 'dry-run' | 'check';
 
+/** 0 ok, 1 a failure, 2 drift (--check), 130 interrupted (SIGINT/SIGTERM; 128 + 2 as shells say). */
+export type ExitCode = 0 | 1 | 2 | 130;
+
 /**
  * A fact: one read-only shell probe plus a pure parser of its output (pyinfra's model).
  * Probes run in every mode, --check included, and never change the host.
@@ -198,6 +201,10 @@ export interface HostReport {
   /** Set when the role armed a safeguard (apply only). */
   safeguard?: SafeguardReport;
   error?: string;
+  /** With an error: the step that was running ("build", "facts", "plan", or "<resource id>: <change>"). */
+  step?: string;
+  /** The run was interrupted (SIGINT/SIGTERM) before this role finished: the rest was not started. */
+  interrupted?: boolean;
   durationMs: number;
   stats: { connections: number; execs: number };
 }

@@ -149,6 +149,7 @@ export function parseInventorySources(
     groups: resolved.groups,
     doc: result.data,
     warnings: sortProblems(warnings, allInputs),
+    locate: (path) => where.value(path),
   };
 }
 

@@ -26,4 +26,6 @@ export interface Inventory {
   doc: InventoryDocument;
   /** Things accepted but ignored (Ansible variables hostkit does not read), positioned. */
   warnings: Problem[];
+  /** Where a value of the merged document was written (file, line, col), for errors found after loading. */
+  locate?: (path: (string | number)[]) => Problem;
 }

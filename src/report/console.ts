@@ -112,9 +112,14 @@ export class ConsoleReporter implements Reporter {
         this.activity.delete(e.host);
         this.redraw();
         break;
+      case 'interrupt':
+        this.write(`${this.red(`interrupted (${e.signal})`)}: ${interruptText(e.running, e.graceSeconds)}\n`);
+        break;
       case 'run-done':
         this.stop();
         if (this.opts.recap !== false) this.recap(e.reports);
+        if (e.exitCode === 130)
+          this.write(`${this.red('INTERRUPTED')}: the rest was not started; a re-run continues where this one stopped (exit 130)\n`);
         break;
       case 'run-failed':
         this.stop();
@@ -208,7 +213,8 @@ export class ConsoleReporter implements Reporter {
       const changedWord = this.opts.mode === 'apply' ? `changed=${count('changed')}` : `drift=${count('would-change')}`;
       const time = rs.reduce((t, r) => t + r.durationMs, 0);
       const last = rs[rs.length - 1]!;
-      const line = `${host.padEnd(24)} ok=${count('ok')} ${changedWord} failed=${failed} skipped=${count('skipped')}`;
+      const stopped = rs.some((r) => r.interrupted) ? ' interrupted' : '';
+      const line = `${host.padEnd(24)} ok=${count('ok')} ${changedWord} failed=${failed} skipped=${count('skipped')}${stopped}`;
       const color = failed ? this.red : count('changed') + count('would-change') ? this.yellow : this.green;
       text += `  ${color(line)}  ${this.dim(`${seconds(time)}, ${last.stats.connections} connection(s), ${last.stats.execs} command(s)`)}\n`;
       if (rs.length > 1) {
@@ -230,6 +236,14 @@ export class ConsoleReporter implements Reporter {
       })
       .join('\n')}\n`;
   }
+}
+
+/** What the first interrupt says: what is let finish, what happens next, how to abort at once. */
+export function interruptText(running: { host: string; role: string; id: string; step: string }[], graceSeconds: number): string {
+  const what = running.length
+    ? `finishing ${running.map((r) => `${r.host} ${r.role}: ${r.id} (${r.step})`).join('; ')} (at most ${graceSeconds} s)`
+    : 'no step is running';
+  return `${what}; nothing new starts; the handlers of what changed run; press Ctrl-C again to abort at once`;
 }
 
 function indent(text: string, n: number): string {

@@ -1,25 +1,31 @@
 import type { Reporter, RunEvent } from '../engine/events.js';
-import type { HostReport, Mode } from '../engine/types.js';
+import type { ExitCode, HostReport, Mode } from '../engine/types.js';
 
 /** The --json document (version 1): the engine's HostReport per host and role. */
 export interface JsonReport {
   version: 1;
   mode: Mode;
-  exitCode: 0 | 1 | 2;
+  exitCode: ExitCode;
+  /** The run as a word: ok (0), drift (2), failed (1), interrupted (130: SIGINT/SIGTERM); absent when it failed before any host. */
+  status?: 'ok' | 'drift' | 'failed' | 'interrupted';
   hosts: HostReport[];
   skipped: { host: string; reason: string }[];
   /** Set when the run failed: before any host (inventory, secrets), or on a host (unreachable, a failed role). */
   error?: { message: string; host?: string; role?: string; step?: string };
   /** Every host-level error when several hosts failed. */
-  errors?: { message: string; host: string; role: string }[];
+  errors?: { message: string; host: string; role: string; step?: string }[];
+  /** Set when the run was interrupted: the signal and the steps that were let finish. */
+  interrupted?: { signal: string; running: { host: string; role: string; id: string; step: string }[] };
 }
+
+const STATUS = { 0: 'ok', 1: 'failed', 2: 'drift', 130: 'interrupted' } as const;
 
 /** The first error of a run's reports, as the JSON error object. */
 export function errorsOf(reports: HostReport[]): JsonReport['errors'] {
   return reports.flatMap((r) => {
     const failed = r.resources.find((x) => x.status === 'failed');
     const message = failed?.error ?? r.error;
-    return message ? [{ message, host: r.host, role: r.role }] : [];
+    return message ? [{ message, host: r.host, role: r.role, ...(r.step ? { step: r.step } : {}) }] : [];
   });
 }
 
@@ -30,6 +36,7 @@ export function errorsOf(reports: HostReport[]): JsonReport['errors'] {
 export class JsonReporter implements Reporter {
   private written = false;
   private mode: Mode;
+  private interrupted: JsonReport['interrupted'];
 
   constructor(
     private readonly out: NodeJS.WritableStream,
@@ -40,15 +47,18 @@ export class JsonReporter implements Reporter {
 
   on(e: RunEvent): void {
     if (e.type === 'run-started') this.mode = e.mode;
+    if (e.type === 'interrupt') this.interrupted = { signal: e.signal, running: e.running };
     if (e.type === 'run-done') {
       const errors = errorsOf(e.reports) ?? [];
       const doc: JsonReport = {
         version: 1,
         mode: e.mode,
         exitCode: e.exitCode,
+        status: STATUS[e.exitCode],
         hosts: e.reports,
         skipped: e.skipped,
-        ...(e.exitCode === 1 && errors[0] ? { error: errors[0], ...(errors.length > 1 ? { errors } : {}) } : {}),
+        ...(e.exitCode !== 0 && e.exitCode !== 2 && errors[0] ? { error: errors[0], ...(errors.length > 1 ? { errors } : {}) } : {}),
+        ...(this.interrupted ? { interrupted: this.interrupted } : {}),
       };
       this.emit(doc);
     }

@@ -69,6 +69,13 @@ function casesOf(report: HostReport): Case[] {
     const c: Case = { name: `safeguard ${sg.id}`, ms: 0, out: sg.detail };
     cases.push(sg.status === 'confirmed' ? c : { ...c, error: { message: `safeguard ${sg.status}`, text: sg.detail } });
   }
+  if (report.interrupted) {
+    cases.push({
+      name: `${report.role}: interrupted`,
+      ms: 0,
+      error: { message: 'interrupted (SIGINT/SIGTERM): the rest of the role was not started', text: 'exit code 130; a re-run continues' },
+    });
+  }
   const accounted =
     report.resources.some((r) => r.status === 'failed') ||
     (sg && sg.status !== 'confirmed') ||

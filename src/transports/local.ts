@@ -2,7 +2,15 @@
 import { connect } from 'node:net';
 import { userInfo } from 'node:os';
 import type { Duplex } from 'node:stream';
-import { TransportError, type ExecOptions, type ExecResult, type FileSpec, type Transport, type TransportStats } from './types.js';
+import {
+  TransportError,
+  type ExecOptions,
+  type ExecResult,
+  type FileSpec,
+  type HoldOutcome,
+  type Transport,
+  type TransportStats,
+} from './types.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, assertSudoWorked, commandLabel, shellArgv, signalExitCode, writeWithScript } from './shell.js';
 
 export interface LocalOptions {
@@ -43,6 +51,49 @@ export class LocalTransport implements Transport {
   }
 
   async close(): Promise<void> {}
+
+  /**
+   * A child whose stdin is a pipe from this process: when hostkit ends (even by kill -9) the
+   * pipe closes, the child reads EOF and exits, and what it held is released.
+   */
+  async hold(script: string, ready: string): Promise<HoldOutcome> {
+    const [file, ...args] = shellArgv(script, this.sudo) as [string, ...string[]];
+    this.stats.execs++;
+    const { execa } = await import('execa');
+    // Own process group: a Ctrl-C in the terminal must not end the lock before hostkit is done.
+    const child = execa(file, args, { reject: false, stripFinalNewline: false, detached: true, stdin: 'pipe', buffer: true });
+    return new Promise<HoldOutcome>((resolve, reject) => {
+      let out = '';
+      let settled = false;
+      child.stdout?.on('data', (d: Buffer) => {
+        out += d.toString('utf8');
+        if (!settled && out.split('\n').includes(ready)) {
+          settled = true;
+          resolve({
+            held: {
+              release: async () => {
+                child.stdin?.end();
+                await Promise.race([child.catch(() => undefined), new Promise((r) => setTimeout(r, 5_000).unref())]);
+              },
+            },
+          });
+        }
+      });
+      child.then(
+        (r) => {
+          if (settled) return;
+          settled = true;
+          if (r.exitCode === undefined && r.signal === undefined) {
+            return reject(new TransportError(this.host, 'hold', `cannot run \`${commandLabel(script)}\`: ${r.shortMessage}`));
+          }
+          resolve({ result: { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode ?? signalExitCode(r.signal) } });
+        },
+        (err: unknown) => {
+          if (!settled) reject(new TransportError(this.host, 'hold', `cannot run \`${commandLabel(script)}\`: ${String(err)}`));
+        },
+      );
+    });
+  }
 
   private async run(script: string, options: ExecOptions, step: string, label: string): Promise<ExecResult> {
     const [file, ...args] = shellArgv(script, this.sudo) as [string, ...string[]];

@@ -21,7 +21,15 @@ import {
   type KnownHostEntry,
 } from './known-hosts.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, assertSudoWorked, writeWithScript, commandLabel, shellCommand, signalExitCode } from './shell.js';
-import { TransportError, type ExecOptions, type ExecResult, type FileSpec, type Transport, type TransportStats } from './types.js';
+import {
+  TransportError,
+  type ExecOptions,
+  type ExecResult,
+  type FileSpec,
+  type HoldOutcome,
+  type Transport,
+  type TransportStats,
+} from './types.js';
 
 // ssh2 is CommonJS and Node's ESM loader only sees its default export.
 const { Client, utils } = ssh2;
@@ -308,6 +316,73 @@ export class SshTransport implements Transport {
           : resolve(ch),
       ),
     );
+  }
+
+  /**
+   * A channel of this connection kept open (outside the exec slots: it lasts the whole run).
+   * sshd ends its command when the connection goes, whichever side drops it.
+   */
+  hold(script: string, ready: string): Promise<HoldOutcome> {
+    const label = commandLabel(script);
+    return new Promise<HoldOutcome>((resolve, reject) => {
+      if (this.lost) return reject(new TransportError(this.host, 'hold', `${this.lost}; cannot run \`${label}\``));
+      this.stats.execs++;
+      const out: Buffer[] = [];
+      const errOut: Buffer[] = [];
+      let code: number | undefined;
+      let signal: string | undefined;
+      let settled = false;
+      try {
+        this.client.exec(shellCommand(script, this.sudo), (err, ch) => {
+          if (err) return reject(new TransportError(this.host, 'hold', `cannot open a channel for \`${label}\`: ${err.message}`));
+          const closed = new Promise<void>((done) => ch.once('close', () => done()));
+          ch.on('data', (d: Buffer) => {
+            out.push(d);
+            if (!settled && Buffer.concat(out).toString('utf8').split('\n').includes(ready)) {
+              settled = true;
+              resolve({
+                held: {
+                  release: async () => {
+                    try {
+                      ch.end();
+                    } catch {}
+                    await Promise.race([closed, new Promise((r) => setTimeout(r, 5_000).unref())]);
+                  },
+                },
+              });
+            }
+          });
+          ch.stderr.on('data', (d: Buffer) => errOut.push(d));
+          ch.on('exit', (c: number | null, s?: string) => {
+            if (typeof c === 'number') code = c;
+            else signal = s ?? 'SIGKILL';
+          });
+          ch.on('error', () => undefined);
+          ch.on('close', () => {
+            if (settled) return;
+            settled = true;
+            if (code === undefined && signal === undefined) {
+              return reject(
+                new TransportError(this.host, 'hold', `${this.lost ?? 'channel closed without an exit status'} while running \`${label}\``),
+              );
+            }
+            resolve({
+              result: {
+                stdout: Buffer.concat(out).toString('utf8'),
+                stderr: Buffer.concat(errOut).toString('utf8'),
+                exitCode: code ?? signalExitCode(signal),
+              },
+            });
+          });
+        });
+      } catch (err) {
+        reject(
+          new TransportError(this.host, 'hold', `${this.lost ?? `connection to ${this.where} is not open`}; cannot run \`${label}\``, {
+            cause: err,
+          }),
+        );
+      }
+    });
   }
 
   async close(): Promise<void> {

@@ -41,8 +41,23 @@ export interface Transport {
   writeFile(path: string, content: string | Buffer, spec?: FileSpec): Promise<void>;
   /** A TCP stream to `address:port` as seen from the host (ssh: a forwarded channel; nothing is published). */
   openTcp(address: string, port: number): Promise<Duplex>;
+  /**
+   * Starts a long-lived command that holds something on the host (the host lock) for as long
+   * as its channel is open: it resolves once the command printed `ready` on a line of its own
+   * (then `release()` sends EOF on its stdin and waits for it to end), or with the result when
+   * the command ended first. The channel dies with the connection, so whatever it holds does too.
+   */
+  hold(script: string, ready: string): Promise<HoldOutcome>;
   readonly stats: TransportStats;
   close(): Promise<void>;
+}
+
+/** What hold() gives back: the held command, or how it ended without getting there. */
+export type HoldOutcome = { held: Held; result?: undefined } | { held?: undefined; result: ExecResult };
+
+export interface Held {
+  /** Ends the held command (EOF on its stdin) and waits until it is gone (bounded). */
+  release(): Promise<void>;
 }
 
 /** A failure to reach or talk to a host (not a command's non-zero exit). */

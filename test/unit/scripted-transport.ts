@@ -1,4 +1,4 @@
-import type { ExecOptions, ExecResult, FileSpec, Transport, TransportStats } from '../../src/transports/types.js';
+import type { ExecOptions, ExecResult, FileSpec, HoldOutcome, Transport, TransportStats } from '../../src/transports/types.js';
 
 /**
  * A Transport double for engine unit tests: the transport boundary, not a fake of ufw or docker.
@@ -62,6 +62,15 @@ export class ScriptedTransport implements Transport {
       ].join('\n');
     });
     return ok(framed.join(''));
+  }
+
+  /** Answered by the same rules: an answer printing `ready` holds (logged "hold ..." / "release"). */
+  async hold(script: string, ready: string): Promise<HoldOutcome> {
+    this.stats.execs++;
+    this.log.push(`hold: ${script.split('\n')[0]}`);
+    const result = this.answer(script);
+    if (result.exitCode !== 0 || !result.stdout.split('\n').includes(ready)) return { result };
+    return { held: { release: async () => void this.log.push('release') } };
   }
 
   async writeFile(path: string, content: string | Buffer, spec?: FileSpec): Promise<void> {
