@@ -10,7 +10,18 @@ import { ConsoleReporter } from '../report/console.js';
 import { connect } from '../transports/index.js';
 import type { Transport } from '../transports/types.js';
 import { quote } from '../transports/quote.js';
-import { baseRole, dataRole, dockerRole, fail2banRole, firewallRole, networksRole, ROLES, sshRole, stacksRole } from '../roles/index.js';
+import {
+  baseRole,
+  dataRole,
+  dockerRole,
+  fail2banRole,
+  firewallRole,
+  hardeningRole,
+  networksRole,
+  ROLES,
+  sshRole,
+  stacksRole,
+} from '../roles/index.js';
 import { backupRole } from '../roles/backup.js';
 import { BACKUP_SCRIPT, backupModel, type BackupModel } from '../backup/model.js';
 import { loadCommand } from '../backup/script.js';
@@ -129,8 +140,8 @@ export async function recoverMain(scriptUrl: string): Promise<never> {
         await t.close().catch(() => undefined);
       }
     });
-    await step('1 base, ssh, firewall, fail2ban, docker, data layout', () =>
-      play([baseRole, sshRole, firewallRole, fail2banRole, dockerRole, dataRole]),
+    await step('1 base, ssh, hardening, firewall, fail2ban, docker, data layout', () =>
+      play([baseRole, sshRole, hardeningRole, firewallRole, fail2banRole, dockerRole, dataRole]),
     );
     await step('2 backup tooling (restic, key, repository access)', () => play([backupRole]));
 

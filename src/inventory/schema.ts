@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hardeningSchema } from '../roles/hardening.schema.js';
 
 /**
  * The inventory schema: Ansible-style hosts and groups under `all`, plus the declared platform.
@@ -515,6 +516,7 @@ export const inventorySchema = z
     ssh: sshSchema.optional(),
     fail2ban: fail2banSchema.optional(),
     backup: backupSchema.optional(),
+    hardening: hardeningSchema.optional(),
   })
   .strict();
 

@@ -8,15 +8,18 @@ import { fail2banRole } from './fail2ban.js';
 import { stacksRole } from './stacks.js';
 import { networksRole } from './networks.js';
 import { backupRole } from './backup.js';
+import { hardeningRole } from './hardening.js';
 
 /** Every role in provisioning order: each gates the next on a host. */
-// The issue's rebuild order: base and ssh first (packages, a hardened login); fail2ban after the
+// The issue's rebuild order: base and ssh first (packages, a hardened login), then the rest of the
+// host hardening (issue 12); fail2ban after the
 // firewall (its bans are ufw rules; proxied-app bans live in fail2ban's own nftables table, so
 // Docker need not exist yet); stacks need docker and the data directories; networks need every
 // stack up; backups last (they dump the databases the stacks run).
 export const ROLES: readonly Role[] = [
   baseRole,
   sshRole,
+  hardeningRole,
   firewallRole,
   fail2banRole,
   dockerRole,
@@ -34,4 +37,4 @@ export function rolesByName(names: string[]): Role[] {
   });
 }
 
-export { firewallRole, dataRole, dockerRole, baseRole, sshRole, fail2banRole, stacksRole, networksRole, backupRole };
+export { firewallRole, dataRole, dockerRole, baseRole, sshRole, hardeningRole, fail2banRole, stacksRole, networksRole, backupRole };

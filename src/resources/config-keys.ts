@@ -1,0 +1,74 @@
+import type { Change, FactSet, PlanContext, Resource } from '../engine/types.js';
+import { fileFact, type FileState } from '../facts/file.js';
+import { RefusedError } from '../engine/errors.js';
+import { driftsWithOneAction } from './changes.js';
+
+export interface ConfigKey {
+  key: string;
+  value: string;
+  /** Why it is declared: written as a comment above an appended key. */
+  reason: string;
+}
+
+/** `KEY VALUE` (login.defs) or `KEY=VALUE` (/etc/default files, read by sh). */
+export type KeyStyle = 'space' | 'equals';
+
+/**
+ * Some `KEY VALUE` (or `KEY=VALUE`) lines of a distribution's config file (/etc/login.defs): each declared key
+ * gets its value, every other line stays as the package wrote it. Each differing key is its own
+ * drift (--check names it); one atomic write repairs them all, keeping the file's owner and mode.
+ */
+export class ConfigKeys implements Resource {
+  readonly id: string;
+  private readonly fact;
+
+  constructor(
+    readonly path: string,
+    readonly keys: readonly ConfigKey[],
+    readonly style: KeyStyle = 'space',
+    readonly requires?: readonly string[],
+  ) {
+    this.id = `settings of ${path}`;
+    this.fact = fileFact(path);
+  }
+
+  facts() {
+    return [this.fact];
+  }
+
+  plan(facts: FactSet, ctx: PlanContext): Change[] {
+    return planConfigKeys(this.path, this.keys, facts.get(this.fact), this.style, ctx.host.name, this.id);
+  }
+}
+
+const activeLine = (key: string, style: KeyStyle) =>
+  style === 'space' ? new RegExp(`^\\s*${key}\\s+(\\S.*?)\\s*$`) : new RegExp(`^\\s*${key}=(.*?)\\s*$`);
+
+export function planConfigKeys(
+  path: string,
+  keys: readonly ConfigKey[],
+  cur: FileState,
+  style: KeyStyle = 'space',
+  host = '-',
+  id = `settings of ${path}`,
+): Change[] {
+  if (cur.exists && cur.type !== 'file') throw new RefusedError(host, id, `${path} is a ${cur.kind}, not a regular file; it is left alone`);
+  // Absent (its package comes with this run, or was purged): created with the declared keys only.
+  const file = cur.exists ? cur : { content: Buffer.from(''), mode: '0644', owner: 'root', group: 'root' };
+  const text = file.content.toString('utf8').replace(/\n$/, '');
+  const lines = text ? text.split('\n') : [];
+  const drifts: { summary: string }[] = [];
+  for (const { key, value, reason } of keys) {
+    const re = activeLine(key, style);
+    const line = style === 'space' ? `${key}\t${value}` : `${key}=${value}`;
+    const found = lines.flatMap((l, i) => (re.test(l) ? [i] : []));
+    const values = found.map((i) => re.exec(lines[i] ?? '')?.[1]);
+    if (found.length && values.every((v) => v === value)) continue;
+    drifts.push({ summary: `${path}: ${key} is ${values.length ? values.join(', ') : 'unset'}, declared ${value} (${reason})` });
+    if (found.length) for (const i of found) lines[i] = line;
+    else lines.push(`# hostkit (hardening): ${reason}`, line);
+  }
+  if (!drifts.length) return [];
+  const content = `${lines.join('\n')}\n`;
+  return driftsWithOneAction(drifts, [{ kind: 'write', path, content, mode: file.mode, owner: file.owner, group: file.group }]);
+}

@@ -1,0 +1,110 @@
+import type { Resource, Role } from '../engine/types.js';
+import type { HardeningConfig } from './hardening.schema.js';
+import { AptPackages } from '../resources/apt-packages.js';
+import { ConfigKeys } from '../resources/config-keys.js';
+import { Directory } from '../resources/directory.js';
+import { ManagedFile } from '../resources/file.js';
+import { KernelSysctl } from '../resources/kernel-sysctl.js';
+import { PathMode } from '../resources/path-mode.js';
+import { Service } from '../resources/service.js';
+import { renderTemplate } from '../templates.js';
+
+export const LOGIN_DEFS = '/etc/login.defs';
+export const MODPROBE_FILE = '/etc/modprobe.d/hostkit-hardening.conf';
+export const KERNEL_SYSCTL_FILE = '/etc/sysctl.d/91-hostkit-hardening.conf';
+export const PROFILE_FILE = '/etc/profile.d/hostkit-hardening.sh';
+export const LIMITS_FILE = '/etc/security/limits.d/hostkit-hardening.conf';
+export const COREDUMP_DIR = '/etc/systemd/coredump.conf.d';
+export const NEEDRESTART_DIR = '/etc/needrestart/conf.d';
+
+const rootFile = (path: string, content: string, requires?: readonly string[]) =>
+  new ManagedFile({ path, content, owner: 'root', group: 'root', mode: '0644', ...(requires?.length ? { requires } : {}) });
+const rootDir = (path: string) => new Directory({ path, owner: 'root', group: 'root', mode: '0755' });
+
+export function modprobeContent(cfg: HardeningConfig): string {
+  return renderTemplate('hardening/modprobe.conf.hbs', {
+    modules: Object.entries(cfg.disabled_modules).map(([name, reason]) => ({ name, reason })),
+  });
+}
+
+export function kernelSysctlContent(cfg: HardeningConfig): string {
+  return renderTemplate('hardening/sysctl.conf.hbs', {
+    settings: Object.keys(cfg.kernel_sysctl)
+      .sort()
+      .map((key) => ({ key, value: String(cfg.kernel_sysctl[key]?.value), reason: cfg.kernel_sysctl[key]?.reason })),
+  });
+}
+
+/** The hardening section as resources, in apply order (configuration that a package reads comes before the package). */
+export function hardeningResources(cfg: HardeningConfig): Resource[] {
+  const resources: Resource[] = [];
+  if (cfg.needrestart_mode) {
+    // Before the packages: needrestart's apt hook already runs at the end of its own installation.
+    const dir = rootDir(NEEDRESTART_DIR);
+    resources.push(
+      dir,
+      rootFile(
+        `${NEEDRESTART_DIR}/hostkit.conf`,
+        renderTemplate('hardening/needrestart.conf.hbs', { mode: cfg.needrestart_mode.value, reason: cfg.needrestart_mode.reason }),
+        [dir.id],
+      ),
+    );
+  }
+  const packages = Object.keys(cfg.packages);
+  const pkg = packages.length ? new AptPackages(packages, 'hardening packages') : undefined;
+  if (pkg) resources.push(pkg);
+  const afterPkg = pkg ? [pkg.id] : [];
+
+  const loginDefs = Object.entries(cfg.login_defs).map(([key, s]) => ({ key, value: String(s.value), reason: s.reason }));
+  if (loginDefs.length) resources.push(new ConfigKeys(LOGIN_DEFS, loginDefs));
+  for (const [file, keys] of Object.entries(cfg.etc_default)) {
+    const entries = Object.entries(keys).map(([key, s]) => ({ key, value: String(s.value), reason: s.reason }));
+    resources.push(new ConfigKeys(`/etc/default/${file}`, entries, 'equals', afterPkg));
+  }
+  if (Object.keys(cfg.disabled_modules).length) {
+    const dir = rootDir('/etc/modprobe.d'); // kmod's; absent on a minimal image without it
+    resources.push(dir, rootFile(MODPROBE_FILE, modprobeContent(cfg), [dir.id]));
+  }
+  if (Object.keys(cfg.kernel_sysctl).length) {
+    const values = Object.fromEntries(Object.entries(cfg.kernel_sysctl).map(([k, s]) => [k, s.value]));
+    resources.push(new KernelSysctl(KERNEL_SYSCTL_FILE, kernelSysctlContent(cfg), values));
+  }
+  if (cfg.banner) {
+    const text = cfg.banner.value.replace(/\n*$/, '');
+    for (const path of ['/etc/issue', '/etc/issue.net']) resources.push(rootFile(path, renderTemplate('hardening/issue.hbs', { text })));
+  }
+  if (cfg.shell_timeout || cfg.core_dumps_disabled) {
+    resources.push(
+      rootFile(
+        PROFILE_FILE,
+        renderTemplate('hardening/profile.sh.hbs', { timeout: cfg.shell_timeout ?? null, core_dumps: cfg.core_dumps_disabled ?? null }),
+      ),
+    );
+  }
+  if (cfg.core_dumps_disabled) {
+    const reason = cfg.core_dumps_disabled;
+    const dir = rootDir(COREDUMP_DIR);
+    resources.push(
+      rootFile(LIMITS_FILE, renderTemplate('hardening/limits.conf.hbs', { reason })),
+      dir,
+      rootFile(`${COREDUMP_DIR}/hostkit.conf`, renderTemplate('hardening/coredump.conf.hbs', { reason }), [dir.id]),
+    );
+  }
+  for (const [path, s] of Object.entries(cfg.permissions)) {
+    resources.push(new PathMode({ path, owner: 'root', group: 'root', mode: s.value }, afterPkg));
+  }
+  for (const unit of Object.keys(cfg.services)) {
+    resources.push(new Service({ unit, enabled: true, active: true, requires: afterPkg }));
+  }
+  return resources;
+}
+
+export const hardeningRole: Role = {
+  name: 'hardening',
+  description:
+    'Host hardening beyond base and ssh (Lynis): audit packages, login.defs, disabled modules, kernel parameters, banners, core dumps, permissions.',
+  build(inventory) {
+    const cfg = inventory.doc.hardening;
+    return { resources: cfg ? hardeningResources(cfg) : [] };
+  },
+};
