@@ -50,6 +50,14 @@ export const hardeningSchema = z
     shell_timeout: setting(z.number().int().min(60)).optional(),
     /** needrestart only lists services on old libraries: apt runs never restart dockerd or sshd by themselves. */
     needrestart_mode: setting(z.enum(['l', 'a', 'i'])).optional(),
+    /**
+     * AIDE (packages aide + aide-common): paths left out of its baseline (each with why), written to
+     * /etc/aide/aide.conf.d/99_zz_hostkit; the baseline database is built once when absent.
+     */
+    file_integrity: z
+      .object({ reason, exclude: z.record(z.string().regex(/^\/[^\0\n$()|]*$/, 'an absolute path'), reason).default({}) })
+      .strict()
+      .optional(),
     /** Owner root, mode as given, of existing paths (a missing path is left alone). */
     permissions: z.record(z.string().regex(/^\/[^\0\n]*$/, 'an absolute path'), setting(octalMode)).default({}),
     /** systemd units enabled and running (sysstat, acct), each with its reason. */

@@ -2,6 +2,7 @@ import type { Resource, Role } from '../engine/types.js';
 import type { HardeningConfig } from './hardening.schema.js';
 import { AptPackages } from '../resources/apt-packages.js';
 import { ConfigKeys } from '../resources/config-keys.js';
+import { CreatedBy } from '../resources/created-by.js';
 import { Directory } from '../resources/directory.js';
 import { ManagedFile } from '../resources/file.js';
 import { KernelSysctl } from '../resources/kernel-sysctl.js';
@@ -16,6 +17,9 @@ export const PROFILE_FILE = '/etc/profile.d/hostkit-hardening.sh';
 export const LIMITS_FILE = '/etc/security/limits.d/hostkit-hardening.conf';
 export const COREDUMP_DIR = '/etc/systemd/coredump.conf.d';
 export const NEEDRESTART_DIR = '/etc/needrestart/conf.d';
+/** Sorts after Debian's 99_aide_root, so its exclusions are read last. */
+export const AIDE_CONF = '/etc/aide/aide.conf.d/99_zz_hostkit';
+export const AIDE_DB = '/var/lib/aide/aide.db';
 
 const rootFile = (path: string, content: string, requires?: readonly string[]) =>
   new ManagedFile({ path, content, owner: 'root', group: 'root', mode: '0644', ...(requires?.length ? { requires } : {}) });
@@ -88,6 +92,20 @@ export function hardeningResources(cfg: HardeningConfig): Resource[] {
       rootFile(LIMITS_FILE, renderTemplate('hardening/limits.conf.hbs', { reason })),
       dir,
       rootFile(`${COREDUMP_DIR}/hostkit.conf`, renderTemplate('hardening/coredump.conf.hbs', { reason }), [dir.id]),
+    );
+  }
+  if (cfg.file_integrity) {
+    const exclude = Object.entries(cfg.file_integrity.exclude).map(([path, reason]) => ({ path, reason }));
+    const conf = rootFile(AIDE_CONF, renderTemplate('hardening/aide.conf.hbs', { reason: cfg.file_integrity.reason, exclude }), afterPkg);
+    // The baseline is built once (aideinit, ~1 min): later changes are what AIDE's daily check reports.
+    resources.push(
+      conf,
+      new CreatedBy({
+        path: AIDE_DB,
+        command: 'aideinit -y -f >/dev/null',
+        what: 'build the AIDE baseline (aideinit)',
+        requires: [conf.id],
+      }),
     );
   }
   for (const [path, s] of Object.entries(cfg.permissions)) {
