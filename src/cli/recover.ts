@@ -140,8 +140,8 @@ export async function recoverMain(scriptUrl: string): Promise<never> {
         await t.close().catch(() => undefined);
       }
     });
-    await step('1 base, ssh, hardening, firewall, fail2ban, docker, data layout', () =>
-      play([baseRole, sshRole, hardeningRole, firewallRole, fail2banRole, dockerRole, dataRole]),
+    await step('1 base, ssh, firewall, fail2ban, hardening, docker, data layout', () =>
+      play([baseRole, sshRole, firewallRole, fail2banRole, hardeningRole, dockerRole, dataRole]),
     );
     await step('2 backup tooling (restic, key, repository access)', () => play([backupRole]));
 

@@ -27,6 +27,8 @@ export class ConfigKeys implements Resource {
     readonly keys: readonly ConfigKey[],
     readonly style: KeyStyle = 'space',
     readonly requires?: readonly string[],
+    /** Only edit the file when it exists (another package's file: ufw's sysctl.conf). */
+    readonly ifPresent = false,
   ) {
     this.id = `settings of ${path}`;
     this.fact = fileFact(path);
@@ -37,12 +39,15 @@ export class ConfigKeys implements Resource {
   }
 
   plan(facts: FactSet, ctx: PlanContext): Change[] {
+    if (this.ifPresent && !facts.get(this.fact).exists) return [];
     return planConfigKeys(this.path, this.keys, facts.get(this.fact), this.style, ctx.host.name, this.id);
   }
 }
 
-const activeLine = (key: string, style: KeyStyle) =>
-  style === 'space' ? new RegExp(`^\\s*${key}\\s+(\\S.*?)\\s*$`) : new RegExp(`^\\s*${key}=(.*?)\\s*$`);
+const activeLine = (rawKey: string, style: KeyStyle) => {
+  const key = rawKey.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return style === 'space' ? new RegExp(`^\\s*${key}\\s+(\\S.*?)\\s*$`) : new RegExp(`^\\s*${key}=(.*?)\\s*$`);
+};
 
 export function planConfigKeys(
   path: string,

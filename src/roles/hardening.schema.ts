@@ -35,6 +35,23 @@ export const hardeningSchema = z
       )
       .default({}),
     /**
+     * Network parameters (net.*, namespaced: safe in a container too), set live and persisted in
+     * /etc/sysctl.d/92-hostkit-hardening-net.conf, and written into ufw's own sysctl.conf when it
+     * exists: ufw re-applies that file at every enable and reload. Never ip_forward or Docker's bridge keys.
+     */
+    net_sysctl: z
+      .record(
+        z
+          .string()
+          .regex(/^net(\.[A-Za-z0-9_-]+)+$/, 'a sysctl key like "net.ipv4.conf.all.log_martians"')
+          .refine(
+            (k) => !/forwarding|ip_forward|bridge|rp_filter/.test(k),
+            'a key other than forwarding, bridge or rp_filter (Docker needs them)',
+          ),
+        setting(oneLineValue),
+      )
+      .default({}),
+    /**
      * Host-wide kernel parameters (kernel.*, fs.*, dev.*): set and persisted in
      * /etc/sysctl.d/91-hostkit-hardening.conf, except inside a container, where they belong to the
      * host's kernel and are reported as left (see README). Network parameters belong to base.sysctl.

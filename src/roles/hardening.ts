@@ -8,11 +8,15 @@ import { ManagedFile } from '../resources/file.js';
 import { KernelSysctl } from '../resources/kernel-sysctl.js';
 import { PathMode } from '../resources/path-mode.js';
 import { Service } from '../resources/service.js';
+import { Sysctl } from '../resources/sysctl.js';
 import { renderTemplate } from '../templates.js';
 
 export const LOGIN_DEFS = '/etc/login.defs';
 export const MODPROBE_FILE = '/etc/modprobe.d/hostkit-hardening.conf';
 export const KERNEL_SYSCTL_FILE = '/etc/sysctl.d/91-hostkit-hardening.conf';
+export const NET_SYSCTL_FILE = '/etc/sysctl.d/92-hostkit-hardening-net.conf';
+/** ufw applies it at every enable/reload (IPT_SYSCTL in /etc/default/ufw), over the sysctl.d values. */
+export const UFW_SYSCTL = '/etc/ufw/sysctl.conf';
 export const PROFILE_FILE = '/etc/profile.d/hostkit-hardening.sh';
 export const LIMITS_FILE = '/etc/security/limits.d/hostkit-hardening.conf';
 export const COREDUMP_DIR = '/etc/systemd/coredump.conf.d';
@@ -31,13 +35,23 @@ export function modprobeContent(cfg: HardeningConfig): string {
   });
 }
 
-export function kernelSysctlContent(cfg: HardeningConfig): string {
-  return renderTemplate('hardening/sysctl.conf.hbs', {
-    settings: Object.keys(cfg.kernel_sysctl)
+type Settings = Record<string, { value: string | number; reason: string }>;
+const sysctlContent = (section: string, note: string, settings: Settings) =>
+  renderTemplate('hardening/sysctl.conf.hbs', {
+    section,
+    note,
+    settings: Object.keys(settings)
       .sort()
-      .map((key) => ({ key, value: String(cfg.kernel_sysctl[key]?.value), reason: cfg.kernel_sysctl[key]?.reason })),
+      .map((key) => ({ key, value: String(settings[key]?.value), reason: settings[key]?.reason })),
   });
-}
+
+export const kernelSysctlContent = (cfg: HardeningConfig): string =>
+  sysctlContent('kernel_sysctl', "Never written inside a container (the kernel is the host's there).", cfg.kernel_sysctl);
+
+export const netSysctlContent = (cfg: HardeningConfig): string =>
+  sysctlContent('net_sysctl', 'The same values go into /etc/ufw/sysctl.conf, which ufw applies at each reload.', cfg.net_sysctl);
+
+const values = (settings: Settings) => Object.fromEntries(Object.entries(settings).map(([k, s]) => [k, s.value]));
 
 /** The hardening section as resources, in apply order (configuration that a package reads comes before the package). */
 export function hardeningResources(cfg: HardeningConfig): Resource[] {
@@ -69,10 +83,17 @@ export function hardeningResources(cfg: HardeningConfig): Resource[] {
     const dir = rootDir('/etc/modprobe.d'); // kmod's; absent on a minimal image without it
     resources.push(dir, rootFile(MODPROBE_FILE, modprobeContent(cfg), [dir.id]));
   }
-  if (Object.keys(cfg.kernel_sysctl).length) {
-    const values = Object.fromEntries(Object.entries(cfg.kernel_sysctl).map(([k, s]) => [k, s.value]));
-    resources.push(new KernelSysctl(KERNEL_SYSCTL_FILE, kernelSysctlContent(cfg), values));
+  if (Object.keys(cfg.net_sysctl).length) {
+    const ufwKeys = Object.entries(cfg.net_sysctl).map(([k, s]) => ({
+      key: k.replaceAll('.', '/'),
+      value: String(s.value),
+      reason: s.reason,
+    }));
+    const ufw = new ConfigKeys(UFW_SYSCTL, ufwKeys, 'equals', undefined, true);
+    resources.push(rootFile(NET_SYSCTL_FILE, netSysctlContent(cfg)), ufw, new Sysctl(values(cfg.net_sysctl), [ufw.id]));
   }
+  if (Object.keys(cfg.kernel_sysctl).length)
+    resources.push(new KernelSysctl(KERNEL_SYSCTL_FILE, kernelSysctlContent(cfg), values(cfg.kernel_sysctl)));
   if (cfg.banner) {
     const text = cfg.banner.value.replace(/\n*$/, '');
     for (const path of ['/etc/issue', '/etc/issue.net']) resources.push(rootFile(path, renderTemplate('hardening/issue.hbs', { text })));

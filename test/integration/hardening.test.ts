@@ -139,6 +139,10 @@ describe('Lynis after a full provision of the platform', () => {
     const inv = await writePlatformInventory([target], dir);
     const provision = await runScript('scripts/provision.mjs', [], inv.paths);
     expect(provision.exitCode, provision.stdout.slice(-4000)).toBe(0);
+    // ufw's reload (firewall role) re-applies its sysctl.conf: the second run must still find nothing to do.
+    const second = await runScript('scripts/provision.mjs', ['--json'], inv.paths);
+    expect(second.exitCode, second.stderr.slice(-3000)).toBe(0);
+    expect(changedCount(parseReport(second.stdout)), JSON.stringify(drifts(parseReport(second.stdout)))).toBe(0);
     const lynis = await runLynis(target);
     log(formatLynis(lynis));
     expect(lynis.index).toBeGreaterThanOrEqual(80);

@@ -78,6 +78,17 @@ describe('hardening role', () => {
     expect(modprobeContent(cfg)).toContain('install dccp /bin/false\nblacklist dccp\n');
     expect(kernelSysctlContent(cfg)).toMatch(/# no kernel addresses in \/proc for exploits\nkernel\.kptr_restrict = 2\n/);
     const ids = hardeningResources(cfg).map((r) => r.id);
+    // ufw re-applies its own sysctl.conf at every reload: the network values go there too, before the live ones.
+    expect(ids.indexOf('settings of /etc/ufw/sysctl.conf')).toBeLessThan(
+      ids.findIndex((id) => id.startsWith('sysctl net.ipv4.conf.all.log_martians')),
+    );
+    const ufw = planConfigKeys(
+      '/etc/ufw/sysctl.conf',
+      [{ key: 'net/ipv4/conf/all/log_martians', value: '1', reason: 'r' }],
+      file('net/ipv4/conf/all/log_martians=0\nnet/ipv4/icmp_echo_ignore_all=0\n'),
+      'equals',
+    );
+    expect(ufw.map((c) => c.summary)).toEqual(['/etc/ufw/sysctl.conf: net/ipv4/conf/all/log_martians is 0, declared 1 (r)']);
     expect(ids.indexOf('file /etc/needrestart/conf.d/hostkit.conf')).toBeLessThan(ids.indexOf('hardening packages'));
     expect(ids).toContain('settings of /etc/login.defs');
     expect(ids).toContain('permissions of /etc/cron.d');
