@@ -151,5 +151,5 @@ describe('Lynis after a full provision of the platform', () => {
     // NPM's admin port is published on the target's loopback only: the tunnel reaches it.
     const viaTunnel = await throughTunnel(target);
     expect(viaTunnel).not.toMatch(/^no answer/);
-  }, 1_200_000); // a full provision twice plus Lynis: ~5 min idle, up to 10 on a shared 2-core machine;
+  }, 1_200_000); // a full provision twice plus Lynis: ~5 min idle, up to 10 on a shared 2-core machine
 });
