@@ -10,8 +10,8 @@ export interface ConfigKey {
   reason: string;
 }
 
-/** `KEY VALUE` (login.defs) or `KEY=VALUE` (/etc/default files, read by sh). */
-export type KeyStyle = 'space' | 'equals';
+/** `KEY VALUE` (login.defs), `KEY=VALUE` (/etc/default files, read by sh) or `KEY = VALUE` (aide.conf). */
+export type KeyStyle = 'space' | 'equals' | 'spaced-equals';
 
 /**
  * Some `KEY VALUE` (or `KEY=VALUE`) lines of a distribution's config file (/etc/login.defs): each declared key
@@ -46,7 +46,8 @@ export class ConfigKeys implements Resource {
 
 const activeLine = (rawKey: string, style: KeyStyle) => {
   const key = rawKey.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return style === 'space' ? new RegExp(`^\\s*${key}\\s+(\\S.*?)\\s*$`) : new RegExp(`^\\s*${key}=(.*?)\\s*$`);
+  if (style === 'space') return new RegExp(`^\\s*${key}\\s+(\\S.*?)\\s*$`);
+  return style === 'equals' ? new RegExp(`^\\s*${key}=(.*?)\\s*$`) : new RegExp(`^\\s*${key}\\s*=\\s*(.*?)\\s*$`);
 };
 
 export function planConfigKeys(
@@ -65,7 +66,7 @@ export function planConfigKeys(
   const drifts: { summary: string }[] = [];
   for (const { key, value, reason } of keys) {
     const re = activeLine(key, style);
-    const line = style === 'space' ? `${key}\t${value}` : `${key}=${value}`;
+    const line = style === 'space' ? `${key}\t${value}` : style === 'equals' ? `${key}=${value}` : `${key} = ${value}`;
     const found = lines.flatMap((l, i) => (re.test(l) ? [i] : []));
     const values = found.map((i) => re.exec(lines[i] ?? '')?.[1]);
     if (found.length && values.every((v) => v === value)) continue;

@@ -72,7 +72,12 @@ export const hardeningSchema = z
      * /etc/aide/aide.conf.d/99_zz_hostkit; the baseline database is built once when absent.
      */
     file_integrity: z
-      .object({ reason, exclude: z.record(z.string().regex(/^\/[^\0\n$()|]*$/, 'an absolute path'), reason).default({}) })
+      .object({
+        reason,
+        /** AIDE's `Checksums` group in /etc/aide/aide.conf (Debian: H, every algorithm AIDE has). */
+        checksums: setting(z.string().regex(/^[a-z0-9_]+(\+[a-z0-9_]+)*$/, 'AIDE hash names joined by "+", e.g. "sha512"')).optional(),
+        exclude: z.record(z.string().regex(/^\/[^\0\n$()|]*$/, 'an absolute path'), reason).default({}),
+      })
       .strict()
       .optional(),
     /** Owner root, mode as given, of existing paths (a missing path is left alone). */

@@ -24,6 +24,7 @@ export const NEEDRESTART_DIR = '/etc/needrestart/conf.d';
 /** Sorts after Debian's 99_aide_root, so its exclusions are read last. */
 export const AIDE_CONF = '/etc/aide/aide.conf.d/99_zz_hostkit';
 export const AIDE_DB = '/var/lib/aide/aide.db';
+export const AIDE_MAIN_CONF = '/etc/aide/aide.conf';
 
 const rootFile = (path: string, content: string, requires?: readonly string[]) =>
   new ManagedFile({ path, content, owner: 'root', group: 'root', mode: '0644', ...(requires?.length ? { requires } : {}) });
@@ -119,14 +120,21 @@ export function hardeningResources(cfg: HardeningConfig): Resource[] {
     const exclude = Object.entries(cfg.file_integrity.exclude).map(([path, reason]) => ({ path, reason }));
     const conf = rootFile(AIDE_CONF, renderTemplate('hardening/aide.conf.hbs', { reason: cfg.file_integrity.reason, exclude }), afterPkg);
     // The baseline is built once (aideinit, ~1 min): later changes are what AIDE's daily check reports.
+    resources.push(conf);
+    const before = [conf.id];
+    const sums = cfg.file_integrity.checksums;
+    if (sums) {
+      const main = new ConfigKeys(
+        AIDE_MAIN_CONF,
+        [{ key: 'Checksums', value: sums.value, reason: sums.reason }],
+        'spaced-equals',
+        afterPkg,
+      );
+      resources.push(main);
+      before.push(main.id);
+    }
     resources.push(
-      conf,
-      new CreatedBy({
-        path: AIDE_DB,
-        command: 'aideinit -y -f >/dev/null',
-        what: 'build the AIDE baseline (aideinit)',
-        requires: [conf.id],
-      }),
+      new CreatedBy({ path: AIDE_DB, command: 'aideinit -y -f >/dev/null', what: 'build the AIDE baseline (aideinit)', requires: before }),
     );
   }
   for (const [path, s] of Object.entries(cfg.permissions)) {

@@ -58,6 +58,13 @@ describe('ConfigKeys (login.defs, /etc/default)', () => {
     expect(w?.kind === 'write' && w.content).toBe('# x\nENABLED="true"\n');
   });
 
+  it('KEY = value files (aide.conf)', () => {
+    const k = [{ key: 'Checksums', value: 'sha512', reason: 'one hash' }];
+    const w = planConfigKeys('/etc/aide/aide.conf', k, file('Checksums = H\nFull = InodeData+StaticFile\n'), 'spaced-equals')[0]
+      ?.actions[0];
+    expect(w?.kind === 'write' && w.content).toBe('Checksums = sha512\nFull = InodeData+StaticFile\n');
+  });
+
   it('creates a missing file with the declared keys; refuses a directory', () => {
     const w = planConfigKeys('/etc/default/x', keys, { path: '/etc/default/x', exists: false }).at(-1)?.actions[0];
     expect(w?.kind === 'write' && w.content).toBe(
