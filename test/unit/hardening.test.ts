@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planConfigKeys } from '../../src/resources/config-keys.js';
-import { hardeningResources, modprobeContent, kernelSysctlContent } from '../../src/roles/hardening.js';
+import { hardeningResources, hardeningRole, modprobeContent, kernelSysctlContent } from '../../src/roles/hardening.js';
+import { buildRole } from '../../src/engine/role-input.js';
 import { hardeningSchema } from '../../src/roles/hardening.schema.js';
 import { KernelSysctl } from '../../src/resources/kernel-sysctl.js';
 import { containerFact } from '../../src/facts/virt.js';
@@ -104,6 +105,26 @@ describe('hardening role', () => {
     expect(JSON.stringify(cfg)).not.toMatch(/ip_forward|forwarding/);
     expect(inv.doc.base?.sysctl).not.toHaveProperty('net.ipv4.ip_forward');
     expect(inv.doc.ssh?.extra.AllowTcpForwarding).toBe('local');
+  });
+
+  it('builds through the role contract: ids unique, every prerequisite declared before it, nothing without a section', async () => {
+    const inv = await loadInventory(['inventory.yaml']);
+    const host = inv.hosts[0]!;
+    const { resources } = buildRole(hardeningRole, inv, host);
+    expect(resources.length).toBeGreaterThan(20);
+    const seen = new Set<string>();
+    for (const r of resources) {
+      expect(seen.has(r.id), r.id).toBe(false);
+      expect(
+        (r.requires ?? []).filter((id) => !seen.has(id)),
+        r.id,
+      ).toEqual([]);
+      seen.add(r.id);
+    }
+    // The AIDE baseline is a guarded command: built once, after its configuration.
+    const aide = resources.find((r) => r.id === 'command build the AIDE baseline (aideinit)');
+    expect(aide?.requires).toEqual(['file /etc/aide/aide.conf.d/99_zz_hostkit', 'settings of /etc/aide/aide.conf']);
+    expect(buildRole(hardeningRole, { ...inv, doc: { ...inv.doc, hardening: undefined } }, host).resources).toEqual([]);
   });
 
   it('refuses a setting without a reason', () => {
