@@ -4,7 +4,18 @@ import { redact } from '../engine/redact.js';
 import { playbookOptions, runPlaybook, type RunResult } from '../engine/run.js';
 import type { Mode, Role } from '../engine/types.js';
 import type { Inventory } from '../inventory/types.js';
-import { baseRole, dataRole, dockerRole, fail2banRole, firewallRole, networksRole, ROLES, sshRole, stacksRole } from '../roles/index.js';
+import {
+  baseRole,
+  dataRole,
+  dockerRole,
+  fail2banRole,
+  firewallRole,
+  hardeningRole,
+  networksRole,
+  ROLES,
+  sshRole,
+  stacksRole,
+} from '../roles/index.js';
 import { backupRole } from '../roles/backup.js';
 import { backupModel } from '../backup/model.js';
 import { prepareRole } from '../engine/role-input.js';
@@ -19,7 +30,7 @@ import type { Held, Transport } from '../transports/types.js';
 export { databasesOnly };
 
 const ABOUT = `scripts/recover.mjs: disaster recovery of ONE bare server (name it with --limit) from its restic
-backups: base, ssh, firewall, fail2ban, docker, data layout; restore a snapshot into the EMPTY data
+backups: base, ssh, firewall, fail2ban, hardening, docker, data layout; restore a snapshot into the EMPTY data
 root; start the databases first and load their dumps; bring the stacks up in layer order with
 health gates; connect NPM; run the full audit. Re-running after an interruption continues.
   --snapshot ID   restore this snapshot (default: the newest of this host)
@@ -133,12 +144,13 @@ export async function recoverMain(scriptUrl: string): Promise<never> {
     // Preflight, before anything is touched: a data root holding files is refused (directories,
     // as the data role makes them, are fine), and never while a database container runs.
     await step('0 preflight', async () => notesOf(await play('0 preflight', [preflightRole(m, Boolean(values.force))])).join('; '));
-    await step('1 base, ssh, firewall, fail2ban, docker, data layout', () =>
-      counted('1 base, ssh, firewall, fail2ban, docker, data layout', [
+    await step('1 base, ssh, firewall, fail2ban, hardening, docker, data layout', () =>
+      counted('1 base, ssh, firewall, fail2ban, hardening, docker, data layout', [
         baseRole,
         sshRole,
         firewallRole,
         fail2banRole,
+        hardeningRole,
         dockerRole,
         dataRole,
       ]),

@@ -19,6 +19,7 @@ import { sysctlFact } from './sysctl.js';
 import { unitFact } from './systemd.js';
 import { timezoneFact } from './timezone.js';
 import { ufwState } from './ufw.js';
+import { containerFact } from './virt.js';
 
 /**
  * Every fact by its name: the factory of a fact with arguments, the Fact itself when it has none.
@@ -39,6 +40,7 @@ export const FACTS = {
   'fail2ban.state': fail2banFact,
   'file.bytes': fileFact,
   'file.content': fileContentFact,
+  'host.container': containerFact,
   'host.hostname': hostnameFact,
   'host.listeners': listenersFact,
   'host.sysctl': sysctlFact,

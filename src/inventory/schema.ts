@@ -13,6 +13,7 @@ import { port, safeText } from '../schema/primitives.js';
 import { ansibleVarsShape } from './ansible-vars.schema.js';
 import { checkProxy } from '../proxy/checks.js';
 import { proxySchema } from '../proxy/schema.js';
+import { hardeningSchema } from '../roles/hardening.schema.js';
 
 /**
  * The inventory schema: Ansible-style hosts and groups under `all`, composed with the sections
@@ -84,6 +85,7 @@ export const inventorySchema = z
      * (see withRoleSections); a script that does not run it leaves it alone.
      */
     roles: z.record(safeText.regex(/^[a-z][a-z0-9-]*$/, 'a role name: lowercase letters, digits and "-"'), z.unknown()).optional(),
+    hardening: hardeningSchema.optional(),
   })
   .strict();
 

@@ -9,17 +9,20 @@ import { stacksRole } from './stacks.js';
 import { networksRole } from './networks.js';
 import { backupRole } from './backup.js';
 import { proxyRole } from './proxy.js';
+import { hardeningRole } from './hardening.js';
 
 /** Every role in provisioning order: each gates the next on a host. */
 // The issue's rebuild order: base and ssh first (packages, a hardened login); fail2ban after the
 // firewall (its bans are ufw rules; proxied-app bans live in fail2ban's own nftables table, so
-// Docker need not exist yet); stacks need docker and the data directories; networks need every
+// Docker need not exist yet); the rest of the host hardening after the firewall (issue 12: ufw's own
+// sysctl.conf must carry its network values); stacks need docker and the data directories; networks need every
 // stack up; backups last (they dump the databases the stacks run).
 export const ROLES: readonly Role[] = [
   baseRole,
   sshRole,
   firewallRole,
   fail2banRole,
+  hardeningRole,
   dockerRole,
   dataRole,
   stacksRole,
@@ -36,4 +39,16 @@ export function rolesByName(names: string[]): Role[] {
   });
 }
 
-export { firewallRole, dataRole, dockerRole, baseRole, sshRole, fail2banRole, stacksRole, networksRole, proxyRole, backupRole };
+export {
+  firewallRole,
+  dataRole,
+  dockerRole,
+  baseRole,
+  sshRole,
+  hardeningRole,
+  fail2banRole,
+  stacksRole,
+  networksRole,
+  proxyRole,
+  backupRole,
+};

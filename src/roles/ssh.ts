@@ -59,6 +59,13 @@ export function sshdEffective(cfg: SshConfig): Map<string, string> {
   if (!cfg.password_authentication) m.set('authenticationmethods', 'publickey');
   if (cfg.allow_users.length) m.set('allowusers', cfg.allow_users.join(' '));
   if (cfg.port !== undefined) m.set('port', String(cfg.port));
+  // Extra options whose `sshd -T` spelling is known (numbers, yes/no, LogLevel, AllowTcpForwarding): a
+  // hand change such as `MaxAuthTries 6` in a file read first is drift naming the keyword.
+  for (const [key, v] of Object.entries(cfg.extra)) {
+    if (typeof v === 'number' || typeof v === 'boolean') m.set(key.toLowerCase(), optionValue(v));
+    else if (key === 'LogLevel') m.set('loglevel', String(v).toUpperCase());
+    else if (key === 'AllowTcpForwarding') m.set('allowtcpforwarding', String(v).toLowerCase());
+  }
   return m;
 }
 

@@ -51,6 +51,7 @@ function stringLeaves(schema: z.ZodType, path: string, out: { path: string; sche
 const MULTI_LINE = [
   '.backup.known_hosts',
   '.docker.repository.key',
+  '.hardening.banner.value',
   '.proxy.hosts[].advanced_config',
   '.proxy.redirects[].advanced_config',
 ];

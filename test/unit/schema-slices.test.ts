@@ -34,6 +34,7 @@ describe('the inventory schema composes the sections the roles own', () => {
       'roles/docker.schema.ts',
       'roles/fail2ban.schema.ts',
       'roles/firewall.schema.ts',
+      'roles/hardening.schema.ts',
       'roles/ssh.schema.ts',
       'schema/check.ts',
       'schema/primitives.ts',
