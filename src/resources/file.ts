@@ -106,7 +106,8 @@ export class ManagedFile<Spec extends ManagedFileSpec = ManagedFileSpec> extends
     return [this.fact];
   }
 
-  private writeAction(): Action {
+  /** How new content gets in place (a kind that writes a whole configuration unit overrides it). */
+  protected writeAction(): Action {
     const { path, content, mode, owner, group, validate } = this.spec;
     if (!validate) return { kind: 'write', path, content, mode, owner, group };
     return {
