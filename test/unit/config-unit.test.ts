@@ -26,7 +26,8 @@ const FAKE_CHECKER = (log: string) =>
     'if grep -qs "no-such-filter" "$dir/jail.local"; then',
     '  echo "ERROR   Found no accessible config files for \'filter.d/no-such-filter\' under $dir"; echo "ERROR   Unable to read the filter \'no-such-filter\'"; exit 255',
     'fi',
-    'if grep -qs "^enabled = true" "$dir/jail.d/defaults-debian.conf" && ! grep -qs "^backend = systemd" "$dir/jail.local"; then',
+    // Read in fail2ban's order: jail.d/*.conf, then jail.local; the only backend lines here are sshd's.
+    'if grep -qs "^enabled = true" "$dir/jail.d/defaults-debian.conf" && ! cat "$dir"/jail.d/*.conf "$dir/jail.local" 2>/dev/null | grep -q "^backend = systemd"; then',
     '  echo "ERROR   Failed during configuration: Have not found any log file for sshd jail"; exit 255',
     'fi',
     'echo "OK: configuration test is successful"',
@@ -72,6 +73,12 @@ describe('a configuration unit: all files staged, checked once together, then sw
     const alone = await run(`fail2ban-client -t -c ${root}`);
     expect(alone.exitCode).toBe(255);
     expect(alone.stdout).toContain('Have not found any log file for sshd jail');
+  });
+
+  it("Debian 13's stock tree passes alone (its defaults-debian.conf puts sshd on the journal)", async () => {
+    const trixie = join(dir, 'trixie');
+    await cp(join(DEBIAN_12, '..', 'debian-13'), trixie, { recursive: true });
+    expect((await run(`fail2ban-client -t -c ${trixie}`)).exitCode).toBe(0);
   });
 
   it('on a fresh Debian 12 tree both files go in with one check of a staging copy, whichever file comes first', async () => {
