@@ -20,8 +20,9 @@ declare module 'vitest' {
 
 /**
  * Once per `vitest run`: make sure Docker runs and the target images exist (one per Debian suite
- * of the matrix, built side by side), so no test pays a cold image build inside its hook timeout; tag this run's containers so teardown removes only
- * them (another engineer's run, or `sandbox up`, may have targets alive on the same engine).
+ * of the matrix, built side by side), so no test pays a cold image build inside its hook timeout;
+ * tag this run's containers so teardown removes only them (another engineer's run, or `sandbox
+ * up`, may have targets alive on the same engine).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const hs = await execa('bash', ['sandbox/host-setup.sh'], { cwd: repoRoot(), reject: false, all: true, stdin: 'ignore' });
