@@ -18,9 +18,10 @@ export interface ManagedFileSpec {
    * A command that must accept the new content before it counts as written; on failure its
    * output is reported and the previous file stays. With "%s" it checks a temp copy before the
    * file is replaced (`visudo -cf %s`). Without, it checks the whole configuration tree the
-   * file belongs to (`sshd -t`, `fail2ban-client -t`: a drop-in cannot be checked alone): the
-   * new content is put in place, checked, and the previous file put back on failure, all in
-   * one host-side script that runs before any reload.
+   * file belongs to (`sshd -t`: a drop-in cannot be checked alone): the new content is put in
+   * place, checked, and the previous file put back on failure, all in one host-side script that
+   * runs before any reload. Files that are only valid together are a configuration unit instead
+   * (config-unit.ts: all staged, checked once on a copy of the tree).
    */
   validate?: string;
 }
@@ -106,7 +107,8 @@ export class ManagedFile<Spec extends ManagedFileSpec = ManagedFileSpec> extends
     return [this.fact];
   }
 
-  private writeAction(): Action {
+  /** How new content gets in place (a kind that writes a whole configuration unit overrides it). */
+  protected writeAction(): Action {
     const { path, content, mode, owner, group, validate } = this.spec;
     if (!validate) return { kind: 'write', path, content, mode, owner, group };
     return {

@@ -2,7 +2,7 @@ import type { Resource, Role } from '../engine/types.js';
 import { handler, handlersOf } from '../engine/resource.js';
 import type { Fail2banConfig } from './fail2ban.schema.js';
 import { AptPackages } from '../resources/apt-packages.js';
-import { ManagedFile } from '../resources/file.js';
+import { configUnitFiles, type ConfigUnitFile } from '../resources/config-unit.js';
 import { Service } from '../resources/service.js';
 import { Fail2banJails, Fail2banNeedsUfw, type ExpectedJail } from '../resources/fail2ban-jails.js';
 import { renderTemplate } from '../templates.js';
@@ -12,6 +12,8 @@ import { iniValue } from '../formats.js';
 export const JAIL_LOCAL = '/etc/fail2ban/jail.local';
 export const SSHD_FILTER_LOCAL = '/etc/fail2ban/filter.d/sshd.local';
 const RELOAD = 'reload fail2ban';
+/** fail2ban's configuration tree, checked as one unit (`-c` points the checker at a staging copy). */
+export const F2B_UNIT = { root: '/etc/fail2ban', validate: 'fail2ban-client -t', dirOption: '-c' };
 
 /**
  * Where sshd's authentication lines are in the journal. Debian's jail.d/defaults-debian.conf has
@@ -153,7 +155,7 @@ export function reloadScript(jails: readonly ExpectedJail[]): string {
 export const fail2banRole: Role<Fail2banConfig> = {
   name: 'fail2ban',
   description:
-    'fail2ban: sshd jail on the journal (counts wrong keys), recidive, inventory jails; config validated before reload; jails proven active.',
+    'fail2ban: sshd jail on the journal (counts wrong keys), recidive, inventory jails; its files checked together on a staging copy before they go in; jails proven active.',
   config: (inventory) => inventory.doc.fail2ban,
   build(cfg) {
     const packages = ['fail2ban', 'python3-systemd'];
@@ -167,14 +169,17 @@ export const fail2banRole: Role<Fail2banConfig> = {
         display: `fail2ban-client reload, then wait for jails ${jails.map((j) => j.name).join(', ')}`,
       },
     ]);
-    // Written before jail.local, which may rely on it; each write is checked with the whole tree.
-    const file = (path: string, content: string, requires: Resource[]) =>
-      new ManagedFile(
-        { path, content, owner: 'root', group: 'root', mode: '0644', validate: 'fail2ban-client -t' },
-        { requires, notify: [reload] },
-      );
-    const filter = file(SSHD_FILTER_LOCAL, renderTemplate('fail2ban/sshd.local.hbs', {}), [pkg]);
-    const jail = file(JAIL_LOCAL, renderTemplate('fail2ban/jail.local.hbs', jailLocalData(cfg)), [pkg, filter]);
+    // One unit: both files are written to a staging copy of /etc/fail2ban and checked there
+    // together, so neither is ever checked without the other (Debian 12's stock sshd jail fails
+    // `fail2ban-client -t` until jail.local moves it to the journal).
+    const [filter, jail] = configUnitFiles(
+      F2B_UNIT,
+      [
+        { path: SSHD_FILTER_LOCAL, content: renderTemplate('fail2ban/sshd.local.hbs', {}) },
+        { path: JAIL_LOCAL, content: renderTemplate('fail2ban/jail.local.hbs', jailLocalData(cfg)) },
+      ].map((f) => ({ ...f, owner: 'root', group: 'root', mode: '0644' })),
+      { requires: [pkg], notify: [reload] },
+    ) as [ConfigUnitFile, ConfigUnitFile];
     const service = new Service({ unit: 'fail2ban', enabled: true, active: true }, { requires: [pkg] });
     const resources: Resource[] = [
       pkg,

@@ -2,6 +2,17 @@ import { execa } from 'execa';
 import { join } from 'node:path';
 import { repoRoot } from './paths.js';
 
+/**
+ * The Debian releases the sandbox builds targets of, oldest first, with their version: the
+ * server roles' integration tests run on each (a matrix), the demo on the newest.
+ */
+export const DEBIAN_SUITES = [
+  { suite: 'bookworm', version: 12 },
+  { suite: 'trixie', version: 13 },
+] as const;
+export type DebianSuite = (typeof DEBIAN_SUITES)[number]['suite'];
+export const DEFAULT_SUITE: DebianSuite = 'trixie';
+
 const builds = new Map<string, Promise<string>>();
 
 /**
@@ -10,7 +21,12 @@ const builds = new Map<string, Promise<string>>();
  * cached, but tests call this from every startTarget().
  * `verbose` streams the build's progress (mmdebstrap) to our stderr.
  */
-export function ensureImage(suite = 'trixie', opts: { verbose?: boolean } = {}): Promise<string> {
+export function ensureImage(suite: string = DEFAULT_SUITE, opts: { verbose?: boolean } = {}): Promise<string> {
+  if (!DEBIAN_SUITES.some((s) => s.suite === suite)) {
+    return Promise.reject(
+      new Error(`sandbox: no target image for Debian suite "${suite}" (${DEBIAN_SUITES.map((s) => s.suite).join(', ')})`),
+    );
+  }
   let p = builds.get(suite);
   if (!p) {
     p = buildImage(suite, opts.verbose ?? false);

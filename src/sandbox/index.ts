@@ -1,4 +1,4 @@
-export { ensureImage } from './image.js';
+export { ensureImage, DEBIAN_SUITES, DEFAULT_SUITE, type DebianSuite } from './image.js';
 export { repoRoot, sandboxDir, sandboxPaths, SANDBOX_DIR_ENV, type SandboxPaths } from './paths.js';
 export { ensureSandboxState, knownHostsPattern, setKnownHost, removeKnownHost } from './keys.js';
 export {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { docker, dockerOk, type RunResult } from './docker.js';
-import { ensureImage } from './image.js';
+import { DEFAULT_SUITE, ensureImage } from './image.js';
 import { ensureSandboxState, readPublicKey, removeKnownHost, setKnownHost } from './keys.js';
 import { sandboxPaths } from './paths.js';
 import { logsTail, waitForSsh } from './wait.js';
@@ -36,7 +36,7 @@ export interface Target {
 export interface StartTargetOptions {
   /** Container and host name; default hostkit-t-<random>. */
   name?: string;
-  /** Debian suite of the image; default trixie. */
+  /** Debian suite of the image (DEBIAN_SUITES: bookworm, trixie); default trixie. */
   suite?: string;
   /** Docker network to join (e.g. a shared one for an attacker container). */
   network?: string;
@@ -190,7 +190,7 @@ class SandboxTarget implements Target {
 export async function startTarget(opts: StartTargetOptions = {}): Promise<Target> {
   const name = opts.name ?? `hostkit-t-${randomBytes(4).toString('hex')}`;
   const timeoutS = opts.timeoutS ?? 30;
-  const [image, paths] = await Promise.all([ensureImage(opts.suite ?? 'trixie'), ensureSandboxState(sandboxPaths())]);
+  const [image, paths] = await Promise.all([ensureImage(opts.suite ?? DEFAULT_SUITE), ensureSandboxState(sandboxPaths())]);
   const publicKey = await readPublicKey(paths);
   await dockerOk(runArgs(name, image, opts));
   try {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { runRole, useTarget, parseReport as report, changedCount as changed, drifts as drift } from './harness.js';
+import { runRole, useTarget, SUITES, parseReport as report, changedCount as changed, drifts as drift } from './harness.js';
 
 const log = (...args: unknown[]) => console.log('[base.test]', ...args);
 
@@ -19,8 +19,8 @@ const BASE = `base:
 const SYSCTLS =
   'net.ipv4.tcp_syncookies net.ipv4.conf.all.accept_redirects net.ipv4.conf.default.accept_redirects net.ipv4.conf.all.send_redirects';
 
-describe('base role on a fresh sandbox server', () => {
-  const sb = useTarget({ platformYaml: BASE });
+describe.each(SUITES)('base role on a fresh $name sandbox server', ({ suite }) => {
+  const sb = useTarget({ platformYaml: BASE, suite });
   const liveState = async () =>
     (
       await sb.target.exec(

@@ -125,3 +125,22 @@ describe('docker role on a fresh Debian 13 target', () => {
     );
   });
 });
+
+// Debian 12's own docker-compose is v1, and Docker's apt repository (its Debian 12 path) cannot
+// be reached from the sandbox: that path is covered by plan tests (test/unit/docker-plan.test.ts).
+// On a real Debian 12 target the role refuses source "debian" before it changes anything.
+describe('docker role on a fresh Debian 12 target: source debian is refused, nothing changes', () => {
+  const sb = useTarget({ platformYaml: DOCKER_YAML, suite: 'bookworm' });
+  it('--check and apply exit 1 naming docker.source: docker-ce; no package is installed', async () => {
+    const before = (await sb.target.exec("dpkg-query -W -f='${Package}\\n' | sort | md5sum")).stdout;
+    for (const args of [['--check'], []]) {
+      const r = await runRole('docker', args, { inventory: sb.inventory });
+      expect(r.exitCode, r.stdout + r.stderr).toBe(1);
+      expect(r.stdout + r.stderr).toContain(
+        'Debian 12 (bookworm) has no Compose v2 package (its docker-compose is v1): use docker.source: docker-ce',
+      );
+    }
+    expect((await sb.target.exec("dpkg-query -W -f='${Package}\\n' | sort | md5sum")).stdout).toBe(before);
+    expect((await sb.target.exec('test -e /etc/docker/daemon.json; echo $?')).stdout.trim()).toBe('1');
+  });
+});

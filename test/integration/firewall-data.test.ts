@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   runRole,
   useTarget,
+  SUITES,
   sshTo,
   defaultPlatformYaml,
   parseReport as report,
@@ -10,8 +11,8 @@ import {
   reachable,
 } from './harness.js';
 
-describe('firewall and data roles on a fresh sandbox server', () => {
-  const sb = useTarget();
+describe.each(SUITES)('firewall and data roles on a fresh $name sandbox server', ({ suite }) => {
+  const sb = useTarget({ suite });
   const liveState = async () =>
     (await sb.target.exec('ufw status verbose; cat /etc/ufw/user.rules /etc/ufw/user6.rules; stat -c "%n %a %U %G" /mnt/data /mnt/data/*'))
       .stdout;

@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import type { TestProject } from 'vitest/node';
-import { ensureImage, ensureSandboxState, removeAllTargets, repoRoot, RUN_ENV } from '../../src/sandbox/index.js';
+import {
+  DEBIAN_SUITES,
+  DEFAULT_SUITE,
+  ensureImage,
+  ensureSandboxState,
+  removeAllTargets,
+  repoRoot,
+  RUN_ENV,
+} from '../../src/sandbox/index.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -11,9 +19,10 @@ declare module 'vitest' {
 }
 
 /**
- * Once per `vitest run`: make sure Docker runs and the target image exists, so no test pays a
- * cold image build inside its hook timeout; tag this run's containers so teardown removes only
- * them (another engineer's run, or `sandbox up`, may have targets alive on the same engine).
+ * Once per `vitest run`: make sure Docker runs and the target images exist (one per Debian suite
+ * of the matrix, built side by side), so no test pays a cold image build inside its hook timeout;
+ * tag this run's containers so teardown removes only them (another engineer's run, or `sandbox
+ * up`, may have targets alive on the same engine).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const hs = await execa('bash', ['sandbox/host-setup.sh'], { cwd: repoRoot(), reject: false, all: true, stdin: 'ignore' });
@@ -21,7 +30,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const runId = process.env[RUN_ENV] || `vitest-${randomBytes(4).toString('hex')}`;
   // Workers are forked after globalSetup and inherit this environment; startTarget() reads it.
   process.env[RUN_ENV] = runId;
-  const [image] = await Promise.all([ensureImage('trixie', { verbose: true }), ensureSandboxState()]);
+  const [images] = await Promise.all([
+    Promise.all(DEBIAN_SUITES.map((s) => ensureImage(s.suite, { verbose: true }))),
+    ensureSandboxState(),
+  ]);
+  const image = images[DEBIAN_SUITES.findIndex((s) => s.suite === DEFAULT_SUITE)]!;
   project.provide('sandboxImage', image);
   project.provide('sandboxRunId', runId);
   return async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll } from 'vitest';
 import {
+  DEBIAN_SUITES,
   defaultPlatformYaml,
   repoRoot,
   startTarget,
@@ -14,6 +15,12 @@ import {
 } from '../../src/sandbox/index.js';
 
 export { defaultPlatformYaml, startTarget, type Target } from '../../src/sandbox/index.js';
+
+/**
+ * The server roles' matrix: one case per Debian release the sandbox builds, for
+ * `describe.each(SUITES)('... on $name', ({ suite }) => { const sb = useTarget({ suite }); ... })`.
+ */
+export const SUITES = DEBIAN_SUITES.map((s) => ({ ...s, name: `Debian ${s.version} (${s.suite})` }));
 import type { HostReport } from '../../src/engine/types.js';
 
 /** The --json report of a run: the engine's own HostReport per host and role. */

@@ -3,7 +3,16 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { runRole, sshTo, useTarget, type Target, parseReport as report, changedCount as changed, drifts as drift } from './harness.js';
+import {
+  runRole,
+  sshTo,
+  useTarget,
+  SUITES,
+  type Target,
+  parseReport as report,
+  changedCount as changed,
+  drifts as drift,
+} from './harness.js';
 
 const log = (...args: unknown[]) => console.log('[ssh.test]', ...args);
 
@@ -18,8 +27,8 @@ const ssh = (extra = '') => `ssh:
     ClientAliveInterval: 300
 ${extra}`;
 
-describe('ssh role: key-only sshd that never locks the operator out', () => {
-  const sb = useTarget({ platformYaml: ssh() });
+describe.each(SUITES)('ssh role on $name: key-only sshd that never locks the operator out', ({ suite }) => {
+  const sb = useTarget({ platformYaml: ssh(), suite });
   let askpassDir = '';
 
   beforeAll(async () => {
