@@ -59,8 +59,8 @@ export interface UpstreamImage {
   installedMarker?: string;
   /** A real interpreter runs the service's own command (the app code must be there). */
   realInterpreter?: boolean;
-  /** The sandbox runs the real server (built from Debian's packages) instead of a stand-in. */
-  realServer?: DbEngine;
+  /** The image is this database server (its consumers' `database` names the engine). */
+  server?: DbEngine;
   /** Paths of the healthcheck commands the inventory may use that the image ships. */
   healthTools?: string[];
 }
@@ -120,7 +120,7 @@ export const UPSTREAM_IMAGES: readonly UpstreamImage[] = [
     files: [],
     env: ['POSTGRES_PASSWORD'],
     ports: [{ default: 5432 }],
-    realServer: 'postgres',
+    server: 'postgres',
   },
   {
     // MariaDB/mariadb-docker 11.4 docker-entrypoint.sh: root, chowns; same initdb rule
@@ -132,7 +132,7 @@ export const UPSTREAM_IMAGES: readonly UpstreamImage[] = [
     files: [],
     env: [],
     ports: [{ default: 3306 }],
-    realServer: 'mariadb',
+    server: 'mariadb',
   },
   {
     // docker-library/redis 7.4/debian docker-entrypoint.sh: chowns /data, then gosu redis

@@ -19,8 +19,9 @@ import { repoRoot, sandboxDir } from './paths.js';
  * declared credentials), then answers HTTP on the ports the real image listens on. A failed
  * precondition exits the container with the reason in its log, as the real image would.
  * The scripts are sandbox/standin/*; an image's row becomes /etc/hostkit-standin.spec (data, no
- * code per image). Databases are the sandbox's real PostgreSQL/MariaDB (db-images.ts) and their
- * consumers' stand-ins are built FROM them (psql/mariadb clients); Python is a real CPython
+ * code per image). A database server that a consumer probes is the sandbox's real PostgreSQL or
+ * MariaDB (db-images.ts), and its consumers' stand-ins are built FROM it (psql/mariadb clients);
+ * a server nobody probes stays a small stand-in (the archive stays smaller). Python is a real CPython
  * (sandbox/build-python-image.sh). Everything goes into ONE `docker save` archive that the
  * inventory overlay hands to the archive image source; images and archive are cached by hash.
  */
@@ -206,8 +207,9 @@ export interface StandinArchive {
 /** Builds (or reuses, by recipe hash) every stand-in and their one archive under .sandbox/standins. */
 export async function buildStandins(platform: PlatformModel, dir = join(sandboxDir(), 'standins')): Promise<StandinArchive> {
   const recipes = standinRecipes(platform);
-  const needsDb = recipes.some((r) => r.row.realServer || r.row.database);
-  const dbImages = needsDb ? await ensureDbImages() : undefined;
+  // A database server is the real one (db-images.ts) when a consumer probes it; else a stand-in.
+  const probed = new Set(recipes.flatMap((r) => (r.row.database ? [r.row.database.engine] : [])));
+  const dbImages = probed.size ? await ensureDbImages() : undefined;
   const bases = new Map<string, Promise<string>>();
   const baseFor = (from: string) => {
     if (!bases.has(from)) bases.set(from, from === 'scratch' ? buildBase(from) : imagePath(from).then((path) => buildBase(from, path)));
@@ -215,8 +217,8 @@ export async function buildStandins(platform: PlatformModel, dir = join(sandboxD
   };
   const tags = new Map<string, string>();
   for (const r of recipes) {
-    if (r.row.realServer) {
-      tags.set(r.ref, dbImages![r.row.realServer]);
+    if (r.row.server && probed.has(r.row.server)) {
+      tags.set(r.ref, dbImages![r.row.server]);
       continue;
     }
     if (r.row.realInterpreter) {
