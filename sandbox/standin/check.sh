@@ -8,11 +8,21 @@ fail=0
 bad() { echo "stand-in for $HS_IMAGE: $*" >&2; fail=1; }
 envval() { eval "printf '%s' \"\${$1-}\""; }
 
+# writes PATH: a file created in PATH by the uid the real image writes with (HS_WRITER: a root-
+# started image's workers, e.g. Apache's www-data; else this process).
+writes() {
+  if [ -n "$HS_WRITER" ] && [ "$(id -u)" = 0 ]; then
+    su -s /bin/sh "$HS_WRITER" -c ": >'$1/.hostkit-write-probe'" 2>/dev/null
+  else
+    (: >"$1/.hostkit-write-probe") 2>/dev/null
+  fi
+}
+who=$(id -u ${HS_WRITER:+"$HS_WRITER"}):$(id -g ${HS_WRITER:+"$HS_WRITER"})
 for p in $HS_WRITABLE; do
   if [ ! -d "$p" ]; then
     bad "$p does not exist"
-  elif ! (: >"$p/.hostkit-write-probe") 2>/dev/null; then
-    bad "$p is not writable for uid $(id -u):$(id -g) (it is $(stat -c '%u:%g %a' "$p"))"
+  elif ! writes "$p"; then
+    bad "$p is not writable for uid $who (it is $(stat -c '%u:%g %a' "$p"))"
   else
     rm -f "$p/.hostkit-write-probe"
   fi

@@ -48,6 +48,8 @@ export interface UpstreamImage {
   /** uid:gid the process that writes the data runs as (root images that chown: 0:0). */
   uid: number;
   gid: number;
+  /** The image starts as root and its workers write as uid:gid (Apache's www-data), not USER uid:gid. */
+  startsAsRoot?: boolean;
   /** Container paths that uid must be able to write (mounts the entrypoint does not chown). */
   writable: string[];
   files: RequiredFile[];
@@ -284,6 +286,7 @@ export const UPSTREAM_IMAGES: readonly UpstreamImage[] = [
     source: 'github.com/docker-library/drupal 10.3/php8.3/apache-bookworm/Dockerfile',
     uid: 33,
     gid: 33,
+    startsAsRoot: true,
     writable: ['/opt/drupal/web/sites/default/files'],
     files: [],
     env: [],

@@ -35,6 +35,8 @@ const SCRIPTS: Record<string, string> = {
   'health.sh': '/usr/local/lib/hostkit-health',
   'yaml.awk': '/usr/local/lib/hostkit-yaml.awk',
 };
+/** The account (uid:gid of the row) a root-started stand-in tries its writable paths as. */
+const WRITER = 'hostkit-writer';
 /** Busybox's applets for the scripts, last on PATH (a Debian base keeps its own tools first). */
 const APPLETS = '/usr/local/lib/hostkit-bb';
 
@@ -102,6 +104,8 @@ export function standinSpec(row: UpstreamImage): string {
       ? [db.engine, db.when?.env ?? '', db.when?.equals ?? '', db.host, db.port ?? '', db.name, db.user, db.password].join('|')
       : '',
     HS_MARKER: row.installedMarker ?? '',
+    // Started as root: the writable paths are tried as this account (its workers' uid:gid).
+    HS_WRITER: row.startsAsRoot ? WRITER : '',
   };
   for (const [k, v] of Object.entries(vars))
     if (!/^[A-Za-z0-9_./:,| @=+-]*$/.test(v)) throw new Error(`stand-in spec of ${row.ref}: ${k} has a character sh would read: ${v}`);
@@ -183,7 +187,16 @@ async function imagePath(tag: string): Promise<string | undefined> {
 function standinDockerfile(base: string, r: StandinRecipe): string {
   const { row } = r;
   const user = `${row.uid}:${row.gid}`;
+  const writer = row.startsAsRoot
+    ? [
+        'mkdir -p /etc',
+        "grep -qs '^root:' /etc/passwd || echo root:x:0:0::/:/bin/sh >>/etc/passwd",
+        `echo ${WRITER}:x:${user}::/:/bin/sh >>/etc/passwd`,
+        `echo ${WRITER}:x:${row.gid}: >>/etc/group`,
+      ]
+    : [];
   const steps = [
+    ...writer,
     ...(row.writable.length ? [`mkdir -p ${row.writable.join(' ')}`, `chown ${user} ${row.writable.join(' ')}`] : []),
     ...r.shims.map((s) => `mkdir -p "$(dirname ${s})" && ln -sf /usr/local/lib/hostkit-health ${s}`),
   ];
@@ -193,7 +206,7 @@ function standinDockerfile(base: string, r: StandinRecipe): string {
       `LABEL hostkit.standin.for=${JSON.stringify(r.ref)}`,
       'COPY spec /etc/hostkit-standin.spec',
       ...(steps.length ? [`RUN ${JSON.stringify(['/bin/busybox', 'sh', '-c', steps.join(' && ')])}`] : []),
-      `USER ${user}`,
+      `USER ${row.startsAsRoot ? '0:0' : user}`,
     ].join('\n') + '\n'
   );
 }
