@@ -3,7 +3,7 @@
 # src/platform/upstream-images.ts (baked into /etc/hostkit-standin.spec). One line per failed
 # precondition on stderr; exit 1 when any failed. HS_DB_WAIT: seconds to wait for a database
 # server that is not accepting connections yet (at start; the healthcheck tries once).
-. /etc/hostkit-standin.spec
+. "${HS_SPEC:-/etc/hostkit-standin.spec}"
 fail=0
 bad() { echo "stand-in for $HS_IMAGE: $*" >&2; fail=1; }
 envval() { eval "printf '%s' \"\${$1-}\""; }
@@ -37,7 +37,7 @@ for f in $HS_FILES; do
   if [ ! -f "$path" ]; then bad "required file $path is missing"; continue; fi
   if [ ! -r "$path" ]; then bad "required file $path is not readable for uid $(id -u)"; continue; fi
   case $fmt in
-  yaml) msg=$(awk -v keys="$keys" -v sess="$sess" -f /usr/local/lib/hostkit-yaml.awk "$path") || bad "$path: $msg" ;;
+  yaml) msg=$(awk -v keys="$keys" -v sess="$sess" -f "${HS_YAML_AWK:-/usr/local/lib/hostkit-yaml.awk}" "$path") || bad "$path: $msg" ;;
   htpasswd) grep -Eq '^[^:#[:space:]]+:.+' "$path" || bad "$path has no user:hash line (every request would be 401)" ;;
   esac
 done

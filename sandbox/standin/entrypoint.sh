@@ -2,7 +2,7 @@
 # hostkit strict stand-in for $HS_IMAGE: checks the real image's preconditions (hostkit-check),
 # exits with the reason in its log when one fails (as the real image would), then answers HTTP on
 # the ports the real image listens on. The real image's command is only read for its ports.
-. /etc/hostkit-standin.spec
+. "${HS_SPEC:-/etc/hostkit-standin.spec}"
 echo "stand-in for $HS_IMAGE as uid $(id -u):$(id -g)"
 ports=$(/usr/local/lib/hostkit-ports "$@")
 echo "$ports" >/tmp/hostkit-standin-ports

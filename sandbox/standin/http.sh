@@ -1,7 +1,7 @@
 #!/bin/busybox sh
 # One HTTP exchange per connection (nc -ll -e). With HS_MARKER (stock Drupal core): every path
 # answers 302 to /core/install.php, which serves the installer, until the marker file exists.
-. /etc/hostkit-standin.spec
+. "${HS_SPEC:-/etc/hostkit-standin.spec}"
 cr=$(printf '\r')
 read -r -t 2 method path proto || true
 while read -r -t 2 l; do case "$l" in '' | "$cr") break ;; esac; done

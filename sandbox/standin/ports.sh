@@ -2,7 +2,7 @@
 # The ports the real image listens on, given its command line ("$@") and env: per HS_PORTS entry
 # default|env|option, the env value, else the option's value (--bind=:9002, --console-address :9001;
 # the port after the last ':'), else the default.
-. /etc/hostkit-standin.spec
+. "${HS_SPEC:-/etc/hostkit-standin.spec}"
 out=""
 for spec in $HS_PORTS; do
   def=${spec%%|*} rest=${spec#*|}
