@@ -14,7 +14,7 @@ import { networksFact } from './networks.js';
 import { packagesFact } from './packages.js';
 import { sshSessionFact } from './ssh-session.js';
 import { sshdEffectiveFact } from './sshd.js';
-import { pathFact } from './stat.js';
+import { pathFact, pathIdsFact } from './stat.js';
 import { sysctlFact } from './sysctl.js';
 import { unitFact } from './systemd.js';
 import { timezoneFact } from './timezone.js';
@@ -47,6 +47,7 @@ export const FACTS = {
   'host.timezone': timezoneFact,
   'os.release': osReleaseFact,
   'path.stat': pathFact,
+  'path.stat-ids': pathIdsFact,
   'ssh.session': sshSessionFact,
   'sshd.effective': sshdEffectiveFact,
   'systemd.unit': unitFact,

@@ -25,6 +25,22 @@ export function pathFact(path: string): Fact<PathState> {
   );
 }
 
+/**
+ * The same with numeric owner and group (`1000|100`): for directories owned by the uid:gid an
+ * image runs as, which need not have a name on the host (stat prints UNKNOWN for those).
+ */
+export function pathIdsFact(path: string): Fact<PathState> {
+  return defineFact(
+    'path.stat-ids',
+    [path],
+    `if [ -e ${sh([path])} ] || [ -L ${sh([path])} ]; then stat -c '%F|%u|%g|%a' -- ${sh([path])}; else echo absent; fi`,
+    ({ stdout, exitCode, stderr }) => {
+      if (exitCode !== 0) throw new Error(`stat failed: ${stderr.trim()}`);
+      return parseStat(path, stdout.trim());
+    },
+  );
+}
+
 export function parseStat(path: string, line: string): PathState {
   if (line === 'absent') return { path, exists: false };
   const [kind, owner, group, mode] = line.split('|');

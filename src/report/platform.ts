@@ -186,16 +186,28 @@ function domains(p: PlatformModel): string {
 }
 
 function dataLayout(p: PlatformModel, doc: InventoryDocument): string {
-  const dirs = doc.data?.directories ?? [];
+  const dirs = (doc.data?.directories ?? []).map((d) => ({ ...d, path: d.path.replace(/\/+$/, '') }));
   const services = allServices(p);
+  const declared = new Set(dirs.map((d) => d.path));
+  // A declared subfolder (a mount owned by its image's uid, e.g. pgadmin/data) is drawn under its parent.
+  const parentOf = (path: string) =>
+    path.includes('/') && declared.has(path.slice(0, path.lastIndexOf('/'))) ? path.slice(0, path.lastIndexOf('/')) : undefined;
+  const childrenOf = (parent: string | undefined) => dirs.filter((d) => parentOf(d.path) === parent);
   const width = Math.max(0, ...dirs.map((d) => d.path.length + 1)) + 4;
-  const tree = dirs.map((d, i) => {
-    const users = services.filter((s) => s.volumes.some((v) => v.dataDir === d.path.replace(/\/+$/, ''))).map((s) => s.containerName);
-    const branch = i === dirs.length - 1 ? '└── ' : '├── ';
-    const mode = d.mode ?? doc.data?.mode ?? '';
-    return `${branch}${`${d.path}/`.padEnd(width)}# ${mode} ${d.description ?? ''}${users.length ? ` (${users.join(', ')})` : ''}`;
-  });
-  return ['```', `${p.dataRoot}/`, ...tree, '```'].join('\n');
+  const lines = (parent: string | undefined, indent: string): string[] =>
+    childrenOf(parent).flatMap((d, i, all) => {
+      const last = i === all.length - 1;
+      const users = services.filter((s) =>
+        s.volumes.some((v) => v.source === `${p.dataRoot}/${d.path}` || (!parent && v.dataDir === d.path)),
+      );
+      const name = parent ? d.path.slice(parent.length + 1) : d.path;
+      const mode = d.mode ?? doc.data?.mode ?? '';
+      const owner = d.owner ? ` ${d.owner}:${d.group ?? d.owner}` : '';
+      const names = users.map((s) => s.containerName);
+      const line = `${indent}${last ? '└── ' : '├── '}${`${name}/`.padEnd(width - indent.length)}# ${mode}${owner} ${d.description ?? ''}${names.length ? ` (${names.join(', ')})` : ''}`;
+      return [line, ...lines(d.path, `${indent}${last ? '    ' : '│   '}`)];
+    });
+  return ['```', `${p.dataRoot}/`, ...lines(undefined, ''), '```'].join('\n');
 }
 
 function secrets(p: PlatformModel): string {

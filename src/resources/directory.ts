@@ -1,12 +1,13 @@
 import type { Change, FactSet } from '../engine/types.js';
 import { BaseResource, type ResourceOptions } from '../engine/resource.js';
-import { pathFact } from '../facts/stat.js';
+import { pathFact, pathIdsFact } from '../facts/stat.js';
 import { sh } from '../transports/quote.js';
 import { RefusedError } from '../engine/errors.js';
 import { ownershipChanges } from './changes.js';
 
 export interface DirectorySpec {
   path: string;
+  /** A user name, or a uid (then group is a gid too: owned by the uid an image runs as). */
   owner: string;
   group: string;
   mode: string; // four octal digits
@@ -19,7 +20,10 @@ export class Directory extends BaseResource<DirectorySpec> {
 
   constructor(spec: DirectorySpec, options?: ResourceOptions) {
     super(spec, options);
-    this.fact = pathFact(spec.path);
+    const numeric = /^\d+$/.test(spec.owner);
+    if (numeric !== /^\d+$/.test(spec.group))
+      throw new Error(`directory ${spec.path}: owner ${spec.owner} and group ${spec.group} must both be names or both be ids`);
+    this.fact = numeric ? pathIdsFact(spec.path) : pathFact(spec.path);
   }
 
   protected override identity() {

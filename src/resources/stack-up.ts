@@ -181,16 +181,27 @@ export function failureDigest(project: string): string {
   const filter = sh([`label=${COMPOSE_LABEL.project}=${project}`]);
   return [
     'echo "docker compose up failed: $(tail -n 1 "$log")" >&2; rm -f "$log"',
-    'first=""; list=""',
-    // Unhealthy first: a container that never became healthy is the cause, "created" ones wait on it.
-    'for want in unhealthy exited restarting dead starting created; do',
-    `  for id in $(docker ps -aq --no-trunc --filter ${filter}); do`,
-    // `index`: a container without a healthcheck has no Health key (a plain .State.Health errors).
-    `    set -- $(docker inspect -f '{{.Name}} {{.State.Status}} {{with index .State "Health"}}{{.Status}}{{end}}' "$id")`,
-    '    name=${1#/}; st=${3:-$2}',
+    'first=""; list=""; snap=""',
+    // ONE snapshot of the states: a container in a restart loop changes state between two looks
+    // (it was listed twice, or not at all). `index`: a container without a healthcheck has no Health key.
+    `for id in $(docker ps -aq --no-trunc --filter ${filter}); do`,
+    `  snap="$snap$(docker inspect -f '{{.Name}} {{.State.Status}} {{with index .State "Health"}}{{.Status}}{{end}}|{{.RestartCount}}' "$id")
+"`,
+    'done',
+    // Crashed first (a restart loop: the image refused to start), then unhealthy (never became
+    // healthy); "created" ones wait on those.
+    'for want in restarting exited dead unhealthy starting created; do',
+    `  while IFS='|' read -r state restarts; do`,
+    '    set -- $state; name=${1#/} status=$2 health=${3:-}',
+    '    [ -n "$name" ] || continue',
+    // Between two restarts a crash-looping container is "running" (without a health status yet).
+    '    [ "${restarts:-0}" -gt 0 ] && [ "$health" != healthy ] && status=restarting',
+    '    case $status in restarting | exited | dead) st=$status ;; *) st=${health:-$status} ;; esac',
     '    [ "$st" = "$want" ] || continue',
-    '    list="$list $name ($2${3:+, $3})"; [ -n "$first" ] || first=$name',
-    '  done',
+    '    list="$list $name ($status${health:+, $health})"; [ -n "$first" ] || first=$name',
+    `  done <<EOF`,
+    '$snap',
+    'EOF',
     'done',
     'echo "failing containers:${list:- none found}" >&2',
     '[ -z "$first" ] || { echo "last log lines of $first:" >&2; docker logs --tail 5 "$first" 2>&1 | sed "s/^/  /" >&2; }',

@@ -1,51 +1,49 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { parse, stringify } from 'yaml';
 import { allServices, type PlatformModel, type ServiceModel } from '../platform/model.js';
 import { secretUses } from '../platform/secrets.js';
-import { sandboxDir } from './paths.js';
+import { upstreamImage, type UpstreamImage } from '../platform/upstream-images.js';
+import { ensureDbImages } from './db-images.js';
+import { repoRoot, sandboxDir } from './paths.js';
 
 /**
- * Stand-ins for the platform's upstream images in the sandbox (no registry here): one small
- * busybox image per upstream reference that answers HTTP on the service's ports and whose
- * healthcheck commands (pg_isready, redis-cli, /usr/bin/check-health, ...) are shims that succeed
- * when those ports answer. All of them go into ONE `docker save` archive (the busybox layer once)
- * that the inventory overlay hands to the archive image source.
+ * Strict stand-ins for the platform's upstream images in the sandbox (no registry here), built
+ * from the rows of src/platform/upstream-images.ts: each runs as the real image's uid:gid and, at
+ * start and in its healthcheck, enforces the real image's preconditions (writable paths, required
+ * files and their keys, required env, its database and role on the declared server with the
+ * declared credentials), then answers HTTP on the ports the real image listens on. A failed
+ * precondition exits the container with the reason in its log, as the real image would.
+ * The scripts are sandbox/standin/*; an image's row becomes /etc/hostkit-standin.spec (data, no
+ * code per image). A database server that a consumer probes is the sandbox's real PostgreSQL or
+ * MariaDB (db-images.ts), and its consumers' stand-ins are built FROM it (psql/mariadb clients);
+ * a server nobody probes stays a small stand-in (the archive stays smaller). Python is a real CPython
+ * (sandbox/build-python-image.sh). Everything goes into ONE `docker save` archive that the
+ * inventory overlay hands to the archive image source; images and archive are cached by hash.
  */
 
 const BUSYBOX = '/bin/busybox';
-
-const ENTRYPOINT = `#!/bin/sh
-# hostkit sandbox stand-in for $HOSTKIT_STANDIN_IMAGE: answers HTTP 200 on its ports, any path.
-# The real image's command (the arguments) is ignored.
-pids=""
-for p in $HOSTKIT_STANDIN_PORTS; do nc -ll -p "$p" -e /usr/local/lib/hostkit-http & pids="$pids $!"; done
-echo "stand-in for $HOSTKIT_STANDIN_IMAGE listening on: \${HOSTKIT_STANDIN_PORTS:-no port}"
-trap 'kill $pids 2>/dev/null; exit 0' TERM INT
-while :; do sleep 3600 & wait $!; done
-`;
-
-/** One HTTP exchange per connection (nc -ll -e): drain the request head, answer 200. */
-const HTTP_RESPONDER = `#!/bin/sh
-while read -r -t 2 l; do case "$l" in ''|"$(printf '\\r')") break;; esac; done
-printf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\nConnection: close\\r\\n\\r\\nhostkit stand-in for %s on %s\\n' "$HOSTKIT_STANDIN_IMAGE" "$(hostname)"
-`;
-
-const HEALTH_SHIM = `#!/bin/sh
-# hostkit stand-in healthcheck (installed under the names the real image's healthcheck runs):
-# healthy when every port of the stand-in answers HTTP.
-for p in $HOSTKIT_STANDIN_PORTS; do
-  printf 'GET / HTTP/1.0\\r\\n\\r\\n' | /bin/nc -w 2 127.0.0.1 "$p" >/dev/null 2>&1 || { echo "stand-in: port $p is not answering" >&2; exit 1; }
-done
-`;
+const SCRIPTS: Record<string, string> = {
+  'entrypoint.sh': '/standin',
+  'check.sh': '/usr/local/lib/hostkit-check',
+  'ports.sh': '/usr/local/lib/hostkit-ports',
+  'http.sh': '/usr/local/lib/hostkit-http',
+  'health.sh': '/usr/local/lib/hostkit-health',
+  'yaml.awk': '/usr/local/lib/hostkit-yaml.awk',
+};
+/** The account (uid:gid of the row) a root-started stand-in tries its writable paths as. */
+const WRITER = 'hostkit-writer';
+/** Busybox's applets for the scripts, last on PATH (a Debian base keeps its own tools first). */
+const APPLETS = '/usr/local/lib/hostkit-bb';
 
 export interface StandinRecipe {
   ref: string;
-  ports: number[];
+  /** The table's row (an unknown image gets an empty one: no preconditions, the inventory's ports). */
+  row: UpstreamImage;
   /** Paths of the healthcheck commands to shim ("/usr/local/bin/pg_isready", "/usr/bin/check-health"). */
   shims: string[];
 }
@@ -60,7 +58,7 @@ export function healthCommand(svc: ServiceModel): string | undefined {
   return first || undefined;
 }
 
-/** One recipe per upstream image: the ports and healthcheck commands of every service using it. */
+/** One recipe per upstream image: its table row and the healthcheck commands of every service using it. */
 export function standinRecipes(platform: PlatformModel): StandinRecipe[] {
   const byRef = new Map<string, { ports: Set<number>; shims: Set<string> }>();
   for (const svc of allServices(platform)) {
@@ -70,7 +68,50 @@ export function standinRecipes(platform: PlatformModel): StandinRecipe[] {
     const cmd = healthCommand(svc);
     if (cmd) r.shims.add(cmd.startsWith('/') ? cmd : `/usr/local/bin/${cmd.split('/').pop()}`);
   }
-  return [...byRef].map(([ref, r]) => ({ ref, ports: [...r.ports].sort((a, b) => a - b), shims: [...r.shims].sort() }));
+  return [...byRef].map(([ref, r]) => ({
+    ref,
+    row:
+      upstreamImage(ref) ??
+      unknownImage(
+        ref,
+        [...r.ports].sort((a, b) => a - b),
+      ),
+    shims: [...r.shims].sort(),
+  }));
+}
+
+const unknownImage = (ref: string, ports: number[]): UpstreamImage => ({
+  ref,
+  source: 'not in src/platform/upstream-images.ts: nothing enforced',
+  uid: 0,
+  gid: 0,
+  writable: [],
+  files: [],
+  env: [],
+  ports: ports.map((p) => ({ default: p })),
+});
+
+/** The row as /etc/hostkit-standin.spec (sourced by sh): lists of `|`-separated fields. */
+export function standinSpec(row: UpstreamImage): string {
+  const db = row.database;
+  const vars: Record<string, string> = {
+    HS_IMAGE: row.ref,
+    HS_WRITABLE: row.writable.join(' '),
+    HS_ENV: row.env.join(' '),
+    HS_FILES: row.files.map((f) => [f.path, f.format, (f.keys ?? []).join(','), f.sessionDomain ? 'session' : ''].join('|')).join(' '),
+    HS_PORTS: row.ports.map((p) => [p.default ?? '', p.env ?? '', p.arg ?? ''].join('|')).join(' '),
+    HS_DB: db
+      ? [db.engine, db.when?.env ?? '', db.when?.equals ?? '', db.host, db.port ?? '', db.name, db.user, db.password].join('|')
+      : '',
+    HS_MARKER: row.installedMarker ?? '',
+    // Started as root: the writable paths are tried as this account (its workers' uid:gid).
+    HS_WRITER: row.startsAsRoot ? WRITER : '',
+  };
+  for (const [k, v] of Object.entries(vars))
+    if (!/^[A-Za-z0-9_./:,| @=+-]*$/.test(v)) throw new Error(`stand-in spec of ${row.ref}: ${k} has a character sh would read: ${v}`);
+  return `# hostkit stand-in spec for ${row.ref} (from src/platform/upstream-images.ts; ${row.source})\n${Object.entries(vars)
+    .map(([k, v]) => `${k}='${v}'`)
+    .join('\n')}\n`;
 }
 
 const sha = (...parts: (string | Buffer)[]) => {
@@ -98,29 +139,12 @@ async function docker(args: string[], input?: string) {
 const imageExists = async (tag: string) =>
   (await execa('docker', ['image', 'inspect', tag], { reject: false, stdin: 'ignore' })).exitCode === 0;
 
-async function buildBase(): Promise<string> {
-  const busybox = await readFile(BUSYBOX);
-  const tag = `hostkit-standin-base:${sha(busybox, ENTRYPOINT, HTTP_RESPONDER, HEALTH_SHIM)}`;
+/** Builds `tag` from a context of `files` (name -> content, mode 0755) unless it exists. */
+async function buildFromFiles(tag: string, files: Record<string, string | Buffer>): Promise<string> {
   if (await imageExists(tag)) return tag;
   const ctx = await mkdtemp(join(tmpdir(), 'hostkit-standin-'));
   try {
-    await copyFile(BUSYBOX, join(ctx, 'busybox'));
-    await writeFile(join(ctx, 'standin'), ENTRYPOINT, { mode: 0o755 });
-    await writeFile(join(ctx, 'hostkit-health'), HEALTH_SHIM, { mode: 0o755 });
-    await writeFile(join(ctx, 'hostkit-http'), HTTP_RESPONDER, { mode: 0o755 });
-    await writeFile(
-      join(ctx, 'Dockerfile'),
-      [
-        'FROM scratch',
-        'COPY busybox /bin/busybox',
-        'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
-        'COPY standin /standin',
-        'COPY hostkit-health /usr/local/lib/hostkit-health',
-        'COPY hostkit-http /usr/local/lib/hostkit-http',
-        'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin',
-        'ENTRYPOINT ["/bin/sh", "/standin"]',
-      ].join('\n') + '\n',
-    );
+    for (const [name, content] of Object.entries(files)) await writeFile(join(ctx, name), content, { mode: 0o755 });
     await docker(['build', '-q', '-t', tag, ctx]);
   } finally {
     await rm(ctx, { recursive: true, force: true });
@@ -128,14 +152,61 @@ async function buildBase(): Promise<string> {
   return tag;
 }
 
+/**
+ * The stand-in tooling (busybox, the scripts) on top of `from`: scratch for most images, the real
+ * PostgreSQL/MariaDB image for their consumers (they need the client to probe their database).
+ */
+async function buildBase(from: string, fromPath?: string): Promise<string> {
+  const busybox = await readFile(BUSYBOX);
+  const dir = join(repoRoot(), 'sandbox', 'standin');
+  const scripts: Record<string, string> = Object.fromEntries(
+    await Promise.all(Object.keys(SCRIPTS).map(async (f) => [f, await readFile(join(dir, f), 'utf8')] as const)),
+  );
+  const scratch = from === 'scratch';
+  const path = ['/usr/local/bin', ...(fromPath ?? '/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin').split(':'), APPLETS];
+  const setup = [`mkdir -p ${APPLETS} /usr/local/bin /tmp`, 'chmod 1777 /tmp', `/bin/busybox --install -s ${APPLETS}`];
+  if (scratch) setup.push('/bin/busybox --install -s /bin');
+  const dockerfile = [
+    `FROM ${from}`,
+    'COPY busybox /bin/busybox',
+    `RUN ${JSON.stringify(['/bin/busybox', 'sh', '-c', setup.join(' && ')])}`,
+    ...Object.entries(SCRIPTS).map(([f, to]) => `COPY ${f} ${to}`),
+    `ENV PATH=${[...new Set(path)].join(':')}`,
+    'ENTRYPOINT ["/bin/busybox", "sh", "/standin"]',
+    'CMD []',
+  ].join('\n');
+  const tag = `hostkit-standin-base/${scratch ? 'scratch' : slug(from)}:${sha(busybox, dockerfile, ...Object.values(scripts))}`;
+  return buildFromFiles(tag, { busybox, Dockerfile: `${dockerfile}\n`, ...scripts });
+}
+
+async function imagePath(tag: string): Promise<string | undefined> {
+  const env = JSON.parse(await docker(['image', 'inspect', '-f', '{{json .Config.Env}}', tag])) as string[] | null;
+  return env?.find((e) => e.startsWith('PATH='))?.slice(5);
+}
+
 function standinDockerfile(base: string, r: StandinRecipe): string {
-  const links = r.shims.map((s) => `mkdir -p "$(dirname ${s})" && ln -sf /usr/local/lib/hostkit-health ${s}`).join(' && ');
+  const { row } = r;
+  const user = `${row.uid}:${row.gid}`;
+  const writer = row.startsAsRoot
+    ? [
+        'mkdir -p /etc',
+        "grep -qs '^root:' /etc/passwd || echo root:x:0:0::/:/bin/sh >>/etc/passwd",
+        `echo ${WRITER}:x:${user}::/:/bin/sh >>/etc/passwd`,
+        `echo ${WRITER}:x:${row.gid}: >>/etc/group`,
+      ]
+    : [];
+  const steps = [
+    ...writer,
+    ...(row.writable.length ? [`mkdir -p ${row.writable.join(' ')}`, `chown ${user} ${row.writable.join(' ')}`] : []),
+    ...r.shims.map((s) => `mkdir -p "$(dirname ${s})" && ln -sf /usr/local/lib/hostkit-health ${s}`),
+  ];
   return (
     [
       `FROM ${base}`,
       `LABEL hostkit.standin.for=${JSON.stringify(r.ref)}`,
-      `ENV HOSTKIT_STANDIN_IMAGE=${JSON.stringify(r.ref)} HOSTKIT_STANDIN_PORTS=${JSON.stringify(r.ports.join(' '))}`,
-      ...(links ? [`RUN ${links}`] : []),
+      'COPY spec /etc/hostkit-standin.spec',
+      ...(steps.length ? [`RUN ${JSON.stringify(['/bin/busybox', 'sh', '-c', steps.join(' && ')])}`] : []),
+      `USER ${row.startsAsRoot ? '0:0' : user}`,
     ].join('\n') + '\n'
   );
 }
@@ -148,14 +219,29 @@ export interface StandinArchive {
 
 /** Builds (or reuses, by recipe hash) every stand-in and their one archive under .sandbox/standins. */
 export async function buildStandins(platform: PlatformModel, dir = join(sandboxDir(), 'standins')): Promise<StandinArchive> {
-  const base = await buildBase();
   const recipes = standinRecipes(platform);
+  // A database server is the real one (db-images.ts) when a consumer probes it; else a stand-in.
+  const probed = new Set(recipes.flatMap((r) => (r.row.database ? [r.row.database.engine] : [])));
+  const dbImages = probed.size ? await ensureDbImages() : undefined;
+  const bases = new Map<string, Promise<string>>();
+  const baseFor = (from: string) => {
+    if (!bases.has(from)) bases.set(from, from === 'scratch' ? buildBase(from) : imagePath(from).then((path) => buildBase(from, path)));
+    return bases.get(from)!;
+  };
   const tags = new Map<string, string>();
   for (const r of recipes) {
+    if (r.row.server && probed.has(r.row.server)) {
+      tags.set(r.ref, dbImages![r.row.server]);
+      continue;
+    }
+    if (r.row.realInterpreter) {
+      tags.set(r.ref, await ensurePythonImage());
+      continue;
+    }
+    const base = await baseFor(r.row.database ? dbImages![r.row.database.engine] : 'scratch');
+    const spec = standinSpec(r.row);
     const dockerfile = standinDockerfile(base, r);
-    const tag = `hostkit-standin/${slug(r.ref)}:${sha(dockerfile)}`;
-    if (!(await imageExists(tag))) await docker(['build', '-q', '-t', tag, '-'], dockerfile);
-    tags.set(r.ref, tag);
+    tags.set(r.ref, await buildFromFiles(`hostkit-standin/${slug(r.ref)}:${sha(dockerfile, spec)}`, { Dockerfile: dockerfile, spec }));
   }
   await mkdir(dir, { recursive: true });
   const archive = join(dir, `standins-${sha(...[...tags].map(([ref, tag]) => `${ref}=${tag}`))}.tar`);
@@ -165,6 +251,26 @@ export async function buildStandins(platform: PlatformModel, dir = join(sandboxD
     await rename(partial, archive); // atomic: a concurrent test run never reads half an archive
   }
   return { archive, tags };
+}
+
+let python: Promise<string> | undefined;
+
+/** The real CPython stand-in (sandbox/build-python-image.sh); memoised per process. */
+export function ensurePythonImage(): Promise<string> {
+  python ??= (async () => {
+    const script = join(repoRoot(), 'sandbox', 'build-python-image.sh');
+    const r = await execa('bash', [script], { reject: false, stdin: 'ignore' });
+    const tag = /^python (\S+)$/m.exec(String(r.stdout))?.[1];
+    if (r.exitCode !== 0 || !tag)
+      throw new Error(
+        `sandbox/build-python-image.sh failed (exit ${r.exitCode}):\n${String(r.stderr).trim().split('\n').slice(-20).join('\n')}`,
+      );
+    return tag;
+  })().catch((err: unknown) => {
+    python = undefined; // a failed build may be retried
+    throw err;
+  });
+  return python;
 }
 
 /**
@@ -192,7 +298,7 @@ export function standinOverlay(standins: StandinArchive, secretsFile?: string): 
 }
 
 export async function writeStandinOverlay(path: string, standins: StandinArchive, secretsFile?: string): Promise<string> {
-  const header = '# Generated: the sandbox replaces every upstream image by a busybox stand-in, loaded from one archive.\n';
+  const header = '# Generated: the sandbox replaces every upstream image by its strict stand-in, loaded from one archive.\n';
   await mkdir(join(path, '..'), { recursive: true });
   await writeFile(path, header + stringify(standinOverlay(standins, secretsFile)));
   return path;
