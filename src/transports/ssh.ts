@@ -2,7 +2,7 @@
  * SSH transport on ssh2's Client: one connection per host, at most `maxChannels` exec channels
  * at once, known_hosts verification, and errors that name host, step and command.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { homedir } from 'node:os';
 import ssh2 from 'ssh2';
@@ -78,32 +78,66 @@ interface Credentials {
   tried: string;
 }
 
+/** Why an identity file cannot be used, or its bytes (a usable, decrypted private key). */
+type Identity = { data: Buffer } | { why: string; code?: string; cause?: unknown };
+
+// Every host of an inventory usually shares one identity file: read and check it once per process
+// while it is unchanged (inode, size, mtime), not once per host.
+const identities = new Map<string, { stamp: string; identity: Promise<Identity> }>();
+
+async function readIdentity(file: string, passphrase: string | undefined): Promise<Identity> {
+  let data: Buffer;
+  try {
+    data = await readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (err as Error).message})`;
+    return { why, cause: err, ...(code ? { code } : {}) };
+  }
+  const parsed: unknown = utils.parseKey(data, passphrase);
+  if (parsed instanceof Error) {
+    const encrypted = /encrypted|passphrase/i.test(parsed.message);
+    const why = !encrypted
+      ? `is not a usable private key: ${parsed.message}`
+      : passphrase === undefined
+        ? 'is encrypted and no passphrase was given (load it into ssh-agent and unset identityFile)'
+        : 'could not be decrypted with the given passphrase';
+    return { why };
+  }
+  // parseKey returns an array for some OpenSSH-format files.
+  const key = (Array.isArray(parsed) ? parsed[0] : parsed) as { isPrivateKey(): boolean };
+  if (!key.isPrivateKey()) return { why: 'holds a public key, not a private key' };
+  return { data };
+}
+
+async function identity(file: string, passphrase: string | undefined): Promise<Identity> {
+  const st = await stat(file, { bigint: true }).catch(() => undefined);
+  if (!st) return readIdentity(file, passphrase); // it says why
+  const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  const key = `${file}\0${passphrase ?? ''}`;
+  const cached = identities.get(key);
+  if (cached?.stamp === stamp) return cached.identity;
+  const fresh = readIdentity(file, passphrase);
+  identities.set(key, { stamp, identity: fresh });
+  return fresh;
+}
+
 async function loadCredentials(host: HostConfig, opts: SshOptions): Promise<Credentials> {
   if (host.identityFile) {
     const file = expandHome(host.identityFile);
-    let data: Buffer;
-    try {
-      data = await readFile(file);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (err as Error).message})`;
-      throw new TransportError(host.name, 'auth', `identity file ${file} ${why}`, { cause: err, ...(code ? { code } : {}) });
+    const id = await identity(file, opts.passphrase);
+    if (!('data' in id)) {
+      throw new TransportError(host.name, 'auth', `identity file ${file} ${id.why}`, {
+        ...(id.cause !== undefined ? { cause: id.cause } : {}),
+        ...(id.code ? { code: id.code } : {}),
+      });
     }
-    const parsed: unknown = utils.parseKey(data, opts.passphrase);
-    if (parsed instanceof Error) {
-      const encrypted = /encrypted|passphrase/i.test(parsed.message);
-      const why = !encrypted
-        ? `is not a usable private key: ${parsed.message}`
-        : opts.passphrase === undefined
-          ? 'is encrypted and no passphrase was given (load it into ssh-agent and unset identityFile)'
-          : 'could not be decrypted with the given passphrase';
-      throw new TransportError(host.name, 'auth', `identity file ${file} ${why}`);
-    }
-    // parseKey returns an array for some OpenSSH-format files.
-    const key = (Array.isArray(parsed) ? parsed[0] : parsed) as { isPrivateKey(): boolean };
-    if (!key.isPrivateKey()) throw new TransportError(host.name, 'auth', `identity file ${file} holds a public key, not a private key`);
     return {
-      config: { privateKey: data, ...(opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {}), authHandler: ['publickey'] },
+      config: {
+        privateKey: id.data,
+        ...(opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {}),
+        authHandler: ['publickey'],
+      },
       tried: `publickey with ${file}`,
     };
   }
@@ -161,7 +195,7 @@ export class SshTransport implements Transport {
   static async connect(host: HostConfig, opts: SshOptions = {}): Promise<SshTransport> {
     const creds = await loadCredentials(host, opts);
     const knownHostsFile = expandHome(opts.knownHostsFile ?? host.knownHosts ?? defaultKnownHostsFile());
-    let entries: KnownHostEntry[];
+    let entries: readonly KnownHostEntry[];
     try {
       entries = await readKnownHosts(knownHostsFile);
     } catch (err) {
