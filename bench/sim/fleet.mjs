@@ -92,6 +92,8 @@ export async function recordFrom(target, { dir, roles, platformYaml }) {
   try {
     const fleet = await writeSimFleet(join(dir, 'record'), { ports: sim.ports, hostKey: sim.hostKey, platformYaml });
     const run = await timedAudit({ inventory: fleet.inventory, roles });
+    if (run.exitCode === 1 || sim.answers.size === 0)
+      throw new Error(`recording from ${target.name} failed (exit ${run.exitCode}):\n${run.stderr.slice(-2000)}`);
     return { answers: sim.answers, report: run.report, exitCode: run.exitCode };
   } finally {
     await sim.close();

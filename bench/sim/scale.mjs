@@ -51,7 +51,12 @@ try {
     ? values.services.split(',').map((n) => ({ label: `${n} services`, yaml: servicesYaml(Number(n)), roles: `${values.roles},stacks` }))
     : [{ label: values.roles, yaml: defaultPlatformYaml(), roles: values.roles }];
   for (const p of platforms) {
-    const rec = await recordFrom(target, { dir, roles: p.roles, platformYaml: p.yaml });
+    const record = () => recordFrom(target, { dir, roles: p.roles, platformYaml: p.yaml });
+    // A target that has just booted has been seen to fail a first probe; say so and retry once.
+    const rec = await record().catch((e) => {
+      console.error(`recording failed, trying once more: ${e.message}`);
+      return record();
+    });
     const resources = rec.report.hosts.flatMap((h) => h.resources).length;
     console.log(
       `\n## ${p.label}: recorded ${rec.answers.size} commands from ${target.name} (real --check exit ${rec.exitCode}, ${resources} resources per host)`,

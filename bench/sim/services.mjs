@@ -14,7 +14,7 @@ export function servicesYaml(n) {
         image: busybox:1.36.1
         description: simulated service ${i} of stack ${s}
         command: ["sleep", "infinity"]
-        volumes: ["sim-s${s}/svc${i}:/data"]
+        volumes: ["python/s${s}-${i}:/data"]
         networks: [net]`,
     );
     stacks.push(`  sim-s${s}-stack:

@@ -6,7 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { homedir } from 'node:os';
 import ssh2 from 'ssh2';
-import type { ClientChannel, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
+import type { AuthMethod, ClientChannel, ConnectConfig, ParsedKey, PublicKeyAuthMethod, ServerHostKeyAlgorithm } from 'ssh2';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { HostConfig } from '../inventory/types.js';
 import {
@@ -78,8 +78,8 @@ interface Credentials {
   tried: string;
 }
 
-/** Why an identity file cannot be used, or its bytes (a usable, decrypted private key). */
-type Identity = { data: Buffer } | { why: string; code?: string; cause?: unknown };
+/** Why an identity file cannot be used, or the usable, decrypted private key. */
+type Identity = { key: ParsedKey } | { why: string; code?: string; cause?: unknown };
 
 // Every host of an inventory usually shares one identity file: read and check it once per process
 // while it is unchanged (inode, size, mtime), not once per host.
@@ -105,9 +105,9 @@ async function readIdentity(file: string, passphrase: string | undefined): Promi
     return { why };
   }
   // parseKey returns an array for some OpenSSH-format files.
-  const key = (Array.isArray(parsed) ? parsed[0] : parsed) as { isPrivateKey(): boolean };
+  const key = (Array.isArray(parsed) ? parsed[0] : parsed) as ParsedKey;
   if (!key.isPrivateKey()) return { why: 'holds a public key, not a private key' };
-  return { data };
+  return { key };
 }
 
 async function identity(file: string, passphrase: string | undefined): Promise<Identity> {
@@ -122,22 +122,26 @@ async function identity(file: string, passphrase: string | undefined): Promise<I
   return fresh;
 }
 
+/** A publickey attempt with an already parsed key (AuthMethod is the types' base of every kind). */
+function publicKeyAuth(username: string, key: ParsedKey): AuthMethod {
+  const method: PublicKeyAuthMethod = { type: 'publickey', username, key };
+  return method;
+}
+
 async function loadCredentials(host: HostConfig, opts: SshOptions): Promise<Credentials> {
   if (host.identityFile) {
     const file = expandHome(host.identityFile);
     const id = await identity(file, opts.passphrase);
-    if (!('data' in id)) {
+    if (!('key' in id)) {
       throw new TransportError(host.name, 'auth', `identity file ${file} ${id.why}`, {
         ...(id.cause !== undefined ? { cause: id.cause } : {}),
         ...(id.code ? { code: id.code } : {}),
       });
     }
     return {
-      config: {
-        privateKey: id.data,
-        ...(opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {}),
-        authHandler: ['publickey'],
-      },
+      // The parsed key itself (ssh2 keeps a parsed key as it is): given as `privateKey`, ssh2
+      // would parse the file again on every connection.
+      config: { authHandler: [publicKeyAuth(host.user, id.key)] },
       tried: `publickey with ${file}`,
     };
   }
