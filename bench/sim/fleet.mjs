@@ -106,8 +106,14 @@ export async function simulatedAudit({ answers, dir, hosts, roles, platformYaml,
   const runDir = join(dir, `run-${hosts}`);
   try {
     const fleet = await writeSimFleet(runDir, { ports: sim.ports, hostKey: sim.hostKey, platformYaml });
+    const cpu0 = process.cpuUsage(); // this process is the simulator: what the "hosts" cost
     const run = await timedAudit({ inventory: fleet.inventory, roles, forks });
-    return { ...run, sim: { connections: sim.stats.connections, execs: sim.stats.execs, unanswered: sim.stats.unanswered } };
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      ...run,
+      simCpuS: (cpu.user + cpu.system) / 1e6,
+      sim: { connections: sim.stats.connections, execs: sim.stats.execs, unanswered: sim.stats.unanswered },
+    };
   } finally {
     await sim.close();
     await rm(runDir, { recursive: true, force: true });

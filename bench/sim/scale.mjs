@@ -65,6 +65,7 @@ try {
       for (const hosts of sizes) {
         const time = [];
         const cpu = [];
+        const simCpu = [];
         const rss = [];
         let last;
         for (let i = 0; i < runs; i++) {
@@ -73,11 +74,12 @@ try {
             throw new Error(`simulated run of ${hosts} hosts is not a full audit: ${JSON.stringify(last.sim)} ${last.stderr.slice(-1000)}`);
           time.push(last.wallMs / 1000);
           cpu.push(last.cpuS);
+          simCpu.push(last.simCpuS);
           rss.push(last.rssMb);
         }
         const forksText = f ? ` forks ${f}` : '';
         console.log(
-          `${String(hosts).padStart(5)} hosts${forksText}: wall ${fmt(stats(time), 's')}; control CPU ${fmt(stats(cpu), 's')}; peak RSS ${fmt(stats(rss), 'MB', 0)}; exit ${last.exitCode}; ${last.sim.connections} connections, ${last.sim.execs} execs`,
+          `${String(hosts).padStart(5)} hosts${forksText}: wall ${fmt(stats(time), 's')}; control CPU ${fmt(stats(cpu), 's')} (simulator ${stats(simCpu).median.toFixed(2)} s); peak RSS ${fmt(stats(rss), 'MB', 0)}; exit ${last.exitCode}; ${last.sim.connections} connections, ${last.sim.execs} execs`,
         );
       }
     }

@@ -24,7 +24,8 @@ export interface RunResult {
  * parsing, planning) and otherwise only waiting for SSH and the host's probes, so the fleet's
  * time is set by how many hosts wait at once: measured on 100 simulated hosts answering in
  * 0.3 s, forks 5 took 18.1 s, 20 took 6.7 s and 50 took 4.3 s at the same peak RSS (~110 MB);
- * on 20 real sandbox targets, 20 forks took 2.1x one target against 5 forks' 3.2x (bench/).
+ * on 20 real sandbox targets, forks 5 took 4.4x one target, 20 took 2.5x, 50 took 2.4x
+ * (bench/fleet.sh, bench/scale.sh; docs/fleet.md).
  */
 export const DEFAULT_FORKS = 50;
 
