@@ -13,7 +13,7 @@ export const USAGE = `Options (every role and playbook):
       --junit FILE       also write a JUnit XML report (testsuite per host and role, testcase
                          per resource; drift in --check is a failure) for CI test reporters
       --local            run on this machine with the local transport (on the server itself)
-      --forks N          hosts processed at once (default 5)
+      --forks N          hosts processed at once (default 50)
       --secrets FILE     secrets file (YAML name: value) instead of the inventory's secrets.file
       --accept-new-host-keys  record unknown SSH host keys (a changed key is still refused)
       --connect-timeout S     seconds to wait for an SSH session (default: the inventory's connect_timeout)
@@ -58,7 +58,7 @@ export function parseRunOptions(
   // Digits only: Number() would read "1e3", "0x10" and " 5 " as integers too.
   if (v.forks !== undefined && !/^[1-9][0-9]{0,3}$/.test(String(v.forks)))
     throw new UsageError(`--forks takes a positive integer (1..9999), got ${JSON.stringify(v.forks)}`);
-  const forks = v.forks === undefined ? 5 : Number(v.forks);
+  const forks = v.forks === undefined ? 50 : Number(v.forks); // DEFAULT_FORKS of src/engine/run.ts
   const timeout = v['connect-timeout'] === undefined ? undefined : Number(v['connect-timeout']);
   if (timeout !== undefined && !(timeout > 0))
     throw new UsageError(`--connect-timeout takes seconds (> 0), got ${String(v['connect-timeout'])}`);

@@ -1,5 +1,6 @@
 import type { Reporter, RunEvent } from '../engine/events.js';
 import type { HostReport, Mode, ResourceReport } from '../engine/types.js';
+import { flushedWrite } from './json.js';
 
 export interface ConsoleOptions {
   mode: Mode;
@@ -129,8 +130,10 @@ export class ConsoleReporter implements Reporter {
     }
   }
 
-  close(): void {
+  /** Ends the live line and waits until every line has reached the OS (the cli exits next). */
+  close(): Promise<void> {
     this.stop();
+    return flushedWrite(this.out, '');
   }
 
   /** The live line: what runs now on which host, and for how long. */

@@ -35,6 +35,8 @@ export function errorsOf(reports: HostReport[]): JsonReport['errors'] {
  */
 export class JsonReporter implements Reporter {
   private written = false;
+  /** Settles once the document has been handed to the OS: the cli exits right after close(). */
+  private flushed: Promise<void> = Promise.resolve();
   private mode: Mode;
   private interrupted: JsonReport['interrupted'];
 
@@ -77,6 +79,21 @@ export class JsonReporter implements Reporter {
   private emit(doc: JsonReport): void {
     if (this.written) return; // one document per run: a failure after run-done does not add a second
     this.written = true;
-    this.out.write(`${JSON.stringify(doc, null, 2)}\n`);
+    this.flushed = flushedWrite(this.out, `${JSON.stringify(doc, null, 2)}\n`);
   }
+
+  /**
+   * Waits for the document to reach the OS. stdout on a pipe is asynchronous in Node, and
+   * process.exit() drops what is still queued: a report over 64 KB (a fleet) came out cut.
+   */
+  close(): Promise<void> {
+    return this.flushed;
+  }
+}
+
+/** Writes `text` and settles when the stream has passed it on (also when the stream failed). */
+export function flushedWrite(out: NodeJS.WritableStream, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    out.write(text, () => resolve());
+  });
 }

@@ -97,16 +97,64 @@ export function entryMatchesHost(hosts: string, token: string): boolean {
 }
 
 /**
+ * The entries of one file, indexed once: a fleet checks every host against the same file, so
+ * plain host names are looked up in a map instead of matching every line's patterns per host
+ * (N hosts x N lines was quadratic). Hashed, glob and negated entries are still matched in turn.
+ */
+interface KnownHostsIndex {
+  /** Entries whose patterns are all plain names, under each (lower-cased) name. */
+  plain: Map<string, KnownHostEntry[]>;
+  /** Entries that need matching: hashed, globs, negations. */
+  patterned: KnownHostEntry[];
+  revoked: Map<string, KnownHostEntry>;
+}
+
+const indexes = new WeakMap<readonly KnownHostEntry[], KnownHostsIndex>();
+
+function indexOf(entries: readonly KnownHostEntry[]): KnownHostsIndex {
+  let index = indexes.get(entries);
+  if (index) return index;
+  index = { plain: new Map(), patterned: [], revoked: new Map() };
+  for (const e of entries) {
+    if (e.marker === '@revoked') {
+      const k = e.key.toString('base64');
+      if (!index.revoked.has(k)) index.revoked.set(k, e);
+      continue;
+    }
+    if (e.marker !== undefined) continue;
+    const patterns = e.hosts.split(',');
+    if (e.hosts.startsWith('|') || patterns.some((p) => /[*?!]/.test(p))) {
+      index.patterned.push(e);
+      continue;
+    }
+    for (const p of new Set(patterns.map((x) => x.toLowerCase()))) {
+      const list = index.plain.get(p);
+      if (list) list.push(e);
+      else index.plain.set(p, [e]);
+    }
+  }
+  indexes.set(entries, index);
+  return index;
+}
+
+/** The usable (unmarked) entries naming the host, in file order. */
+function entriesFor(entries: readonly KnownHostEntry[], token: string): KnownHostEntry[] {
+  const index = indexOf(entries);
+  const plain = index.plain.get(token.toLowerCase()) ?? [];
+  const patterned = index.patterned.filter((e) => entryMatchesHost(e.hosts, token));
+  return patterned.length === 0 ? plain : [...plain, ...patterned].sort((a, b) => a.line - b.line);
+}
+
+/**
  * OpenSSH semantics: a revoked key is refused wherever it appears; otherwise any matching
  * entry with the same blob trusts the key; a host known only with other keys has "changed".
  * (A host known only under other key *types* also counts as changed: we ask ssh2 to prefer the
  * known types, so a server that no longer offers them deserves a human look.)
  */
 export function checkHostKey(entries: readonly KnownHostEntry[], address: string, port: number, key: Buffer): HostKeyVerdict {
-  const revoked = entries.find((e) => e.marker === '@revoked' && e.key.equals(key));
+  const revoked = indexOf(entries).revoked.get(key.toString('base64'));
   if (revoked) return { status: 'revoked', entry: revoked };
-  const token = hostToken(address, port);
-  const known = entries.filter((e) => e.marker === undefined && entryMatchesHost(e.hosts, token));
+  const known = entriesFor(entries, hostToken(address, port));
   const same = known.find((e) => e.key.equals(key));
   if (same) return { status: 'trusted', entry: same };
   return known.length > 0 ? { status: 'changed', entries: known } : { status: 'unknown' };
@@ -114,9 +162,7 @@ export function checkHostKey(entries: readonly KnownHostEntry[], address: string
 
 /** Key types the host is already known under, to put first in the host-key algorithm offer. */
 export function knownKeyTypes(entries: readonly KnownHostEntry[], address: string, port: number): string[] {
-  const token = hostToken(address, port);
-  const types = entries.filter((e) => e.marker === undefined && entryMatchesHost(e.hosts, token)).map((e) => e.keyType);
-  return [...new Set(types)];
+  return [...new Set(entriesFor(entries, hostToken(address, port)).map((e) => e.keyType))];
 }
 
 export function formatKnownHostsLine(address: string, port: number, key: Buffer): string {
@@ -125,14 +171,30 @@ export function formatKnownHostsLine(address: string, port: number, key: Buffer)
   return `${hostToken(address, port)} ${type} ${key.toString('base64')}`;
 }
 
-/** Missing file = no entries (the accept-new case). */
-export async function readKnownHosts(file: string): Promise<KnownHostEntry[]> {
+// One parse per file per process while the file is unchanged (same inode, size and mtime): every
+// host of a run reads the same known_hosts. An append (accept-new) changes size and mtime.
+const parsed = new Map<string, { stamp: string; entries: Promise<KnownHostEntry[]> }>();
+
+/** Missing file = no entries (the accept-new case). The result is shared: do not mutate it. */
+export async function readKnownHosts(file: string): Promise<readonly KnownHostEntry[]> {
+  let stamp: string;
   try {
-    return parseKnownHosts(await readFile(file, 'utf8'));
+    const st = await stat(file, { bigint: true });
+    stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
+  const cached = parsed.get(file);
+  if (cached?.stamp === stamp) return cached.entries;
+  const entries = readFile(file, 'utf8').then(parseKnownHosts, (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [];
+    throw err;
+  });
+  parsed.set(file, { stamp, entries });
+  // A failed read is not remembered: the next host tries again.
+  entries.catch(() => parsed.get(file)?.entries === entries && parsed.delete(file));
+  return entries;
 }
 
 // Hosts connecting in parallel may append to the same file: serialize per path in-process.
