@@ -22,7 +22,7 @@ bash sandbox/host-setup.sh >/dev/null
 node scripts/provision.mjs --sandbox >/tmp/hostkit-bench-provision.log 2>&1 \
   || { tail -n 30 /tmp/hostkit-bench-provision.log; exit 1; }
 inv=()
-while read -r path; do inv+=(-i "$path"); done < .sandbox/demo-inventory.txt
+while read -r path; do inv+=(-i "$path"); done < "${HOSTKIT_SANDBOX_DIR:-.sandbox}/demo-inventory.txt"
 empty=$(mktemp --suffix .mjs)
 trap 'rm -f "$empty"' EXIT
 
@@ -59,13 +59,16 @@ stats() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR]=$1 } END { printf "min %
 echo "wall time over $runs runs ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)):"
 for i in "${!labels[@]}"; do printf '  %-36s %s\n' "${labels[$i]}" "$(stats <<<"${times[$i]}")"; done
 
-sent=()
+sent=() cpu=()
 for _ in $(seq "$runs"); do
   line=$(node --import ./bench/first-byte.mjs roles/firewall.mjs --check "${inv[@]}" 2>&1 >/dev/null | grep '^first-byte:')
   sent+=("$(sed -E 's/.*first SSH byte sent ([0-9]+) ms.*/\1/' <<<"$line")")
+  cpu+=("$(sed -E 's/.*\(cpu ([0-9]+) ms\).*/\1/' <<<"$line")")
 done
 printf '  %-36s %s\n' "firewall --check: first SSH byte" "$(stats <<<"${sent[*]}") after the process started"
-node roles/firewall.mjs --check --json "${inv[@]}" \
-  | node -e 'const r=JSON.parse(require("fs").readFileSync(0,"utf8")); const h=r.hosts[0]; console.log(`  firewall --check: exit ${r.exitCode}, engine ${h.durationMs} ms, ${h.stats.connections} connection(s), ${h.stats.execs} exec(s)`)'
-node scripts/audit.mjs --json "${inv[@]}" \
-  | node -e 'const r=JSON.parse(require("fs").readFileSync(0,"utf8")); const h=r.hosts[0]; console.log(`  full audit: exit ${r.exitCode}, engine ${h.durationMs} ms, ${h.stats.connections} connection(s), ${h.stats.execs} exec(s)`)'
+printf '  %-36s %s\n' "  CPU time used by then" "$(stats <<<"${cpu[*]}")"
+# hosts[] has one entry per host and role: durations add up, stats are the host's running totals.
+summary='const r=JSON.parse(require("fs").readFileSync(0,"utf8")); const h=r.hosts; const ms=h.reduce((a,x)=>a+x.durationMs,0); const s=h[h.length-1].stats;
+console.log(`  ${process.argv[1]}: exit ${r.exitCode}, engine ${ms} ms over ${h.length} role(s), ${s.connections} connection(s), ${s.execs} exec(s)`)'
+node roles/firewall.mjs --check --json "${inv[@]}" 2>/dev/null | node -e "$summary" "firewall --check"
+node scripts/audit.mjs --json "${inv[@]}" 2>/dev/null | node -e "$summary" "full audit"

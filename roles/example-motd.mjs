@@ -10,7 +10,7 @@
 //       dynamic_uname: false           # optional: Debian's update-motd.d/10-uname line off (default)
 //
 // Copy it to roles/<name>.mjs and change what it declares; see "Write your own role" in README.md.
-import { AptPackages, Command, defineRole, main, posixName, Template, z } from '../dist/bin/index.js';
+import { AptPackages, Command, defineRole, main, posixName, Template, z } from '../dist/index.js';
 
 const UNAME_SCRIPT = '/etc/update-motd.d/10-uname';
 
