@@ -4,7 +4,7 @@
 // `zx roles/firewall.mjs --check` is the cron-friendly audit: rules, DOCKER-USER, and the real
 // exposure of every listening socket and published container port, in one SSH round trip.
 // Only this role's modules are loaded: start-up is most of a cron check's time.
-import { main } from '../dist/cli/main.js';
-import { firewallRole } from '../dist/roles/firewall.js';
+import { main } from '../dist/bin/cli/main.js';
+import { firewallRole } from '../dist/bin/roles/firewall.js';
 
 await main(import.meta.url, [firewallRole], 'roles/firewall.mjs: ' + firewallRole.description);

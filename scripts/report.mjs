@@ -1,5 +1,5 @@
 #!/usr/bin/env zx
 // docs/platform.md from inventory.yaml: the seed as documentation that cannot drift.
-import { reportMain } from '../dist/cli/report.js';
+import { reportMain } from '../dist/bin/cli/report.js';
 
 await reportMain(import.meta.url);

@@ -1,19 +1,37 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import Handlebars from 'handlebars';
 
-/** templates/ at the repository root (from src/ under vitest, from dist/ at run time). */
-const TEMPLATES = new URL('../templates/', import.meta.url);
+let templatesUrl: URL | undefined;
+/**
+ * templates/ at the package root, found by walking up: this module runs from src/ under vitest,
+ * from dist/ (tsc) and from a chunk of dist/bin/ (the bundled entry points).
+ */
+function templatesDir(): URL {
+  if (templatesUrl) return templatesUrl;
+  for (let dir = new URL('./', import.meta.url); ; dir = new URL('../', dir)) {
+    if (existsSync(new URL('package.json', dir)) && existsSync(new URL('templates/', dir)))
+      return (templatesUrl = new URL('templates/', dir));
+    if (dir.pathname === '/') throw new Error(`no templates/ above ${import.meta.url}`);
+  }
+}
 
-// Config files, not HTML: no escaping. Strict: a missing field is an error, never an empty string.
-const hb = Handlebars.create();
-hb.registerHelper('join', (list: unknown, sep: unknown) => {
-  if (!Array.isArray(list)) throw new Error(`join: expected a list, got ${typeof list}`);
-  return list.join(typeof sep === 'string' ? sep : ' ');
-});
-hb.registerHelper('yesno', (v: unknown) => (v ? 'yes' : 'no'));
-// JSON is YAML: the compose template puts every scalar and list through it, so quoting is never
-// the template's problem.
-hb.registerHelper('json', (value: unknown) => new hb.SafeString(JSON.stringify(value)));
+let instance: typeof Handlebars | undefined;
+/** The one Handlebars instance, made at the first render: a script that renders nothing pays nothing. */
+function handlebars(): typeof Handlebars {
+  if (instance) return instance;
+  // Config files, not HTML: no escaping. Strict: a missing field is an error, never an empty string.
+  const hb = Handlebars.create();
+  hb.registerHelper('join', (list: unknown, sep: unknown) => {
+    if (!Array.isArray(list)) throw new Error(`join: expected a list, got ${typeof list}`);
+    return list.join(typeof sep === 'string' ? sep : ' ');
+  });
+  hb.registerHelper('yesno', (v: unknown) => (v ? 'yes' : 'no'));
+  // JSON is YAML: the compose template puts every scalar and list through it, so quoting is never
+  // the template's problem.
+  hb.registerHelper('json', (value: unknown) => new hb.SafeString(JSON.stringify(value)));
+  return (instance = hb);
+}
 
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 
@@ -21,8 +39,8 @@ const compiled = new Map<string, Handlebars.TemplateDelegate>();
 export function renderTemplate(name: string, data: object): string {
   let template = compiled.get(name);
   if (!template) {
-    const source = readFileSync(new URL(name, TEMPLATES), 'utf8');
-    template = hb.compile(source, { strict: true, noEscape: true });
+    const source = readFileSync(name.startsWith('/') ? pathToFileURL(name) : new URL(name, templatesDir()), 'utf8');
+    template = handlebars().compile(source, { strict: true, noEscape: true });
     compiled.set(name, template);
   }
   try {

@@ -42,7 +42,7 @@ export async function provisionMain(scriptUrl: string, defaults: { check?: boole
       const interrupt = interruptOnSignals(cliReporter(o));
       reporter = interrupt.reporter;
       try {
-        const { inventory, hosts, skipped } = await loadTargets(o);
+        const { inventory, hosts, skipped } = await loadTargets(o, roles);
         const result = await runPlaybook(inventory, roles, { ...playbookOptions(o), hosts, skipped, reporter, signal: interrupt.signal });
         await reporter.close?.();
         reporter = undefined;

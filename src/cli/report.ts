@@ -37,7 +37,7 @@ export async function reportMain(scriptUrl: string): Promise<never> {
     if (values.check) {
       const current = await readFile(out, 'utf8').catch(() => '');
       if (current !== text) {
-        process.stderr.write(`${out} is not current: run npx zx scripts/report.mjs\n`);
+        process.stderr.write(`${out} is not current: run node scripts/report.mjs\n`);
         process.exit(1);
       }
       process.stdout.write(`${out} is current\n`);

@@ -2,7 +2,9 @@ import { fanOut, type Reporter } from '../engine/events.js';
 import { errorMessage } from '../engine/errors.js';
 import { redact } from '../engine/redact.js';
 import type { Role, RunOptions } from '../engine/types.js';
-import { loadInventory, selectHosts } from '../inventory/index.js';
+// Not inventory/index.js: its synchronous parsers import every schema slice (see inventory/load.ts).
+import { loadInventory } from '../inventory/parse.js';
+import { selectHosts } from '../inventory/select.js';
 import type { HostConfig, Inventory } from '../inventory/types.js';
 import { ConsoleReporter } from '../report/console.js';
 import { JsonReporter } from '../report/json.js';
@@ -27,13 +29,14 @@ export function cliReporter(options: RunOptions, io: Io = STDIO): Reporter {
 
 /**
  * Loading and host selection: the cli's part, before the engine runs. `roles`: the roles the
- * script runs, whose user sections (roles.<name>) the inventory is validated against.
+ * script runs; the inventory is validated for them only (their sections, user roles' roles.<name>);
+ * without them, every section.
  */
 export async function loadTargets(
   options: RunOptions,
-  roles: readonly Role[] = [],
+  roles?: readonly Role[],
 ): Promise<{ inventory: Inventory; hosts: HostConfig[]; skipped: { host: string; reason: string }[] }> {
-  const inventory = await loadInventory(options.inventoryPaths, { roleSections: roleSections(roles) });
+  const inventory = await loadInventory(options.inventoryPaths, roles ? { roles, roleSections: roleSections(roles) } : {});
   const { hosts, skipped } = selectHosts(inventory, { limit: options.limit, local: options.local });
   return { inventory, hosts, skipped };
 }

@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import type { HostReport, Mode, Role, RunOptions } from './types.js';
-import { formatProblem } from '../inventory/index.js';
+import { formatProblem } from '../inventory/errors.js';
 import type { HostConfig, Inventory } from '../inventory/types.js';
 import type { Transport } from '../transports/types.js';
 import { openTransport as defaultOpenTransport, type ConnectionOptions } from '../transports/connect.js';

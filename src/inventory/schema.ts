@@ -9,59 +9,19 @@ import { fail2banSchema } from '../roles/fail2ban.schema.js';
 import { firewallSchema } from '../roles/firewall.schema.js';
 import { sshSchema } from '../roles/ssh.schema.js';
 import type { DocumentCheck } from '../schema/check.js';
-import { port, safeText } from '../schema/primitives.js';
-import { ansibleVarsShape } from './ansible-vars.schema.js';
+import { safeText } from '../schema/primitives.js';
+import { groupSchema, type hostVarsSchema, type RoleSections } from './document.schema.js';
 import { checkProxy } from '../proxy/checks.js';
 import { proxySchema } from '../proxy/schema.js';
 import { hardeningSchema } from '../roles/hardening.schema.js';
 
 /**
- * The inventory schema: Ansible-style hosts and groups under `all`, composed with the sections
- * the roles own (each declared next to its role: src/roles/<role>.schema.ts, the platform's in
- * src/platform/schema.ts, the backup's in src/backup/schema.ts).
+ * The inventory schema with every section: the frame (hosts and groups under `all`,
+ * document.schema.ts) composed with the sections the roles own (each declared next to its role:
+ * src/roles/<role>.schema.ts, the platform's in src/platform/schema.ts, the backup's in
+ * src/backup/schema.ts). A run of some roles composes only theirs (src/inventory/slices.ts).
  * Every object is strict: an unknown key is an error, reported with its line and column.
  */
-const hostName = safeText.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a host name: letters, digits, "_", "." and "-"');
-/** A host key: a name, an Ansible range (www[01:50].example.com, db-[a:f]) and/or ":port" (see ranges.ts). */
-const hostKey = safeText.regex(/^[A-Za-z0-9[][A-Za-z0-9_.:[\]-]*$/, 'a host name: letters, digits, "_", "." and "-"');
-
-/** Connection and behaviour variables a host may set directly or inherit from a group's vars. */
-export const hostVarsSchema = z
-  .object({
-    address: safeText.min(1),
-    port: port,
-    user: safeText.min(1),
-    identity_file: safeText.min(1),
-    become: z.boolean(),
-    connection: z.enum(['ssh', 'local']),
-    /** A protected host is contacted only when named with --limit, or from itself (local). */
-    protected: z.boolean(),
-    known_hosts: safeText.min(1),
-    /** strict: unknown or changed keys refused; accept-new: like OpenSSH's, unknown keys recorded. */
-    host_key_checking: z.enum(['strict', 'accept-new']),
-    /** Seconds (HostConfig.connectTimeoutMs is milliseconds). */
-    connect_timeout: z.number({ error: 'a number of seconds > 0' }).positive({ error: 'a number of seconds > 0' }),
-    /** Ansible's spellings (ansible_host, ansible_port, ...): see ansible-vars.ts. */
-    ...ansibleVarsShape,
-  })
-  .partial()
-  .strict();
-
-const groupSchema: z.ZodType<Group> = z.lazy(() =>
-  z
-    .object({
-      hosts: z.record(hostKey, hostVarsSchema.nullable()).optional(),
-      vars: hostVarsSchema.optional(),
-      children: z.record(hostName, groupSchema.nullable()).optional(),
-    })
-    .strict(),
-);
-export interface Group {
-  hosts?: Record<string, z.infer<typeof hostVarsSchema> | null>;
-  vars?: z.infer<typeof hostVarsSchema>;
-  children?: Record<string, Group | null>;
-}
-
 // Key order is the order "allowed keys: ..." lists them in.
 export const inventorySchema = z
   .object({
@@ -91,8 +51,8 @@ export const inventorySchema = z
 
 export type InventoryDocument = z.infer<typeof inventorySchema>;
 
-/** The schemas of user roles' sections, by role name (`roles.<name>` of the inventory). */
-export type RoleSections = Readonly<Record<string, z.ZodType>>;
+export type { RoleSections } from './document.schema.js';
+export { hostVarsSchema, type Group } from './document.schema.js';
 
 /**
  * The inventory schema with the sections of the user roles a script runs: `roles.<name>` is

@@ -10,7 +10,7 @@ import { secretUses } from '../platform/secrets.js';
  */
 
 const GENERATED =
-  '<!-- Generated from inventory.yaml by `npx zx scripts/report.mjs`. Do not edit: a unit test fails when this file is not current. -->';
+  '<!-- Generated from inventory.yaml by `node scripts/report.mjs`. Do not edit: a unit test fails when this file is not current. -->';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const code = (s: string) => `\`${s}\``;

@@ -27,6 +27,10 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const hs = await execa('bash', ['sandbox/host-setup.sh'], { cwd: repoRoot(), reject: false, all: true, stdin: 'ignore' });
   if (hs.exitCode !== 0) throw new Error(`sandbox/host-setup.sh failed (exit ${hs.exitCode}):\n${hs.all}`);
+  // roles/*.mjs and scripts/*.mjs run the bundle (dist/bin, bundle.mjs): rebuilt from src/ (~1 s) so
+  // a run after `npx tsc` alone never tests a stale bundle.
+  const bundle = await execa('node', ['bundle.mjs'], { cwd: repoRoot(), reject: false, all: true, stdin: 'ignore' });
+  if (bundle.exitCode !== 0) throw new Error(`node bundle.mjs failed (exit ${bundle.exitCode}):\n${bundle.all}`);
   const runId = process.env[RUN_ENV] || `vitest-${randomBytes(4).toString('hex')}`;
   // Workers are forked after globalSetup and inherit this environment; startTarget() reads it.
   process.env[RUN_ENV] = runId;

@@ -25,6 +25,7 @@ describe('the inventory schema composes the sections the roles own', () => {
     expect(modules).toEqual([
       'backup/schema.ts',
       'inventory/ansible-vars.schema.ts',
+      'inventory/document.schema.ts',
       'platform/checks.ts',
       'platform/schema.ts',
       'proxy/checks.ts',
