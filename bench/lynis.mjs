@@ -27,7 +27,7 @@ try {
   if (!values['no-provision']) {
     const inv = await writePlatformInventory([target], dir);
     const t0 = performance.now();
-    const r = await execa('npx', ['zx', 'scripts/provision.mjs', ...inv.paths.flatMap((p) => ['-i', p])], {
+    const r = await execa(process.execPath, ['scripts/provision.mjs', ...inv.paths.flatMap((p) => ['-i', p])], {
       cwd: repoRoot(),
       reject: false,
       stdin: 'ignore',

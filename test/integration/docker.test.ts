@@ -121,7 +121,7 @@ describe('docker role on a fresh Debian 13 target', () => {
     await sb.writeInventory();
     console.log(
       `[docker role timings] apply ${(timings.apply! / 1000).toFixed(1)} s, second apply ${(timings.secondApply! / 1000).toFixed(2)} s, ` +
-        `--check ${(timings.check! / 1000).toFixed(2)} s (wall, npx zx included)`,
+        `--check ${(timings.check! / 1000).toFixed(2)} s (wall, node start included)`,
     );
   });
 });

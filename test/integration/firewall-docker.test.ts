@@ -84,7 +84,7 @@ describe('docker-aware firewall on a fresh target with Docker inside', () => {
     expect(host0.resources.find((x) => x.id === 'exposure audit')!.notes![0]).toMatch(
       /2 running container\(s\), 2 published port binding\(s\)/,
     );
-    console.log(`[firewall --check] engine ${host0.durationMs} ms, wall ${Math.round(check.durationMs)} ms (npx zx included)`);
+    console.log(`[firewall --check] engine ${host0.durationMs} ms, wall ${Math.round(check.durationMs)} ms (node start included)`);
   });
 
   it('survives systemctl restart docker, ufw reload, recreating the container (new IP) and a target restart', async () => {

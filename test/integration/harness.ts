@@ -140,14 +140,17 @@ export function useTargets(opts: UseTargetsOptions = {}): TargetsFixture {
 /** Single-target shorthand of useTargets(). */
 export const useTarget = (opts: Omit<UseTargetsOptions, 'count'> = {}): TargetsFixture => useTargets({ ...opts, count: 1 });
 
-/** Run `npx zx roles/<role>.mjs ...args -i inventory` from the repo root; never rejects. */
+/**
+ * Run `node roles/<role>.mjs ...args -i inventory` from the repo root (the README's fast form; npx's
+ * own start cost ~1 s per run; reporters.test.ts keeps one run through zx); never rejects.
+ */
 export async function runRole(
   role: string,
   args: string[],
   opts: { inventory: string; env?: Record<string, string>; timeoutMs?: number },
 ): Promise<CommandResult> {
   const t0 = performance.now();
-  const r = await execa('npx', ['zx', `roles/${role}.mjs`, ...args, '-i', opts.inventory], {
+  const r = await execa(process.execPath, [`roles/${role}.mjs`, ...args, '-i', opts.inventory], {
     cwd: repoRoot(),
     reject: false,
     stdin: 'ignore',
