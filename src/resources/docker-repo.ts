@@ -12,7 +12,7 @@ import { APT_UPDATE } from './apt-packages.js';
  * Where Docker comes from.
  * - debian: Debian's own packages. Debian 13 ships Docker 26 (docker.io + docker-cli) and Compose
  *   v2 (docker-compose, the CLI plugin). Debian 12's docker-compose is v1: refused there.
- * - docker-ce: Docker's apt repository (download.docker.com), for Debian 12 / Ubuntu: signing key in
+ * - docker-ce: Docker's apt repository (docker.repository.url), for Debian 12 / Ubuntu: signing key in
  *   /etc/apt/keyrings/docker.asc, a deb822 source, then docker-ce, docker-ce-cli, containerd.io,
  *   docker-buildx-plugin, docker-compose-plugin. (Not reachable from the sandbox: covered by plan
  *   tests from recorded facts, test/unit/docker-plan.test.ts.)
@@ -30,7 +30,8 @@ export const SOURCES = '/etc/apt/sources.list.d/docker.sources';
 const APT = 'DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -o Acquire::Retries=3 -q';
 
 export interface RepositorySpec {
-  url?: string;
+  /** Required (the schema refuses docker-ce without it); the project names no repository host. */
+  url: string;
   suite?: string;
   components: string[];
   key_url?: string;
@@ -74,7 +75,7 @@ export class DockerSourceCheck extends BaseResource<{ source: DockerSource }> {
 
 export function sourcesFile(spec: RepositorySpec, os: OsRelease): string {
   return renderTemplate('docker/docker.sources.hbs', {
-    url: spec.url ?? `https://download.docker.com/linux/${os.id}`,
+    url: spec.url,
     suite: spec.suite ?? os.codename,
     components: spec.components,
     arch: os.arch,
@@ -113,7 +114,7 @@ export class DockerAptRepository extends BaseResource<RepositorySpec> {
     const os = facts.get(osReleaseFact);
     const changes: Change[] = [];
     const key = facts.get(this.key);
-    const keyUrl = this.spec.key_url ?? `${(this.spec.url ?? `https://download.docker.com/linux/${os.id}`).replace(/\/$/, '')}/gpg`;
+    const keyUrl = this.spec.key_url ?? `${this.spec.url.replace(/\/$/, '')}/gpg`;
     if (this.spec.key !== undefined) {
       const want = this.spec.key.endsWith('\n') ? this.spec.key : `${this.spec.key}\n`;
       if (!key.exists || key.type !== 'file' || !key.content.equals(Buffer.from(want))) {

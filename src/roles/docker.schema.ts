@@ -8,7 +8,10 @@ export const dockerSchema = z
     source: z.enum(['debian', 'docker-ce']).default('debian'),
     /** Override the package list of the source. */
     packages: z.array(safeText.regex(/^[a-z0-9][a-z0-9+.-]*$/, 'a Debian package name')).optional(),
-    /** docker-ce only: the apt repository (default https://download.docker.com/linux/<distribution id>). */
+    /**
+     * docker-ce only: the apt repository. `url` is required with docker-ce (Docker's repository for
+     * the host's distribution, or the operator's mirror of it): the project names no mirror host.
+     */
     repository: z
       .object({
         url: httpsUrl.optional(),
@@ -28,6 +31,14 @@ export const dockerSchema = z
     min_version: versionString.optional(),
     compose_min_version: versionString.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((docker, ctx) => {
+    if (docker.source === 'docker-ce' && docker.repository.url === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['repository', 'url'],
+        message: "docker.source docker-ce needs docker.repository.url (Docker's apt repository for this distribution, or its mirror)",
+      });
+  });
 
 export type DockerConfig = z.infer<typeof dockerSchema>;

@@ -18,7 +18,10 @@ export function dockerResources(config: DockerConfig): { resources: Resource[] }
   if (config.daemon) resources.push(new DockerDaemonConfig({ daemon: config.daemon as { [key: string]: Json } }));
   const prereqs: Resource[] = [];
   if (config.source === 'docker-ce') {
-    const repo = new DockerAptRepository(config.repository);
+    const { url } = config.repository;
+    // The schema refuses docker-ce without a url; this guards a config built in code.
+    if (url === undefined) throw new Error('docker.repository.url is required with docker.source docker-ce');
+    const repo = new DockerAptRepository({ ...config.repository, url });
     resources.push(repo);
     prereqs.push(repo);
   }

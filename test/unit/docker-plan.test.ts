@@ -127,7 +127,7 @@ describe('source debian (Debian 13 packages)', () => {
 });
 
 describe("source docker-ce (Docker's apt repository, from recorded facts: not reachable here)", () => {
-  const spec = { components: ['stable'] };
+  const spec = { url: 'https://docker-apt.example.net/linux/debian', components: ['stable'] };
   const plan = (osName: string, key: FileState, sources: FileState, s: Parameters<typeof sourcesFile>[0] = spec) => {
     const repo = new DockerAptRepository(s);
     return repo.plan(
@@ -142,14 +142,14 @@ describe("source docker-ce (Docker's apt repository, from recorded facts: not re
   it('Debian 12: downloads the key and adds a deb822 source for bookworm', () => {
     const changes = plan('os-release-bookworm.txt', absent(KEYRING), absent(SOURCES));
     expect(changes.map((c) => c.summary)).toEqual([
-      `download Docker's signing key https://download.docker.com/linux/debian/gpg -> ${KEYRING}`,
+      `download Docker's signing key https://docker-apt.example.net/linux/debian/gpg -> ${KEYRING}`,
       `add Docker's apt repository ${SOURCES} (bookworm)`,
     ]);
     expect(sourcesFile(spec, os('os-release-bookworm.txt'))).toBe(
       [
         "# Docker's own apt repository, managed by hostkit roles/docker.mjs (docker.source: docker-ce)",
         'Types: deb',
-        'URIs: https://download.docker.com/linux/debian',
+        'URIs: https://docker-apt.example.net/linux/debian',
         'Suites: bookworm',
         'Components: stable',
         'Architectures: amd64',
@@ -158,12 +158,14 @@ describe("source docker-ce (Docker's apt repository, from recorded facts: not re
       ].join('\n'),
     );
     const fetch = changes[0]!.actions[0]!;
-    expect(fetch.kind === 'exec' && fetch.script).toContain('curl -fsSL --retry 3 -o "$tmp" https://download.docker.com/linux/debian/gpg');
+    expect(fetch.kind === 'exec' && fetch.script).toContain(
+      'curl -fsSL --retry 3 -o "$tmp" https://docker-apt.example.net/linux/debian/gpg',
+    );
   });
 
   it('Ubuntu 24.04 arm64: the ubuntu repository, noble, arm64', () => {
-    const text = sourcesFile(spec, os('os-release-noble.txt'));
-    expect(text).toContain('URIs: https://download.docker.com/linux/ubuntu\nSuites: noble\n');
+    const text = sourcesFile({ ...spec, url: 'https://docker-apt.example.net/linux/ubuntu' }, os('os-release-noble.txt'));
+    expect(text).toContain('URIs: https://docker-apt.example.net/linux/ubuntu\nSuites: noble\n');
     expect(text).toContain('Architectures: arm64\n');
   });
 
@@ -183,9 +185,16 @@ describe("source docker-ce (Docker's apt repository, from recorded facts: not re
     );
   });
 
+  it('docker-ce without docker.repository.url is refused at its inventory position (no built-in repository host)', () => {
+    expect(() => parseInventory('all: { hosts: { web1: { address: 10.0.0.1 } } }\ndocker: { source: docker-ce }\n', 'inline.yaml')).toThrow(
+      /docker\.repository\.url|repository\.url/,
+    );
+  });
+
   it('the role: repository, then docker-ce packages (apt-get update picks the new source up)', () => {
     const inv = parseInventory(
-      'all: { hosts: { web1: { address: 10.0.0.1 } } }\ndocker: { source: docker-ce, min_version: "27.0" }\n',
+      'all: { hosts: { web1: { address: 10.0.0.1 } } }\n' +
+        'docker: { source: docker-ce, min_version: "27.0", repository: { url: "https://docker-apt.example.net/linux/debian" } }\n',
       'inline.yaml',
     );
     const { resources } = buildRole(dockerRole, inv, inv.hosts[0]!);

@@ -190,7 +190,7 @@ describe('issue 9 LOW', () => {
 
   it('docker repository URLs are https only, without spaces', () => {
     const repo = (url: string) => `${HOSTS}docker:\n  source: docker-ce\n  repository:\n    url: "${url}"\n`;
-    expect(problems(repo('https://download.docker.com/linux/debian'))).toEqual([]);
+    expect(problems(repo('https://docker-apt.example.net/linux/debian'))).toEqual([]);
     expect(problems(repo('file:///srv/repo'))).toEqual(['inv.yaml:7:10: docker.repository.url']);
     expect(problems(repo('https://x.example/a b'))).toEqual(['inv.yaml:7:10: docker.repository.url']);
   });

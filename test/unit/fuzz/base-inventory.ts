@@ -34,7 +34,7 @@ export const baseInventory = () => ({
   },
   docker: {
     source: 'docker-ce',
-    repository: { url: 'https://download.docker.com/linux/debian', suite: 'bookworm', components: ['stable'] },
+    repository: { url: 'https://docker-apt.example.net/linux/debian', suite: 'bookworm', components: ['stable'] },
     daemon: { 'log-driver': 'json-file', 'log-opts': { 'max-size': '10m' }, 'data-root': '/mnt/data/docker' },
     min_version: '26.0',
   },
