@@ -29,7 +29,11 @@ function handlebars(): typeof Handlebars {
   hb.registerHelper('yesno', (v: unknown) => (v ? 'yes' : 'no'));
   // JSON is YAML: the compose template puts every scalar and list through it, so quoting is never
   // the template's problem.
-  hb.registerHelper('json', (value: unknown) => new hb.SafeString(JSON.stringify(value)));
+  // Strict mode does not reach helper arguments: a missing field is refused here instead.
+  hb.registerHelper('json', (value: unknown) => {
+    if (value === undefined) throw new Error('json: the value is not defined (a missing field)');
+    return new hb.SafeString(JSON.stringify(value));
+  });
   return (instance = hb);
 }
 

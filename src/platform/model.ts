@@ -1,5 +1,5 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
-import type { HealthcheckConfig, ImageSourceConfig, PlatformSections, PublishedPort, ServiceConfig } from './schema.js';
+import type { FileVar, HealthcheckConfig, ImageSourceConfig, PlatformSections, PublishedPort, ServiceConfig } from './schema.js';
 import { parsePublishedPort } from './schema.js';
 
 /**
@@ -23,6 +23,28 @@ export interface VolumeMount {
   dataDir?: string;
 }
 
+/** A configuration file of a service, rendered from templates/ with its vars (secrets resolved in prepare). */
+export interface ServiceFileModel {
+  /** Absolute path on the host. */
+  path: string;
+  template: string;
+  mode: string;
+  owner: string;
+  group: string;
+  vars: Record<string, FileVar>;
+}
+
+export type DbEngine = 'postgres' | 'mariadb';
+
+/** The databases and roles a database server must have (src/resources/databases.ts). */
+export interface DatabaseModel {
+  engine: DbEngine;
+  /** Who the server's client connects as inside the container. */
+  adminUser: string;
+  roles: { name: string; secret: string }[];
+  databases: { name: string; owner: string }[];
+}
+
 export type EnvEntry = { name: string; value: string } | { name: string; secret: string };
 
 export interface ServiceModel {
@@ -42,6 +64,8 @@ export interface ServiceModel {
   healthcheck?: HealthcheckConfig;
   restart: ServiceConfig['restart'];
   domains: string[];
+  files: ServiceFileModel[];
+  database?: DatabaseModel;
 }
 
 export interface NetworkModel {
@@ -119,6 +143,24 @@ function serviceModel(stack: string, key: string, s: ServiceConfig, dataRoot: st
     ...(s.healthcheck ? { healthcheck: s.healthcheck } : {}),
     restart: s.restart,
     domains: s.domains,
+    files: s.files.map((f) => ({
+      path: f.path.startsWith('/') ? f.path : `${trimSlash(dataRoot)}/${f.path}`,
+      template: f.template,
+      mode: f.mode,
+      owner: f.owner,
+      group: f.group,
+      vars: f.vars,
+    })),
+    ...(s.database
+      ? {
+          database: {
+            engine: s.database.engine,
+            adminUser: s.database.admin_user ?? (s.database.engine === 'postgres' ? 'postgres' : 'root'),
+            roles: s.database.roles.map((r) => ({ name: r.name, secret: r.password.secret })),
+            databases: s.database.databases,
+          },
+        }
+      : {}),
   };
 }
 
@@ -180,8 +222,16 @@ export function platformOf(inventory: PlatformInventory): PlatformModel {
 
 export const allServices = (p: PlatformModel): ServiceModel[] => p.stacks.flatMap((s) => s.services);
 
-/** Secret names a service uses. */
+/** Secret names a service's environment uses (what its stack's .env carries). */
 export const secretsOf = (s: ServiceModel): string[] => s.environment.flatMap((e) => ('secret' in e ? [e.secret] : []));
+
+/** Secret names in a file's vars, at any depth. */
+export function fileVarSecrets(v: FileVar): string[] {
+  if (Array.isArray(v)) return v.flatMap(fileVarSecrets);
+  if (v && typeof v === 'object')
+    return 'secret' in v && typeof v.secret === 'string' ? [v.secret] : Object.values(v).flatMap(fileVarSecrets);
+  return [];
+}
 
 /** The variable a secret is passed as in a stack's .env and referenced as in compose.yaml. */
 export const secretVariable = (secret: string): string => `HOSTKIT_SECRET_${secret.toUpperCase()}`;

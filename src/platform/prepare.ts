@@ -8,6 +8,7 @@ import { registerSecrets } from '../engine/redact.js';
 import type { PlatformModel } from './model.js';
 import { loadSecrets, type Secrets } from './secrets.js';
 import { readArchiveManifest, type ArchivedImage } from './image-archive.js';
+import { renderFiles, type RenderedFile } from './files.js';
 
 /** What the stacks role needs from the control machine, read once per run before any host. */
 export interface PreparedPlatform {
@@ -17,6 +18,8 @@ export interface PreparedPlatform {
   archives: Map<string, ArchivedImage[]>;
   /** Image ref -> its build context packed as a tar (deterministic) and that tar's hash. */
   contexts: Map<string, { dir: string; tar: string; hash: string; dockerfile?: string }>;
+  /** The services' configuration files, rendered with their secrets. */
+  files: RenderedFile[];
 }
 
 export class PlatformPrepareError extends Error {
@@ -37,6 +40,12 @@ export async function preparePlatform(
 ): Promise<PreparedPlatform> {
   const secrets = await loadSecrets(platform, options.secretsFile ?? platform.secretsFile);
   registerSecrets(secrets.values());
+  const rendered = renderFiles(platform, secrets);
+  registerSecrets(rendered.hashes);
+  if (rendered.problems.length)
+    throw new PlatformPrepareError(
+      `files (${rendered.problems.length} problem${rendered.problems.length === 1 ? '' : 's'}):\n  ${rendered.problems.join('\n  ')}`,
+    );
 
   const problems: string[] = [];
   const archives = new Map<string, ArchivedImage[]>();
@@ -79,7 +88,7 @@ export async function preparePlatform(
   if (problems.length)
     throw new PlatformPrepareError(`images (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}`);
 
-  return { platform, secrets, archives, contexts };
+  return { platform, secrets, archives, contexts, files: rendered.files };
 }
 
 /** A build context as a reproducible tar (sorted, zero mtimes and owners) and its sha256. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { absolutePath, networkKey, port, safeText, secretName, serviceName, stackName } from '../schema/primitives.js';
+import { absolutePath, networkKey, octalMode, port, safeText, secretName, serviceName, stackName } from '../schema/primitives.js';
 
 /**
  * The platform's sections of the inventory, shared by the stacks, networks and backup roles and
@@ -42,6 +42,46 @@ const envValue = z.union([safeText, z.number(), z.boolean(), z.object({ secret: 
   error: 'a string, a number, true/false or { secret: <name in the secrets file> }',
 });
 
+/** A secret by name; `hash: bcrypt` puts its bcrypt hash in a file instead of the value (htpasswd, users databases). */
+const secretRef = z.object({ secret: secretName, hash: z.enum(['bcrypt']).optional() }).strict();
+export type SecretRef = z.infer<typeof secretRef>;
+export type FileVar = string | number | boolean | SecretRef | FileVar[] | { [key: string]: FileVar };
+/** What a managed file's template reads: safe text, numbers, booleans, lists, maps and secrets. */
+const fileVar: z.ZodType<FileVar> = z.lazy(() =>
+  z.union([secretRef, safeText, z.number(), z.boolean(), z.array(fileVar), z.record(safeText, fileVar)], {
+    error: 'a string, number, true/false, list, map or { secret: <name>[, hash: bcrypt] }',
+  }),
+);
+const FILE_PATH = 'a file path: relative to the data root (e.g. "authelia/config/configuration.yml") or absolute, without ".."';
+const serviceFileSchema = z
+  .object({
+    /** Relative to the data root (inside one of the service's volumes), or absolute. */
+    path: safeText.regex(/^[^.\s][^\s]*[^/]$/, FILE_PATH).refine((p) => !p.split('/').includes('..'), FILE_PATH),
+    /** A Handlebars template under templates/, rendered with { service, vars } through the one instance. */
+    template: safeText.regex(
+      /^[a-z0-9][a-z0-9_.-]*(\/[a-z0-9][a-z0-9_.-]*)*\.hbs$/,
+      'a template under templates/, e.g. "authelia/configuration.yml.hbs"',
+    ),
+    mode: octalMode.default('0600'),
+    owner: safeText.regex(/^([a-z_][a-z0-9_-]*|\d+)$/, 'a user name or uid').default('root'),
+    group: safeText.regex(/^([a-z_][a-z0-9_-]*|\d+)$/, 'a group name or gid').default('root'),
+    vars: z.record(safeText, fileVar).default({}),
+  })
+  .strict();
+
+const sqlName = safeText.regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a database or role name: lowercase letters, digits and "_"');
+/** Databases and roles that must exist on a database server (created when missing, never dropped). */
+const databaseSchema = z
+  .object({
+    engine: z.enum(['postgres', 'mariadb']),
+    /** The account the server's own client connects as inside the container (socket, no password). */
+    admin_user: sqlName.optional(),
+    roles: z.array(z.object({ name: sqlName, password: z.object({ secret: secretName }).strict() }).strict()).default([]),
+    /** owner: a role (PostgreSQL: the database owner; MariaDB: granted ALL on it). */
+    databases: z.array(z.object({ name: sqlName, owner: sqlName }).strict()).default([]),
+  })
+  .strict();
+
 const serviceSchema = z
   .object({
     container_name: containerName,
@@ -60,6 +100,10 @@ const serviceSchema = z
     healthcheck: healthcheckSchema.optional(),
     restart: z.enum(['always', 'unless-stopped', 'on-failure', 'no']).default('always'),
     domains: z.array(safeText.regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'a domain name')).default([]),
+    /** Configuration files rendered from templates/ + secrets; a change restarts this container only. */
+    files: z.array(serviceFileSchema).default([]),
+    /** On a database server: the databases and roles its consumers need. */
+    database: databaseSchema.optional(),
   })
   .strict();
 
@@ -140,6 +184,8 @@ export const platformSections = {
 export type StackConfig = z.infer<typeof stackSchema>;
 export type ServiceConfig = z.infer<typeof serviceSchema>;
 export type ImageSourceConfig = z.infer<typeof imageSourceSchema>;
+export type ServiceFileConfig = z.infer<typeof serviceFileSchema>;
+export type DatabaseConfig = z.infer<typeof databaseSchema>;
 export type HealthcheckConfig = z.infer<typeof healthcheckSchema>;
 export type NpmConfig = z.infer<typeof npmSchema>;
 export type ComposeConfig = z.infer<typeof composeSchema>;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, parseDocument } from 'yaml';
 import { UNSAFE_CHARACTERS } from '../schema/primitives.js';
-import { allServices, secretsOf, secretVariable, type PlatformModel, type StackModel } from './model.js';
+import { allServices, fileVarSecrets, secretsOf, secretVariable, type PlatformModel, type StackModel } from './model.js';
 
 /** Secret name -> value, read from the secrets file (never from the repository). */
 export type Secrets = ReadonlyMap<string, string>;
@@ -22,6 +22,11 @@ export function secretUses(platform: PlatformModel): Map<string, string[]> {
       if (!('secret' in e)) continue;
       uses.set(e.secret, [...(uses.get(e.secret) ?? []), `${svc.stack}/${svc.key} ${e.name}`]);
     }
+    for (const f of svc.files)
+      for (const name of new Set(fileVarSecrets(f.vars)))
+        uses.set(name, [...(uses.get(name) ?? []), `${svc.stack}/${svc.key} file ${f.path}`]);
+    for (const r of svc.database?.roles ?? [])
+      uses.set(r.secret, [...(uses.get(r.secret) ?? []), `${svc.stack}/${svc.key} role ${r.name}`]);
   }
   return uses;
 }

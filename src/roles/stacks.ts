@@ -3,6 +3,8 @@ import { Directory } from '../resources/directory.js';
 import { ImageArchive, ImageBuild, ImagePull } from '../resources/stack-images.js';
 import { StackComposeFile, StackEnvFile } from '../resources/stack-files.js';
 import { StackUp } from '../resources/stack-up.js';
+import { restartHandler, ServiceFile } from '../resources/service-file.js';
+import { Databases } from '../resources/databases.js';
 import { renderCompose } from '../platform/compose.js';
 import { renderEnvFile } from '../platform/secrets.js';
 import { platformOf, type PlatformModel } from '../platform/model.js';
@@ -45,11 +47,48 @@ export function stackResources(p: PreparedPlatform): Resource[] {
     const env = new StackEnvFile({ stack: stack.name, dir: stack.dir, content: renderEnvFile(stack, p.secrets) }, { requires: [dir] });
     const compose = new StackComposeFile({ stack: stack.name, dir: stack.dir, content: renderCompose(stack) }, { requires: [dir, env] });
     const images = [...new Set(stack.services.flatMap((s) => providers.get(s.image) ?? []))];
+    resources.push(dir, env, compose);
+    // Each service's configuration files; a change restarts that container only (its handler).
+    const files: Resource[] = [];
+    for (const svc of stack.services) {
+      const own = p.files.filter((f) => f.stack === stack.name && f.service === svc.key);
+      if (!own.length) continue;
+      const restart = restartHandler(
+        svc.containerName,
+        own.map((f) => f.path),
+        platform.waitTimeoutS,
+      );
+      for (const f of own)
+        files.push(
+          new ServiceFile({ path: f.path, content: f.content, mode: f.mode, owner: f.owner, group: f.group }, { notify: [restart] }),
+        );
+    }
+    // Databases and roles: each server up and healthy first, then its objects, then the consumers.
+    const dbs = stack.services.flatMap((svc) =>
+      svc.database
+        ? [
+            new Databases(
+              {
+                stack: stack.name,
+                dir: stack.dir,
+                service: svc.key,
+                container: svc.containerName,
+                engine: svc.database.engine,
+                adminUser: svc.database.adminUser,
+                roles: svc.database.roles.map((r) => ({ ...r, password: p.secrets.get(r.secret) ?? '' })),
+                databases: svc.database.databases,
+                waitTimeoutS: platform.waitTimeoutS,
+              },
+              { requires: [dir, env, compose, ...images, ...files] },
+            ),
+          ]
+        : [],
+    );
     const up = new StackUp(
       { stack, waitTimeoutS: platform.waitTimeoutS, files: { env, compose } },
-      { requires: [dir, env, compose, ...images] },
+      { requires: [dir, env, compose, ...images, ...files, ...dbs] },
     );
-    resources.push(dir, env, compose, up);
+    resources.push(...files, ...dbs, up);
   }
   return resources;
 }

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { loadInventory } from '../inventory/index.js';
-import { platformOf } from '../platform/model.js';
+import { allServices, platformOf, type PlatformModel } from '../platform/model.js';
 import { repoRoot } from './paths.js';
 import { buildStandins, writeSandboxSecrets, writeStandinOverlay } from './standins.js';
 import type { Target } from './targets.js';
@@ -82,13 +82,10 @@ export async function writePlatformInventory(
     paths.push(npmPath);
   }
   let dbImages: DbImages | undefined;
-  if (opts.realDbs?.length) {
-    dbImages = await ensureDbImages();
+  const realDbs = realDbsFor(platform, opts.realDbs);
+  if (realDbs.length) {
     const dbPath = resolve(dir, 'real-db-overlay.yaml');
-    await writeFile(
-      dbPath,
-      `# Generated: real databases from Debian's packages replace these stand-ins.\n${stringify(realDbOverlay(dbImages, opts.realDbs))}`,
-    );
+    dbImages = await writeRealDbOverlay(dbPath, realDbs);
     paths.push(dbPath);
   }
   if (opts.extra) {
@@ -97,6 +94,28 @@ export async function writePlatformInventory(
     paths.push(extraPath);
   }
   return { paths, secretsFile, archive: standins.archive, ...(dbImages ? { dbImages } : {}) };
+}
+
+/**
+ * The database servers that must be real: those asked for, plus every server whose databases and
+ * roles the inventory declares (the stacks role creates them with the server's own client).
+ */
+export function realDbsFor(platform: PlatformModel, asked: readonly RealDb[] = []): RealDb[] {
+  const out = [...asked];
+  for (const svc of allServices(platform)) {
+    if (svc.database && !out.some((d) => d.stack === svc.stack && d.service === svc.key))
+      out.push({ stack: svc.stack, service: svc.key, engine: svc.database.engine });
+  }
+  return out;
+}
+
+async function writeRealDbOverlay(path: string, dbs: readonly RealDb[]): Promise<DbImages> {
+  const images = await ensureDbImages();
+  await writeFile(
+    path,
+    `# Generated: real databases from Debian's packages replace these stand-ins.\n${stringify(realDbOverlay(images, dbs))}`,
+  );
+  return images;
 }
 
 /**
@@ -109,9 +128,15 @@ export async function standinOverlayFor(inventoryPaths: string[], dir: string): 
   const platform = platformOf(inventory);
   const secretsFile = await writeSandboxSecrets(platform, resolve(dir, 'demo-secrets.yaml'));
   const standins = await writeStandinOverlay(resolve(dir, 'demo-standins.yaml'), await buildStandins(platform), secretsFile);
-  if (!inventory.doc.proxy) return [standins];
+  const overlays = [standins];
+  const realDbs = realDbsFor(platform);
+  if (realDbs.length) {
+    overlays.push(resolve(dir, 'demo-real-dbs.yaml'));
+    await writeRealDbOverlay(overlays.at(-1)!, realDbs);
+  }
+  if (!inventory.doc.proxy) return overlays;
   // The demo's NPM is a stand-in without an API: the proxy role is left out.
   const noProxy = resolve(dir, 'demo-no-proxy.yaml');
   await writeFile(noProxy, '# Generated: the demo NPM is a stand-in; no proxy role.\nproxy: null\n');
-  return [standins, noProxy];
+  return [...overlays, noProxy];
 }

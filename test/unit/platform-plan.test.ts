@@ -68,7 +68,10 @@ const ctx = (pending: string[] = []): PlanContext => ({ host, mode: 'check', pen
 
 let platform: PlatformModel;
 beforeAll(async () => {
-  platform = platformOf(await loadInventory([join(repoRoot(), 'inventory.yaml')]));
+  // As recorded: the sandbox platform, whose database servers with `database:` are real PostgreSQL.
+  platform = platformOf(
+    await loadInventory([join(repoRoot(), 'inventory.yaml'), join(repoRoot(), 'test/fixtures/platform/real-dbs.yaml')]),
+  );
 });
 
 /** Every fact a stack's resources read, from one recorded case; `over` replaces some. */

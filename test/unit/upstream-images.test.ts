@@ -14,17 +14,7 @@ import { standinSpec } from '../../src/sandbox/standins.js';
  */
 
 /** Problems another engineer of issue 13 fixes on their branch: remove each line when its fix is merged. */
-const PENDING: Record<string, 'appconf' | 'appcode'> = {
-  'pro-0kt-stack/authelia: file /config/configuration.yml': 'appconf',
-  'pro-0kt-stack/gitea: env GITEA__security__INSTALL_LOCK': 'appconf',
-  'pro-0kt-stack/gitea: env GITEA__security__SECRET_KEY': 'appconf',
-  'pro-0kt-stack/gitea: role gitea on pro-0kt-postgres': 'appconf',
-  'pro-0kt-stack/gitea: database gitea on pro-0kt-postgres': 'appconf',
-  'pro-0kt-stack/n8n: role n8n on pro-0kt-postgres': 'appconf',
-  'pro-0kt-stack/n8n: database n8n on pro-0kt-postgres': 'appconf',
-  'pro-0kt-stack/restic: file /data/.htpasswd': 'appconf',
-  'seller1-prod-stack/n8n: database n8n on seller1-prod-db': 'appconf',
-  'seller1-dev-stack/n8n: database n8n on seller1-dev-db': 'appconf',
+const PENDING: Record<string, 'appcode'> = {
   'seller1-prod-stack/web: app code': 'appcode',
   'seller1-dev-stack/web: app code': 'appcode',
   'myshop-stack/web: app code': 'appcode',
