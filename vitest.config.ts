@@ -17,8 +17,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           // Targets are real containers; each file owns its targets.
-          testTimeout: 600_000,
-          hookTimeout: 600_000,
+          testTimeout: 900_000,
+          hookTimeout: 900_000,
           globalSetup: ['test/integration/global-setup.ts'],
         },
       },

@@ -8,7 +8,7 @@ export { changedCount, drifts, parseReport, reachable, type Report } from './har
 export const roleTimes = (r: Report) => Object.fromEntries(r.hosts.map((h) => [h.role, Math.round(h.durationMs / 100) / 10]));
 
 /** `node <script> ...args -i p1 -i p2 ...` from the repo root (the README's fast form); never rejects. */
-export async function runScript(script: string, args: string[], inventories: string[], timeoutMs = 600_000): Promise<CommandResult> {
+export async function runScript(script: string, args: string[], inventories: string[], timeoutMs = 900_000): Promise<CommandResult> {
   const t0 = performance.now();
   const r = await execa(process.execPath, [script, ...args, ...inventories.flatMap((p) => ['-i', p])], {
     cwd: repoRoot(),
