@@ -1,6 +1,6 @@
 import type { Fact } from '../engine/types.js';
 import { succeedsFact } from './command.js';
-import { composeHashesFact, composeProjectsFact } from './compose.js';
+import { composeConfigHashesFact, composeHashesFact, composeProjectsFact } from './compose.js';
 import { containersFact } from './containers.js';
 import { dockerEngineFact, osReleaseFact } from './docker.js';
 import { dockerUserFact } from './docker-user.js';
@@ -29,6 +29,7 @@ import { containerFact } from './virt.js';
 export const FACTS = {
   'apt.packages': packagesFact,
   'command.succeeds': succeedsFact,
+  'docker.compose-config-hashes': composeConfigHashesFact,
   'docker.compose-hashes': composeHashesFact,
   'docker.compose-projects': composeProjectsFact,
   'docker.containers': containersFact,
