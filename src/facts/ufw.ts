@@ -429,21 +429,48 @@ export function parseUfwProbe(out: ProbeOutput): UfwState {
     if (!status.defaults || status.logging === null) throw new Error('ufw status verbose: active but no "Default:" or "Logging:" line');
     return { installed, active: true, enabled, defaults: status.defaults, logging: status.logging, ipv6, rules };
   }
-
   // Inactive (or not installed): status prints nothing else, so read the config ufw would load.
-  // Without the files (never installed, or purged) these are the package's defaults.
+  return ufwStateFromFiles(s, false);
+}
+
+/** ufw's log levels (backend.loglevels); anything else in ufw.conf is shown as "unknown". */
+const LOG_LEVELS: readonly string[] = ['off', 'low', 'medium', 'high', 'full'];
+
+/**
+ * The state as `ufw status verbose` derives it (ufw 0.36 backend_iptables.get_status,
+ * backend._get_default_policy, get_loglevel), from the probe's sections and ufw's own "is it
+ * loaded" test (its user chains exist in iptables) instead of starting ufw (Python): the rules
+ * are user.rules/user6.rules, the defaults /etc/default/ufw (routed "disabled" when forwarding
+ * is off), the logging ufw.conf's LOGLEVEL. Without the files (never installed, or purged) the
+ * package's defaults. test/unit/ufw-facts.test.ts proves it equal to the status-verbose parse
+ * on every recorded case.
+ */
+export function ufwStateFromFiles(s: Map<string, string>, active: boolean): UfwState {
+  const installed = /^.[itW]/.test(s.get('dpkg') ?? '');
+  const defaultFile = s.has('/etc/default/ufw') ? parseDefaultUfw(s.get('/etc/default/ufw') ?? '') : undefined;
+  const conf = s.has('/etc/ufw/ufw.conf') ? parseUfwConf(s.get('/etc/ufw/ufw.conf') ?? '') : undefined;
+  const ipv6 = (defaultFile?.ipv6 ?? PACKAGE_DEFAULTS.ipv6) && s.has('kernel-ipv6');
+  const rules = [
+    ...parseUfwTuples(s.get('/etc/ufw/user.rules') ?? '', 'v4'),
+    ...(ipv6 ? parseUfwTuples(s.get('/etc/ufw/user6.rules') ?? '', 'v6') : []),
+  ];
+  const enabled = installed && (conf?.enabled ?? false);
   const configured = defaultFile?.defaults ?? PACKAGE_DEFAULTS;
   const forwarding = FORWARDING.some((f) => (s.get(f) ?? '').trim() === '1' && (f.includes('ipv4') || ipv6));
+  // Loaded, ufw shows ufw.conf's LOGLEVEL as it is ("unknown" when missing or not a level).
+  const level = conf?.logging ?? PACKAGE_DEFAULTS.logging;
+  const known = readKeyValues(s.get('/etc/ufw/ufw.conf') ?? '').has('loglevel') && LOG_LEVELS.includes(level);
+  const logging = active && !known ? 'unknown' : level;
   return {
     installed,
-    active: false,
+    active,
     enabled,
     defaults: {
       incoming: configured.incoming,
       outgoing: configured.outgoing,
       routed: forwarding ? configured.routed : 'disabled',
     },
-    logging: conf?.logging ?? PACKAGE_DEFAULTS.logging,
+    logging,
     ipv6,
     rules,
   };

@@ -7,7 +7,7 @@ import { gatherFacts } from '../../src/engine/gather.js';
 import { runPlaybook } from '../../src/engine/run.js';
 import type { HostReport, Mode, Role } from '../../src/engine/types.js';
 import { composeCacheFile, composeConfigHashesFact, composeHashesFact } from '../../src/facts/compose.js';
-import { fail2banFact } from '../../src/facts/fail2ban.js';
+import { fail2banFact, parseFail2banProbe } from '../../src/facts/fail2ban.js';
 import { ufwState } from '../../src/facts/ufw.js';
 import { loadInventory } from '../../src/inventory/index.js';
 import type { Inventory } from '../../src/inventory/types.js';
@@ -21,7 +21,7 @@ import { ROLES } from '../../src/roles/index.js';
 import { openTransport } from '../../src/transports/connect.js';
 import { useTarget } from './harness.js';
 
-/** A 2 MB busybox image built locally by the sandbox (no registry): loaded into the target's Docker. */
+/** The 2 MB busybox base the sandbox builds locally for its stand-ins (no registry): loaded into the target's Docker. */
 const LOCAL_BUSYBOX = 'hostkit-standin-base/scratch';
 const IMAGE = 'hostkit-probe/busybox:1';
 const DIR = '/opt/hostkit/stacks/probe-stack';
@@ -106,7 +106,10 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
     const local = (await execa('docker', ['images', '-q', LOCAL_BUSYBOX])).stdout.split('\n')[0];
     if (!local) throw new Error(`no local image ${LOCAL_BUSYBOX}: run npm run demo once (it builds the stand-ins)`);
     await execa('sh', ['-c', `docker save ${local} | docker exec -i ${sb.target.name} docker load -q`]);
-    await sh(`docker tag ${local} ${IMAGE}`);
+    // Busybox itself as the entrypoint (the stand-in's script wants its spec file): a commit, no build, no registry.
+    await sh(
+      `c=$(docker create ${local}) && docker commit -c 'ENTRYPOINT ["/bin/busybox"]' "$c" ${IMAGE} >/dev/null && docker rm "$c" >/dev/null`,
+    );
     inventory = await loadInventory([sb.inventory]);
   }, 600_000);
 
@@ -125,6 +128,29 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
     expect(last.stats).toEqual({ connections: 1, execs: 1 });
     expect(check.reports.map((r) => r.role)).toEqual(['firewall', 'fail2ban', 'probe-stack']);
   }, 600_000);
+
+  it('fail2ban in two client starts says what one client call per jail and command says', async () => {
+    // The earlier probe: `ufw status` and two client calls per jail.
+    const perJail = [
+      'printf "@@ufw %s\\n" "$(ufw status 2>/dev/null | head -n1)"',
+      'echo "@@installed yes"',
+      'printf "@@active %s\\n" "$(systemctl is-active fail2ban 2>/dev/null)"',
+      'out=$(fail2ban-client status 2>&1); echo "@@status"; printf "%s\\n" "$out"',
+      'for j in $(printf "%s\\n" "$out" | sed -n "s/.*Jail list:[[:space:]]*//p" | tr "," " "); do',
+      '  echo "@@jail $j"; fail2ban-client status "$j" 2>&1; echo "@@actions $j"; fail2ban-client get "$j" actions 2>&1',
+      'done',
+    ].join('\n');
+    const t = await openTransport(inventory.hosts[0]!, {});
+    try {
+      const ours = (await gatherFacts(t, [fail2banFact])).get(fail2banFact);
+      const theirs = parseFail2banProbe((await t.exec(perJail)).stdout);
+      expect(ours.jails).toEqual(['recidive', 'sshd']);
+      expect(ours.ufwActive).toBe(true);
+      expect(ours).toEqual(theirs);
+    } finally {
+      await t.close();
+    }
+  }, 120_000);
 
   it("the cached config hashes equal compose's own: clean, compose.yaml edited, .env edited, compose replaced", async () => {
     const clean = await bothHashes();

@@ -9,6 +9,7 @@ import {
   parseUfwStatusVerbose,
   parseUfwTuples,
   ufwState,
+  ufwStateFromFiles,
   type UfwRule,
 } from '../../src/facts/ufw.js';
 import { matchKey, normalizeUfwAddress, ruleKey, toUfwArgs } from '../../src/resources/ufw-rules.js';
@@ -539,5 +540,26 @@ describe('normalizeUfwAddress', () => {
   });
   it.each(['010.1.1.1', '10.0.0.256', '10.0.0.0/33', 'example.com', '1:2:3', '2001:db8::/129'])('refuses %s', (bad) => {
     expect(() => normalizeUfwAddress(bad)).toThrow();
+  });
+});
+
+describe('the state without `ufw status verbose` (ufwStateFromFiles)', () => {
+  // ufw's status is its files plus one test, "are its chains loaded": given that bit (here the
+  // recorded status line), the files alone must give exactly what status verbose gave.
+  const loaded = (c: string) => has(c, 'status-verbose.txt') && read(c, 'status-verbose.txt').startsWith('Status: active');
+  const usable = cases.filter((c) => c !== 'not-root');
+  it.each(usable)('%s: equal to the status-verbose parse', (c) => {
+    expect(ufwStateFromFiles(sections(c), loaded(c))).toEqual(probe(c));
+  });
+  it('covers every active case and the inactive ones', () => {
+    expect(activeCases.length).toBeGreaterThanOrEqual(15);
+    expect(usable.filter(loaded)).toEqual(activeCases);
+  });
+  it('a missing or unknown LOGLEVEL reads "unknown" when loaded, as ufw prints it', () => {
+    const s = sections('active-web');
+    s.set('/etc/ufw/ufw.conf', 'ENABLED=yes\n');
+    expect(ufwStateFromFiles(s, true).logging).toBe('unknown');
+    s.set('/etc/ufw/ufw.conf', 'ENABLED=yes\nLOGLEVEL=loud\n');
+    expect(ufwStateFromFiles(s, true).logging).toBe('unknown');
   });
 });
