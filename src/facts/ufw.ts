@@ -379,8 +379,12 @@ export const UFW_PROBE = [
   `m() { printf '\\n${MARK} %s@@\\n' "$1"; }`,
   'PATH="$PATH:/usr/sbin:/sbin"',
   `m dpkg; dpkg-query -W -f='\${db:Status-Abbrev}' ufw 2>/dev/null`,
-  // LC_ALL=C: ufw translates its status output.
-  'if command -v ufw >/dev/null 2>&1; then m status; LC_ALL=C ufw status verbose 2>&1; r=$?; m status.exit; echo "$r"; fi',
+  // ufw's own "is it loaded" test (backend_iptables.get_status), not ufw itself (a Python start):
+  // the exit code of listing each of its user chains, with the iptables it runs (/usr/sbin).
+  'if command -v ufw >/dev/null 2>&1; then m chains; for c in input output forward; do',
+  '  /usr/sbin/iptables -L "ufw-user-$c" -n >/dev/null 2>&1; echo "v4 $c $?"',
+  '  if [ -d /proc/sys/net/ipv6 ]; then /usr/sbin/ip6tables -L "ufw6-user-$c" -n >/dev/null 2>&1; echo "v6 $c $?"; fi',
+  'done; fi',
   `for f in ${FILES.join(' ')}; do if [ -f "$f" ]; then m "$f"; cat "$f" || m "$f:unreadable"; fi; done`,
   'if [ -d /proc/sys/net/ipv6 ]; then m kernel-ipv6; fi',
   'm end',
@@ -417,6 +421,8 @@ export function parseUfwProbe(out: ProbeOutput): UfwState {
   ];
   const enabled = installed && (conf?.enabled ?? false);
 
+  if (s.has('chains')) return ufwStateFromFiles(s, installed && chainsLoaded(s.get('chains') ?? '', ipv6));
+  // Recordings of the earlier probe (`ufw status verbose` as the "status" section).
   let status: UfwStatus | undefined;
   if (installed && s.has('status')) {
     if ((s.get('status.exit') ?? '').trim() !== '0') {
@@ -431,6 +437,31 @@ export function parseUfwProbe(out: ProbeOutput): UfwState {
   }
   // Inactive (or not installed): status prints nothing else, so read the config ufw would load.
   return ufwStateFromFiles(s, false);
+}
+
+/**
+ * ufw's test, in its order: a v4 user chain that does not exist (exit 1) means "inactive"; any
+ * other failure of a v4 chain, or of a v6 chain with IPv6 on, is an error (ufw raises then),
+ * never read as either state (the lockout guard relies on it).
+ */
+function chainsLoaded(text: string, ipv6: boolean): boolean {
+  const rc = new Map(
+    text
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [family = '', chain = '', code = ''] = l.split(' ');
+        return [`${family} ${chain}`, code] as const;
+      }),
+  );
+  for (const c of ['input', 'output', 'forward']) {
+    const v4 = rc.get(`v4 ${c}`);
+    if (v4 === '1') return false;
+    if (v4 !== '0') throw new Error(`ufw: iptables -L ufw-user-${c} failed (exit ${v4 ?? 'none'})`);
+    if (ipv6 && rc.get(`v6 ${c}`) !== '0') throw new Error(`ufw: ip6tables -L ufw6-user-${c} failed (exit ${rc.get(`v6 ${c}`) ?? 'none'})`);
+  }
+  return true;
 }
 
 /** ufw's log levels (backend.loglevels); anything else in ufw.conf is shown as "unknown". */
