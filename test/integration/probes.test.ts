@@ -8,7 +8,7 @@ import { runPlaybook } from '../../src/engine/run.js';
 import type { HostReport, Mode, Role } from '../../src/engine/types.js';
 import { composeCacheFile, composeConfigHashesFact, composeHashesFact } from '../../src/facts/compose.js';
 import { fail2banFact, parseFail2banProbe } from '../../src/facts/fail2ban.js';
-import { ufwState } from '../../src/facts/ufw.js';
+import { parseUfwStatusVerbose, ufwState } from '../../src/facts/ufw.js';
 import { loadInventory } from '../../src/inventory/index.js';
 import type { Inventory } from '../../src/inventory/types.js';
 import { renderCompose } from '../../src/platform/compose.js';
@@ -205,6 +205,24 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
     await sh('ufw allow 9999/tcp >/dev/null'); // a ufw rule added
     await sh('fail2ban-client stop recidive >/dev/null'); // a jail stopped
     await sh("sed -i 's/^maxretry = 5$/maxretry = 7/' /etc/fail2ban/jail.local"); // a jail setting changed
+    // The ufw state without ufw says what `ufw status verbose` says, here with the added rule.
+    const t0 = await openTransport(inventory.hosts[0]!, {});
+    try {
+      const state = (await gatherFacts(t0, [ufwState])).get(ufwState);
+      const verbose = parseUfwStatusVerbose((await t0.exec('LC_ALL=C ufw status verbose')).stdout);
+      expect(verbose.active).toBe(true);
+      expect({ active: state.active, defaults: state.defaults, logging: state.logging }).toEqual({
+        active: verbose.active,
+        defaults: verbose.defaults,
+        logging: verbose.logging,
+      });
+      const key = (r: { port: string; proto: string; family: string; action: string; from: string }) =>
+        `${r.action} ${r.port}/${r.proto} ${r.from} ${r.family}`;
+      expect(state.rules.map(key).sort()).toEqual(verbose.rules.map(key).sort());
+      expect(state.rules.map(key)).toContain('allow 9999/tcp any v4');
+    } finally {
+      await t0.close();
+    }
     const check = await run('check');
     expect(check.exitCode).toBe(2);
     const found = drift(check.reports).join('\n');
