@@ -121,6 +121,10 @@ export function parseFail2banProbe(stdout: string): Fail2banState {
     const actions = parts.find((x) => x.name === 'actions' && x.arg === p.arg);
     state.status.set(p.arg, { ...parseJailStatus(p.arg, p.body), actions: actions ? parseJailActions(p.arg, actions.body) : [] });
   }
+  // Every running jail described: a client session that answered nothing must not read as
+  // "no journal matches or actions to compare" (that would hide drift).
+  const undescribed = state.jails.filter((j) => !state.status.has(j) || !parts.some((x) => x.name === 'actions' && x.arg === j));
+  if (undescribed.length) throw new Error(`fail2ban probe: no status or actions of running jail(s) ${undescribed.join(', ')}`);
   return state;
 }
 
