@@ -96,15 +96,22 @@ export function distinctFacts(facts: readonly Fact<unknown>[]): Fact<unknown>[] 
   return [...byKey.values()];
 }
 
-/** Gathers the distinct facts in one exec on the host; parse errors name the host and probe. */
-export async function gatherFacts(transport: Transport, facts: readonly Fact<unknown>[]): Promise<FactSet> {
+/** What one batch gave for each fact: its parsed value, or why its output could not be used. */
+export type Gathered = Map<string, { value: unknown } | { error: Error }>;
+
+/**
+ * Runs the distinct facts in one exec on the host (API facts concurrently through the transport)
+ * and parses each output. A probe whose output cannot be parsed is kept as its error, so one
+ * batch can serve several roles and fail only the role that reads that fact.
+ */
+export async function gatherAll(transport: Transport, facts: readonly Fact<unknown>[]): Promise<Gathered> {
   const all = distinctFacts(facts);
-  const values = new Map<string, unknown>();
-  const fetched = Promise.all(all.filter((f) => f.fetch).map(async (f) => values.set(f.key, await f.fetch!(transport))));
+  const values: Gathered = new Map();
+  const fetched = Promise.all(all.filter((f) => f.fetch).map(async (f) => values.set(f.key, { value: await f.fetch!(transport) })));
   const unique = all.filter((f) => !f.fetch);
   if (unique.length === 0) {
     await fetched;
-    return new MapFactSet(values);
+    return values;
   }
   const marker = `@@hostkit-${randomBytes(6).toString('hex')}@@`;
   const [result] = await Promise.all([transport.exec(batchScript(unique, marker)), fetched]);
@@ -117,12 +124,29 @@ export async function gatherFacts(transport: Transport, facts: readonly Fact<unk
   unique.forEach((fact, i) => {
     const output = outputs[i]!;
     try {
-      values.set(fact.key, fact.parse(output));
+      values.set(fact.key, { value: fact.parse(output) });
     } catch (err) {
-      throw new ProbeError(transport.host, fact, output, err);
+      values.set(fact.key, { error: new ProbeError(transport.host, fact, output, err) });
     }
   });
+  return values;
+}
+
+/** The FactSet of `facts` out of a batch; throws the first parse error among them (in their order). */
+export function sliceOf(gathered: Gathered, facts: readonly Fact<unknown>[]): FactSet {
+  const values = new Map<string, unknown>();
+  for (const fact of facts) {
+    const got = gathered.get(fact.key);
+    if (!got) continue; // read by FactSet.get as "not gathered", a wiring bug
+    if ('error' in got) throw got.error;
+    values.set(fact.key, got.value);
+  }
   return new MapFactSet(values);
+}
+
+/** Gathers the distinct facts in one exec on the host; parse errors name the host and probe. */
+export async function gatherFacts(transport: Transport, facts: readonly Fact<unknown>[]): Promise<FactSet> {
+  return sliceOf(await gatherAll(transport, facts), distinctFacts(facts));
 }
 
 /** For unit tests: a FactSet from already-parsed values or raw outputs. */

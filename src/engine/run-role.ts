@@ -2,6 +2,7 @@ import type { Change, Fact, FactSet, Handler, HostReport, Mode, PlanContext, Res
 import type { HostConfig, Inventory } from '../inventory/types.js';
 import type { Transport } from '../transports/types.js';
 import { gatherFacts } from './gather.js';
+import type { HostBatch } from './host-batch.js';
 import { buildRole, type RoleInput } from './role-input.js';
 import { runAction } from './apply.js';
 import { errorMessage, failureWhere } from './errors.js';
@@ -41,6 +42,11 @@ export interface RoleRunOptions {
    * only when the role gathers facts anyway, so a converged role stays one round trip.
    */
   extraFacts?: { facts: Fact<unknown>[]; gathered(facts: FactSet): void } | undefined;
+  /**
+   * --check/--dry-run: the role's build and facts come from the host's one batch of all roles
+   * (src/engine/host-batch.ts) instead of an exec of its own; `extraFacts` ride in that batch.
+   */
+  batch?: HostBatch | undefined;
 }
 
 function planOne(resource: Resource, facts: FactSet, ctx: PlanContext): Planned {
@@ -120,15 +126,19 @@ export async function runRole(
   // Whatever a role's build, facts or plan throws fails this host and role, never the run.
   let step = 'build';
   try {
-    build = buildRole(role, inventory, host, options.input);
+    build = options.batch ? options.batch.buildOf(role) : buildRole(role, inventory, host, options.input);
     step = 'wiring';
     checkWiring(build.resources, `${host.name}: ${role.name}`);
     handlers = handlersOf(build.resources, build.handlers);
     step = 'facts';
     const own = build.resources.flatMap((r) => r.facts());
-    const extra = own.length && options.extraFacts ? options.extraFacts : undefined;
-    const facts = await gatherFacts(transport, [...own, ...(extra?.facts ?? [])]);
-    extra?.gathered(facts);
+    let facts: FactSet;
+    if (options.batch) facts = await options.batch.factsFor(own);
+    else {
+      const extra = own.length && options.extraFacts ? options.extraFacts : undefined;
+      facts = await gatherFacts(transport, [...own, ...(extra?.facts ?? [])]);
+      extra?.gathered(facts);
+    }
     step = 'plan';
     planned = planAll(build.resources, facts, host, options.mode);
     for (const p of planned) options.onEvent?.({ type: 'resource-planned', id: p.resource.id, changes: p.changes.length });

@@ -6,6 +6,7 @@ import type { Transport } from '../transports/types.js';
 import { openTransport as defaultOpenTransport, type ConnectionOptions } from '../transports/connect.js';
 import { prepareRole, type RoleInput } from './role-input.js';
 import { runRole } from './run-role.js';
+import { HostBatch } from './host-batch.js';
 import { errorMessage, failureWhere } from './errors.js';
 import type { Reporter, RunEvent } from './events.js';
 import type { ExitCode, Fact, FactSet } from './types.js';
@@ -195,6 +196,8 @@ async function runHost(
             },
           }
         : undefined;
+    // --check/--dry-run: all roles' probes in one exec (apply re-reads facts role by role).
+    const batch = mode !== 'apply' ? new HostBatch(transport, roles, inputs, inventory, host, probe) : undefined;
     for (const [i, role] of roles.entries()) {
       if (signal?.aborted) {
         if (i === 0) {
@@ -211,6 +214,7 @@ async function runHost(
         input: inputs.get(role),
         signal,
         extraFacts: probe,
+        batch,
         onResource: (r) => emit({ type: 'resource-done', ...ids, report: r }),
         onEvent: (e) => emit({ ...e, ...ids }),
         // Safeguards (dead-man switches) confirm over a fresh connection, which never asks for

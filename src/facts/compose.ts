@@ -76,3 +76,102 @@ export function parseComposeHashes({ stdout, stderr, exitCode }: ProbeOutput): C
   }
   return { state: 'ok', byService };
 }
+
+// ---------------------------------------------------------------------------------------------
+// compose's config hashes, cached. `docker compose config --hash '*'` starts the docker CLI and
+// the compose plugin and loads the whole project (~0.1 s of CPU per stack): too much for every
+// stack on every audit. The apply records compose's answer together with a KEY of everything
+// that answer depends on; the probe gives the recorded answer only while the key is unchanged,
+// and asks compose otherwise. The key (sha256) covers:
+// - the bytes of compose.yaml and .env (compose's only inputs with `-f compose.yaml`: no
+//   override file is read; .env is the interpolation source) and the project directory;
+// - the docker CLI and every compose plugin it could run (path, device, inode, size, mtime:
+//   any upgrade or replacement of either is a new key, a stricter test than the version);
+// - the environment compose reads (COMPOSE_*, DOCKER_*) and the variables the rendered files
+//   interpolate (HOSTKIT_*), which would override .env.
+// A stale or missing record only costs compose's own run; it is never read as an answer.
+// ---------------------------------------------------------------------------------------------
+
+export const COMPOSE_CACHE_DIR = '/var/lib/hostkit/compose-hashes';
+const CACHE_HEADER = 'hostkit-compose-hashes v1';
+const CACHED = '#hostkit: cached';
+const COMPUTED = '#hostkit: computed';
+/** Where the docker CLI looks for plugins (cli-plugins/manager), user config dir first. */
+const PLUGIN_DIRS = [
+  '"${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins"',
+  '/usr/local/lib/docker/cli-plugins',
+  '/usr/local/libexec/docker/cli-plugins',
+  '/usr/lib/docker/cli-plugins',
+  '/usr/libexec/docker/cli-plugins',
+];
+
+/** The record of a stack directory (one file per directory, a name safe in any shell). */
+export function composeCacheFile(dir: string): string {
+  return `${COMPOSE_CACHE_DIR}/${dir.replace(/\/+$/, '').replace(/[^A-Za-z0-9._-]/g, '_')}`;
+}
+
+/** Shell function printing the key of the compose project in the current directory (see above). */
+const KEY_FUNCTION = [
+  '__hostkit_compose_key() {',
+  '  { pwd',
+  `    stat -L -c '%n %d %i %s %Y' "$(command -v docker)" ${PLUGIN_DIRS.map((d) => `${d}/docker-compose`).join(' ')} 2>/dev/null`,
+  "    env | grep -E '^(COMPOSE_|DOCKER_|HOSTKIT_)' | LC_ALL=C sort",
+  '    sha256sum compose.yaml .env 2>&1',
+  '  } | sha256sum | cut -c1-64',
+  '}',
+].join('\n');
+
+/**
+ * The config hashes of the compose file deployed in `dir`, as `composeHashesFact` gives them
+ * (compose's own answer), from the apply's record while its key holds (`cached` says which).
+ */
+export function composeConfigHashesFact(dir: string): Fact<ComposeHashes & { cached?: boolean }> {
+  const file = `${dir.replace(/\/+$/, '')}/compose.yaml`;
+  const cache = sh([composeCacheFile(dir)]);
+  return defineFact(
+    'docker.compose-config-hashes',
+    [dir],
+    [
+      WHEN_DOCKER,
+      // As composeHashesFact: no compose wins over no file (the version check only then).
+      `[ -f ${sh([file])} ] || { docker compose version >/dev/null 2>&1 || { echo '${NO_COMPOSE}'; exit 0; }; echo '${NO_FILE}'; exit 0; }`,
+      `cd ${sh([dir])} || exit 1`,
+      KEY_FUNCTION,
+      'k=$(__hostkit_compose_key)',
+      `if [ -f ${cache} ] && [ "$(head -n 1 ${cache})" = "${CACHE_HEADER} $k" ]; then echo "${CACHED}"; tail -n +2 ${cache}; exit 0; fi`,
+      `docker compose version >/dev/null 2>&1 || { echo '${NO_COMPOSE}'; exit 0; }`,
+      `echo "${COMPUTED}"`,
+      `docker compose -f compose.yaml config --hash '*'`,
+    ].join('\n'),
+    parseComposeConfigHashes,
+  );
+}
+
+/** As parseComposeHashes, after the header line that says whether the answer was the record. */
+export function parseComposeConfigHashes(output: ProbeOutput): ComposeHashes & { cached?: boolean } {
+  const [first = '', ...rest] = output.stdout.split('\n');
+  const head = first.trim();
+  if (head !== CACHED && head !== COMPUTED) return parseComposeHashes(output);
+  const parsed = parseComposeHashes({ ...output, stdout: rest.join('\n') });
+  return parsed.state === 'ok' ? { ...parsed, cached: head === CACHED } : parsed;
+}
+
+/**
+ * Apply side: asks compose for the hashes of the project in `dir` and records them with their
+ * key, only when the key is the same before and after (no file changed meanwhile). Written
+ * atomically, root only. Exits 0 either way: without a record the probe asks compose itself.
+ */
+export function recordComposeHashesScript(dir: string): string {
+  const cache = sh([composeCacheFile(dir)]);
+  return [
+    '(',
+    `cd ${sh([dir])} || exit 0`,
+    KEY_FUNCTION,
+    'k=$(__hostkit_compose_key)',
+    `h=$(docker compose -f compose.yaml config --hash '*' 2>/dev/null) || exit 0`,
+    '[ "$k" = "$(__hostkit_compose_key)" ] || exit 0',
+    `umask 077; mkdir -p ${sh([COMPOSE_CACHE_DIR])} || exit 0`,
+    `printf '%s\\n%s\\n' "${CACHE_HEADER} $k" "$h" >${cache}.tmp && mv -f ${cache}.tmp ${cache}`,
+    ') || true',
+  ].join('\n');
+}

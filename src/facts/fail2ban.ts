@@ -33,24 +33,52 @@ export interface Fail2banState {
 }
 
 /**
+ * `Status: active` or `Status: inactive` as `ufw status` would print it, without starting ufw
+ * (Python): ufw's own test (backend_iptables.get_status) is whether its user chains are loaded,
+ * `iptables -L ufw-user-{input,output,forward} -n` (and ip6tables' ufw6-user-* with IPv6 on);
+ * exit 1 of any means inactive, any other failure is no answer (ufw errors out then).
+ */
+const UFW_STATUS_LINE = [
+  'ufw_status() {',
+  '  command -v ufw >/dev/null 2>&1 || return 0',
+  '  v6=""; if [ -d /proc/sys/net/ipv6 ] && grep -qiE \'^IPV6="?yes"?\' /etc/default/ufw 2>/dev/null; then v6=1; fi',
+  '  for c in input output forward; do',
+  '    iptables -L "ufw-user-$c" -n >/dev/null 2>&1; r=$?',
+  '    [ "$r" = 1 ] && { echo "Status: inactive"; return 0; }',
+  '    [ "$r" = 0 ] || { echo "ERROR: problem running iptables"; return 0; }',
+  '    if [ -n "$v6" ]; then ip6tables -L "ufw6-user-$c" -n >/dev/null 2>&1 || { echo "ERROR: problem running ip6tables"; return 0; }; fi',
+  '  done',
+  '  echo "Status: active"',
+  '}',
+].join('\n');
+
+/**
  * fail2ban's state: service, running jails and each jail's counters and journal matches. The
  * client only speaks prose; it is parsed here and nowhere else (recorded outputs:
- * test/fixtures/facts/fail2ban.state/).
+ * test/fixtures/facts/fail2ban.state/). Two client starts (Python, ~0.1-0.3 s each) whatever
+ * the number of jails: `status` for the jail list, then ONE interactive session (`-i`, commands
+ * on stdin) for every jail's status and actions, re-framed into the same @@jail / @@actions
+ * sections one client call per command gave (the `fail2ban> ` prompt starts each answer).
  */
 export const fail2banFact: Fact<Fail2banState> = defineFact(
   'fail2ban.state',
   [],
   [
-    'printf "@@ufw %s\\n" "$(ufw status 2>/dev/null | head -n1)"',
+    'PATH="$PATH:/usr/sbin:/sbin"',
+    UFW_STATUS_LINE,
+    'printf "@@ufw %s\\n" "$(ufw_status)"',
     'if ! command -v fail2ban-client >/dev/null 2>&1; then echo "@@installed no"; exit 0; fi',
     'echo "@@installed yes"',
     'printf "@@active %s\\n" "$(systemctl is-active fail2ban 2>/dev/null)"',
     'if out=$(fail2ban-client status 2>&1); then',
     '  echo "@@status"; printf "%s\\n" "$out"',
-    '  for j in $(printf "%s\\n" "$out" | sed -n "s/.*Jail list:[[:space:]]*//p" | tr "," " "); do',
-    '    echo "@@jail $j"; fail2ban-client status "$j" 2>&1',
-    '    echo "@@actions $j"; fail2ban-client get "$j" actions 2>&1',
-    '  done',
+    '  jails=$(printf "%s\\n" "$out" | sed -n "s/.*Jail list:[[:space:]]*//p" | tr "," " ")',
+    '  if [ -n "$(echo $jails)" ]; then',
+    '    for j in $jails; do printf "status %s\\nget %s actions\\n" "$j" "$j"; done | fail2ban-client -i 2>/dev/null |',
+    '      awk -v jails="$jails" \'BEGIN { n = split(jails, J, " ") }',
+    '        /^fail2ban> / { k++; sub(/^fail2ban> /, ""); if (k > 2 * n) exit; print (k % 2 ? "@@jail " : "@@actions ") J[int((k + 1) / 2)] }',
+    "        k >= 1 && k <= 2 * n { print }'",
+    '  fi',
     'else',
     '  echo "@@down"; printf "%s\\n" "$out"',
     'fi',
@@ -93,6 +121,10 @@ export function parseFail2banProbe(stdout: string): Fail2banState {
     const actions = parts.find((x) => x.name === 'actions' && x.arg === p.arg);
     state.status.set(p.arg, { ...parseJailStatus(p.arg, p.body), actions: actions ? parseJailActions(p.arg, actions.body) : [] });
   }
+  // Every running jail described: a client session that answered nothing must not read as
+  // "no journal matches or actions to compare" (that would hide drift).
+  const undescribed = state.jails.filter((j) => !state.status.has(j) || !parts.some((x) => x.name === 'actions' && x.arg === j));
+  if (undescribed.length) throw new Error(`fail2ban probe: no status or actions of running jail(s) ${undescribed.join(', ')}`);
   return state;
 }
 

@@ -1,6 +1,6 @@
 import type { Fact } from '../engine/types.js';
 import { succeedsFact } from './command.js';
-import { composeHashesFact, composeProjectsFact } from './compose.js';
+import { composeConfigHashesFact, composeHashesFact, composeProjectsFact } from './compose.js';
 import { containersFact } from './containers.js';
 import { databaseObjectsFact } from './databases.js';
 import { dockerEngineFact, osReleaseFact } from './docker.js';
@@ -31,6 +31,7 @@ export const FACTS = {
   'apt.packages': packagesFact,
   'command.succeeds': succeedsFact,
   'db.objects': databaseObjectsFact,
+  'docker.compose-config-hashes': composeConfigHashesFact,
   'docker.compose-hashes': composeHashesFact,
   'docker.compose-projects': composeProjectsFact,
   'docker.containers': containersFact,

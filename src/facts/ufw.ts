@@ -379,8 +379,12 @@ export const UFW_PROBE = [
   `m() { printf '\\n${MARK} %s@@\\n' "$1"; }`,
   'PATH="$PATH:/usr/sbin:/sbin"',
   `m dpkg; dpkg-query -W -f='\${db:Status-Abbrev}' ufw 2>/dev/null`,
-  // LC_ALL=C: ufw translates its status output.
-  'if command -v ufw >/dev/null 2>&1; then m status; LC_ALL=C ufw status verbose 2>&1; r=$?; m status.exit; echo "$r"; fi',
+  // ufw's own "is it loaded" test (backend_iptables.get_status), not ufw itself (a Python start):
+  // the exit code of listing each of its user chains, with the iptables it runs (/usr/sbin).
+  'if command -v ufw >/dev/null 2>&1; then m chains; for c in input output forward; do',
+  '  /usr/sbin/iptables -L "ufw-user-$c" -n >/dev/null 2>&1; echo "v4 $c $?"',
+  '  if [ -d /proc/sys/net/ipv6 ]; then /usr/sbin/ip6tables -L "ufw6-user-$c" -n >/dev/null 2>&1; echo "v6 $c $?"; fi',
+  'done; fi',
   `for f in ${FILES.join(' ')}; do if [ -f "$f" ]; then m "$f"; cat "$f" || m "$f:unreadable"; fi; done`,
   'if [ -d /proc/sys/net/ipv6 ]; then m kernel-ipv6; fi',
   'm end',
@@ -417,6 +421,8 @@ export function parseUfwProbe(out: ProbeOutput): UfwState {
   ];
   const enabled = installed && (conf?.enabled ?? false);
 
+  if (s.has('chains')) return ufwStateFromFiles(s, installed && chainsLoaded(s.get('chains') ?? '', ipv6));
+  // Recordings of the earlier probe (`ufw status verbose` as the "status" section).
   let status: UfwStatus | undefined;
   if (installed && s.has('status')) {
     if ((s.get('status.exit') ?? '').trim() !== '0') {
@@ -429,21 +435,73 @@ export function parseUfwProbe(out: ProbeOutput): UfwState {
     if (!status.defaults || status.logging === null) throw new Error('ufw status verbose: active but no "Default:" or "Logging:" line');
     return { installed, active: true, enabled, defaults: status.defaults, logging: status.logging, ipv6, rules };
   }
-
   // Inactive (or not installed): status prints nothing else, so read the config ufw would load.
-  // Without the files (never installed, or purged) these are the package's defaults.
+  return ufwStateFromFiles(s, false);
+}
+
+/**
+ * ufw's test, in its order: a v4 user chain that does not exist (exit 1) means "inactive"; any
+ * other failure of a v4 chain, or of a v6 chain with IPv6 on, is an error (ufw raises then),
+ * never read as either state (the lockout guard relies on it).
+ */
+function chainsLoaded(text: string, ipv6: boolean): boolean {
+  const rc = new Map(
+    text
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [family = '', chain = '', code = ''] = l.split(' ');
+        return [`${family} ${chain}`, code] as const;
+      }),
+  );
+  for (const c of ['input', 'output', 'forward']) {
+    const v4 = rc.get(`v4 ${c}`);
+    if (v4 === '1') return false;
+    if (v4 !== '0') throw new Error(`ufw: iptables -L ufw-user-${c} failed (exit ${v4 ?? 'none'})`);
+    if (ipv6 && rc.get(`v6 ${c}`) !== '0') throw new Error(`ufw: ip6tables -L ufw6-user-${c} failed (exit ${rc.get(`v6 ${c}`) ?? 'none'})`);
+  }
+  return true;
+}
+
+/** ufw's log levels (backend.loglevels); anything else in ufw.conf is shown as "unknown". */
+const LOG_LEVELS: readonly string[] = ['off', 'low', 'medium', 'high', 'full'];
+
+/**
+ * The state as `ufw status verbose` derives it (ufw 0.36 backend_iptables.get_status,
+ * backend._get_default_policy, get_loglevel), from the probe's sections and ufw's own "is it
+ * loaded" test (its user chains exist in iptables) instead of starting ufw (Python): the rules
+ * are user.rules/user6.rules, the defaults /etc/default/ufw (routed "disabled" when forwarding
+ * is off), the logging ufw.conf's LOGLEVEL. Without the files (never installed, or purged) the
+ * package's defaults. test/unit/ufw-facts.test.ts proves it equal to the status-verbose parse
+ * on every recorded case.
+ */
+export function ufwStateFromFiles(s: Map<string, string>, active: boolean): UfwState {
+  const installed = /^.[itW]/.test(s.get('dpkg') ?? '');
+  const defaultFile = s.has('/etc/default/ufw') ? parseDefaultUfw(s.get('/etc/default/ufw') ?? '') : undefined;
+  const conf = s.has('/etc/ufw/ufw.conf') ? parseUfwConf(s.get('/etc/ufw/ufw.conf') ?? '') : undefined;
+  const ipv6 = (defaultFile?.ipv6 ?? PACKAGE_DEFAULTS.ipv6) && s.has('kernel-ipv6');
+  const rules = [
+    ...parseUfwTuples(s.get('/etc/ufw/user.rules') ?? '', 'v4'),
+    ...(ipv6 ? parseUfwTuples(s.get('/etc/ufw/user6.rules') ?? '', 'v6') : []),
+  ];
+  const enabled = installed && (conf?.enabled ?? false);
   const configured = defaultFile?.defaults ?? PACKAGE_DEFAULTS;
   const forwarding = FORWARDING.some((f) => (s.get(f) ?? '').trim() === '1' && (f.includes('ipv4') || ipv6));
+  // Loaded, ufw shows ufw.conf's LOGLEVEL as it is ("unknown" when missing or not a level).
+  const level = conf?.logging ?? PACKAGE_DEFAULTS.logging;
+  const known = readKeyValues(s.get('/etc/ufw/ufw.conf') ?? '').has('loglevel') && LOG_LEVELS.includes(level);
+  const logging = active && !known ? 'unknown' : level;
   return {
     installed,
-    active: false,
+    active,
     enabled,
     defaults: {
       incoming: configured.incoming,
       outgoing: configured.outgoing,
       routed: forwarding ? configured.routed : 'disabled',
     },
-    logging: conf?.logging ?? PACKAGE_DEFAULTS.logging,
+    logging,
     ipv6,
     rules,
   };

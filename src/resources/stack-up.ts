@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { parse } from 'yaml';
 import type { Change, FactSet, PlanContext } from '../engine/types.js';
 import { BaseResource, type ResourceOptions } from '../engine/resource.js';
-import { composeHashesFact, composeProjectsFact } from '../facts/compose.js';
+import { composeConfigHashesFact, composeProjectsFact, recordComposeHashesScript } from '../facts/compose.js';
 import { COMPOSE_LABEL, containersFact, describeState, projectContainers } from '../facts/containers.js';
 import { imagesFact } from '../facts/images.js';
 import { secretVariable, type StackModel } from '../platform/model.js';
@@ -47,7 +47,7 @@ export class StackUp extends BaseResource<StackUpSpec> {
     this.stack = spec.stack;
     this.waitTimeoutS = spec.waitTimeoutS;
     this.files = spec.files;
-    this.hashes = composeHashesFact(spec.stack.dir);
+    this.hashes = composeConfigHashesFact(spec.stack.dir);
     this.images = imagesFact(spec.stack.services.map((s) => s.image));
   }
 
@@ -107,7 +107,7 @@ export class StackUp extends BaseResource<StackUpSpec> {
 
     if (drifts.length === 0 && extra.length === 0) {
       // Files about to change, but no container affected that we can name: still converge after them.
-      if (!filesPending) return [];
+      if (!filesPending) return hashes.state === 'ok' && !hashes.cached ? this.recordHashes(ctx) : [];
       return driftsWithOneAction(
         [{ summary: `bring ${stack.name} up to date with its new files (only changed containers are recreated)` }],
         [
@@ -145,6 +145,22 @@ export class StackUp extends BaseResource<StackUpSpec> {
     return out;
   }
 
+  /**
+   * A converged stack whose config hashes are not recorded (deployed before the record existed,
+   * or compose upgraded): apply records them, so --check reads the record instead of running
+   * compose. Not drift: --check never reports it (the answer it gives is compose's own).
+   */
+  private recordHashes(ctx: PlanContext): Change[] {
+    if (ctx.mode === 'check') return [];
+    const script = recordComposeHashesScript(this.stack.dir);
+    return [
+      {
+        summary: `record compose's config hashes of ${this.stack.name} (read by --check instead of running compose)`,
+        actions: [{ kind: 'exec', script, display: `docker compose config --hash '*' (in ${this.stack.dir}) -> record` }],
+      },
+    ];
+  }
+
   private upAction(services: string[], removeOrphans: boolean, restarts: string[]) {
     const all = services.length === 0 || services.length === this.stack.services.length;
     const up = ['docker', 'compose', 'up', '-d', '--wait', '--wait-timeout', String(this.waitTimeoutS)];
@@ -157,7 +173,9 @@ export class StackUp extends BaseResource<StackUpSpec> {
       `cd ${sh([this.stack.dir])} || exit 1`,
       ...(restarts.length ? [`${sh(['docker', 'compose', 'restart', ...restarts])} >/dev/null 2>&1`] : []),
       'log=$(mktemp)',
-      `if ${sh(up)} >"$log" 2>&1; then rm -f "$log"; exit 0; fi`,
+      // Its config hashes recorded for --check (src/facts/compose.ts), from the files it ran on.
+      `if ${sh(up)} >"$log" 2>&1; then rm -f "$log"; ${recordComposeHashesScript(this.stack.dir)}
+exit 0; fi`,
       failureDigest(this.stack.name),
     ].join('\n');
     return { kind: 'exec' as const, script, display: `${up.join(' ')} (in ${this.stack.dir})` };

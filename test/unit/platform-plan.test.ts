@@ -10,7 +10,13 @@ import { loadInventory } from '../../src/inventory/index.js';
 import type { HostConfig } from '../../src/inventory/types.js';
 import { containersFact, describeState, parseContainers, projectContainers, serviceContainer } from '../../src/facts/containers.js';
 import { composeNetwork, networksFact, parseNetworks } from '../../src/facts/networks.js';
-import { composeHashesFact, composeProjectsFact, parseComposeHashes, parseComposeLs } from '../../src/facts/compose.js';
+import {
+  composeConfigHashesFact,
+  composeHashesFact,
+  composeProjectsFact,
+  parseComposeHashes,
+  parseComposeLs,
+} from '../../src/facts/compose.js';
 import { imagesFact, parseImages } from '../../src/facts/images.js';
 import { fileContentFact, parseFileContent } from '../../src/facts/file-content.js';
 import { platformOf, type PlatformModel } from '../../src/platform/model.js';
@@ -81,7 +87,8 @@ function stackFacts(kase: string, stack: string, over: [Fact<unknown>, ProbeOutp
   const entries: [Fact<unknown>, ProbeOutput | { value: unknown }][] = [
     [containersFact, recorded(kase, 'containers')],
     [networksFact, recorded(kase, 'networks')],
-    [composeHashesFact(dir), recorded(kase, `hash-${stack}`)],
+    // compose's own answer (recorded), as the cached fact reads it when it has no record.
+    [composeConfigHashesFact(dir), recorded(kase, `hash-${stack}`)],
     [composeProjectsFact, recorded(kase, 'compose-ls')],
     [fileContentFact(`${dir}/compose.yaml`), recorded(kase, `compose-${stack}`)],
     [fileContentFact(`${dir}/.env`), recorded(kase, `env-${stack}`)],
@@ -252,7 +259,7 @@ describe('stacks: plans from a converged and a drifted real server', () => {
     const s = platform.stacks.find((x) => x.name === 'seller1-prod-stack')!;
     const facts = factSetFrom([
       [containersFact, recorded('no-docker', 'containers')],
-      [composeHashesFact(s.dir), recorded('no-docker', 'hash-seller1-prod-stack')],
+      [composeConfigHashesFact(s.dir), recorded('no-docker', 'hash-seller1-prod-stack')],
       [fileContentFact(`${s.dir}/compose.yaml`), recorded('no-docker', 'compose-seller1-prod-stack')],
       [fileContentFact(`${s.dir}/.env`), recorded('no-docker', 'env-seller1-prod-stack')],
       [imagesFact(s.services.map((x) => x.image)), recorded('no-docker', 'images')],

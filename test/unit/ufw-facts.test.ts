@@ -9,6 +9,7 @@ import {
   parseUfwStatusVerbose,
   parseUfwTuples,
   ufwState,
+  ufwStateFromFiles,
   type UfwRule,
 } from '../../src/facts/ufw.js';
 import { matchKey, normalizeUfwAddress, ruleKey, toUfwArgs } from '../../src/resources/ufw-rules.js';
@@ -16,7 +17,10 @@ import { matchKey, normalizeUfwAddress, ruleKey, toUfwArgs } from '../../src/res
 // Every input below was recorded from a real ufw 0.36.2 on Debian 13 (test/fixtures/ufw/README.md):
 // the probe's stdout is the ufw.state fact fixture of each case; the raw files ufw status verbose,
 // user.rules, user6.rules, /etc/default/ufw and ufw.conf are its sections (the probe cats them).
+// The sections read here are the recordings of the earlier probe, which also ran `ufw status
+// verbose` (test/fixtures/ufw/status-verbose/): they prove today's probe (no ufw start) equal.
 const UFW_DIR = new URL('../fixtures/ufw/', import.meta.url);
+const STATUS_VERBOSE = '../ufw/status-verbose';
 const SECTION: Record<string, string> = {
   'status-verbose.txt': 'status',
   'user.rules': '/etc/ufw/user.rules',
@@ -25,7 +29,7 @@ const SECTION: Record<string, string> = {
   'ufw.conf': '/etc/ufw/ufw.conf',
 };
 const sections = (c: string): Map<string, string> => {
-  const parts = factOutput('ufw.state', c).stdout.split(/\n@@hostkit-ufw ([^@\n]+)@@\n/);
+  const parts = factOutput(STATUS_VERBOSE, c).stdout.split(/\n@@hostkit-ufw ([^@\n]+)@@\n/);
   const map = new Map<string, string>();
   for (let i = 1; i + 1 < parts.length; i += 2) map.set(parts[i] ?? '', parts[i + 1] ?? '');
   // A probe that could not read the files (not root) has no usable raw files.
@@ -33,7 +37,7 @@ const sections = (c: string): Map<string, string> => {
 };
 const read = (c: string, file: string): string => {
   if (c === '.') return readFileSync(new URL(file, UFW_DIR), 'utf8');
-  if (file === 'probe.txt') return factOutput('ufw.state', c).stdout;
+  if (file === 'probe.txt') return factOutput(STATUS_VERBOSE, c).stdout;
   const text = sections(c).get(SECTION[file] ?? file);
   if (text === undefined) throw new Error(`ufw fixture ${c} has no ${file}`);
   return text;
@@ -41,7 +45,7 @@ const read = (c: string, file: string): string => {
 const has = (c: string, file: string) => sections(c).has(SECTION[file] ?? file);
 const probe = (c: string) => parseUfwProbe({ stdout: read(c, 'probe.txt'), stderr: '', exitCode: 0 });
 // The recorded ufw cases (exposure-host is the exposure fixture's host, recorded separately).
-const cases = factFixtureCases('ufw.state').filter((c: string) => c !== 'exposure-host');
+const cases = factFixtureCases(STATUS_VERBOSE);
 const statusCases = cases.filter((c) => has(c, 'status-verbose.txt'));
 const activeCases = statusCases.filter((c) => read(c, 'status-verbose.txt').startsWith('Status: active'));
 const tuples = (c: string) => [...parseUfwTuples(read(c, 'user.rules'), 'v4'), ...parseUfwTuples(read(c, 'user6.rules'), 'v6')];
@@ -539,5 +543,31 @@ describe('normalizeUfwAddress', () => {
   });
   it.each(['010.1.1.1', '10.0.0.256', '10.0.0.0/33', 'example.com', '1:2:3', '2001:db8::/129'])('refuses %s', (bad) => {
     expect(() => normalizeUfwAddress(bad)).toThrow();
+  });
+});
+
+describe('the state without `ufw status verbose` (ufwStateFromFiles)', () => {
+  // ufw's status is its files plus one test, "are its chains loaded": given that bit (here the
+  // recorded status line), the files alone must give exactly what status verbose gave.
+  const loaded = (c: string) => has(c, 'status-verbose.txt') && read(c, 'status-verbose.txt').startsWith('Status: active');
+  const usable = cases.filter((c) => c !== 'not-root');
+  it.each(usable)('%s: equal to the status-verbose parse', (c) => {
+    expect(ufwStateFromFiles(sections(c), loaded(c))).toEqual(probe(c));
+  });
+  it.each(usable)("%s: today's probe, re-recorded in the same state, parses to the same state", (c) => {
+    const now = factOutput('ufw.state', c);
+    expect(now.stdout).not.toContain('@@hostkit-ufw status@@');
+    expect(parseUfwProbe(now)).toEqual(probe(c));
+  });
+  it('covers every active case and the inactive ones', () => {
+    expect(activeCases.length).toBeGreaterThanOrEqual(15);
+    expect(usable.filter(loaded)).toEqual(activeCases);
+  });
+  it('a missing or unknown LOGLEVEL reads "unknown" when loaded, as ufw prints it', () => {
+    const s = sections('active-web');
+    s.set('/etc/ufw/ufw.conf', 'ENABLED=yes\n');
+    expect(ufwStateFromFiles(s, true).logging).toBe('unknown');
+    s.set('/etc/ufw/ufw.conf', 'ENABLED=yes\nLOGLEVEL=loud\n');
+    expect(ufwStateFromFiles(s, true).logging).toBe('unknown');
   });
 });

@@ -1,0 +1,251 @@
+// The cheap probes on a real target (issue 11): one exec per host for a whole --check, compose's
+// config hashes from the apply's record equal to compose's own answer (clean, drifted, stale
+// record), and drift made by hand between two audits always reported (exit 2), whatever is cached.
+import { execa } from 'execa';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { gatherFacts } from '../../src/engine/gather.js';
+import { runPlaybook } from '../../src/engine/run.js';
+import type { HostReport, Mode, Role } from '../../src/engine/types.js';
+import { composeCacheFile, composeConfigHashesFact, composeHashesFact } from '../../src/facts/compose.js';
+import { fail2banFact, parseFail2banProbe } from '../../src/facts/fail2ban.js';
+import { parseUfwStatusVerbose, ufwState } from '../../src/facts/ufw.js';
+import { loadInventory } from '../../src/inventory/index.js';
+import type { Inventory } from '../../src/inventory/types.js';
+import { renderCompose } from '../../src/platform/compose.js';
+import type { ServiceModel, StackModel } from '../../src/platform/model.js';
+import { renderEnvFile } from '../../src/platform/secrets.js';
+import { Directory } from '../../src/resources/directory.js';
+import { StackComposeFile, StackEnvFile } from '../../src/resources/stack-files.js';
+import { StackUp } from '../../src/resources/stack-up.js';
+import { ROLES } from '../../src/roles/index.js';
+import { openTransport } from '../../src/transports/connect.js';
+import { useTarget } from './harness.js';
+
+/** The 2 MB busybox base the sandbox builds locally for its stand-ins (no registry): loaded into the target's Docker. */
+const LOCAL_BUSYBOX = 'hostkit-standin-base/scratch';
+const IMAGE = 'hostkit-probe/busybox:1';
+const DIR = '/opt/hostkit/stacks/probe-stack';
+
+const service = (key: string): ServiceModel => ({
+  stack: 'probe-stack',
+  key,
+  containerName: `probe-${key}`,
+  image: IMAGE,
+  description: `probe service ${key}`,
+  command: ['sleep', '86400'],
+  ports: [],
+  expose: [],
+  environment: [{ name: 'GREETING', secret: 'probe_greeting' }],
+  volumes: [],
+  networks: ['net'],
+  dependsOn: [],
+  restart: 'unless-stopped',
+  domains: [],
+});
+const stack: StackModel = {
+  name: 'probe-stack',
+  layer: 'production',
+  description: 'two busybox services',
+  networks: [{ key: 'net', name: 'probe-stack_net' }],
+  services: [service('a'), service('b')],
+  dir: DIR,
+};
+
+/** The stacks role's resources for one stack, as src/roles/stacks.ts builds them. */
+const stackRole: Role = {
+  name: 'probe-stack',
+  description: 'one compose stack through the stacks role resources',
+  build: () => {
+    const dir = new Directory({ path: DIR, owner: 'root', group: 'root', mode: '0750' });
+    const secrets = new Map([['probe_greeting', 'hello']]);
+    const env = new StackEnvFile({ stack: stack.name, dir: DIR, content: renderEnvFile(stack, secrets) }, { requires: [dir] });
+    const compose = new StackComposeFile({ stack: stack.name, dir: DIR, content: renderCompose(stack) }, { requires: [dir, env] });
+    const up = new StackUp({ stack, waitTimeoutS: 60, files: { env, compose } }, { requires: [dir, env, compose] });
+    return { resources: [dir, env, compose, up] };
+  },
+};
+
+const PLATFORM = `firewall:
+  defaults: { incoming: deny, outgoing: allow }
+  rules:
+    - { port: 22, proto: tcp, comment: ssh }
+fail2ban:
+  bantime: 600
+  findtime: 10m
+  maxretry: 5
+`;
+
+describe('probes on a real target: one exec per --check, cached compose hashes, drift between audits', () => {
+  const sb = useTarget({ platformYaml: PLATFORM });
+  let inventory: Inventory;
+  const roles = () => [...ROLES.filter((r) => r.name === 'firewall' || r.name === 'fail2ban'), stackRole];
+  const run = (mode: Mode) => runPlaybook(inventory, roles(), { mode });
+  const sh = async (cmd: string) => {
+    const r = await sb.target.exec(cmd);
+    if (r.exitCode !== 0) throw new Error(`${cmd}: exit ${r.exitCode}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const drift = (reports: HostReport[]) =>
+    reports.flatMap((h) =>
+      h.resources.filter((r) => r.status === 'would-change').flatMap((r) => r.changes.map((c) => `${r.id}: ${c.summary}`)),
+    );
+  const changed = (reports: HostReport[]) => reports.flatMap((h) => h.resources.filter((r) => r.status === 'changed').map((r) => r.id));
+  /** compose's own answer and the cached fact's, over the run's kind of connection. */
+  const bothHashes = async () => {
+    const t = await openTransport(inventory.hosts[0]!, {});
+    try {
+      const facts = await gatherFacts(t, [composeHashesFact(DIR), composeConfigHashesFact(DIR)]);
+      return { compose: facts.get(composeHashesFact(DIR)), cached: facts.get(composeConfigHashesFact(DIR)) };
+    } finally {
+      await t.close();
+    }
+  };
+
+  beforeAll(async () => {
+    await sh('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io docker-compose >/dev/null 2>&1');
+    const local = (await execa('docker', ['images', '-q', LOCAL_BUSYBOX])).stdout.split('\n')[0];
+    if (!local) throw new Error(`no local image ${LOCAL_BUSYBOX}: run npm run demo once (it builds the stand-ins)`);
+    await execa('sh', ['-c', `docker save ${local} | docker exec -i ${sb.target.name} docker load -q`]);
+    // Busybox itself as the entrypoint (the stand-in's script wants its spec file): a commit, no build, no registry.
+    await sh(
+      `c=$(docker create ${local}) && docker commit -c 'ENTRYPOINT ["/bin/busybox"]' "$c" ${IMAGE} >/dev/null && docker rm "$c" >/dev/null`,
+    );
+    inventory = await loadInventory([sb.inventory]);
+  }, 600_000);
+
+  it('apply converges, a second apply changes nothing, and the check is ONE exec on one connection', async () => {
+    const first = await run('apply');
+    expect(first.reports.map((r) => r.error).filter(Boolean)).toEqual([]);
+    expect(first.exitCode).toBe(0);
+    expect(changed(first.reports)).toContain('stack probe-stack');
+    const second = await run('apply');
+    expect(changed(second.reports)).toEqual([]);
+    expect(second.exitCode).toBe(0);
+    const check = await run('check');
+    expect(drift(check.reports)).toEqual([]);
+    expect(check.exitCode).toBe(0);
+    const last = check.reports[check.reports.length - 1]!;
+    expect(last.stats).toEqual({ connections: 1, execs: 1 });
+    expect(check.reports.map((r) => r.role)).toEqual(['firewall', 'fail2ban', 'probe-stack']);
+  }, 600_000);
+
+  it('fail2ban in two client starts says what one client call per jail and command says', async () => {
+    // The earlier probe: `ufw status` and two client calls per jail.
+    const perJail = [
+      'printf "@@ufw %s\\n" "$(ufw status 2>/dev/null | head -n1)"',
+      'echo "@@installed yes"',
+      'printf "@@active %s\\n" "$(systemctl is-active fail2ban 2>/dev/null)"',
+      'out=$(fail2ban-client status 2>&1); echo "@@status"; printf "%s\\n" "$out"',
+      'for j in $(printf "%s\\n" "$out" | sed -n "s/.*Jail list:[[:space:]]*//p" | tr "," " "); do',
+      '  echo "@@jail $j"; fail2ban-client status "$j" 2>&1; echo "@@actions $j"; fail2ban-client get "$j" actions 2>&1',
+      'done',
+    ].join('\n');
+    const t = await openTransport(inventory.hosts[0]!, {});
+    try {
+      const ours = (await gatherFacts(t, [fail2banFact])).get(fail2banFact);
+      const theirs = parseFail2banProbe((await t.exec(perJail)).stdout);
+      expect(ours.jails).toEqual(['recidive', 'sshd']);
+      expect(ours.ufwActive).toBe(true);
+      expect(ours).toEqual(theirs);
+    } finally {
+      await t.close();
+    }
+  }, 120_000);
+
+  it("the cached config hashes equal compose's own: clean, compose.yaml edited, .env edited, compose replaced", async () => {
+    const clean = await bothHashes();
+    expect(clean.compose.state).toBe('ok');
+    expect(clean.cached).toMatchObject({ state: 'ok', cached: true });
+    expect(clean.cached.state === 'ok' && clean.cached.byService).toEqual(clean.compose.state === 'ok' && clean.compose.byService);
+    const saved = await sh(`cat ${DIR}/compose.yaml; echo; cat ${DIR}/.env`);
+    expect(saved).toContain('probe-a');
+
+    // compose.yaml edited by hand: the record no longer applies, compose is asked.
+    await sh(`cp ${DIR}/compose.yaml /root/compose.bak && sed -i 's/"86400"/"86401"/' ${DIR}/compose.yaml`);
+    const edited = await bothHashes();
+    expect(edited.cached).toMatchObject({ state: 'ok', cached: false });
+    expect(edited.cached.state === 'ok' && edited.cached.byService).toEqual(edited.compose.state === 'ok' && edited.compose.byService);
+    expect(edited.compose.state === 'ok' && edited.compose.byService.get('a')).not.toBe(
+      clean.compose.state === 'ok' && clean.compose.byService.get('a'),
+    );
+    await sh(`cp /root/compose.bak ${DIR}/compose.yaml`);
+    expect((await bothHashes()).cached).toMatchObject({ cached: true }); // the same bytes: the record holds again
+
+    // .env edited (compose interpolates it): the same.
+    await sh(`cp ${DIR}/.env /root/env.bak && sed -i "s/'hello'/'changed'/" ${DIR}/.env`);
+    const env = await bothHashes();
+    expect(env.cached).toMatchObject({ state: 'ok', cached: false });
+    expect(env.cached.state === 'ok' && env.cached.byService).toEqual(env.compose.state === 'ok' && env.compose.byService);
+    await sh(`cp /root/env.bak ${DIR}/.env`);
+
+    // compose replaced (an upgrade is a new file): the record is not trusted.
+    await sh(
+      'touch "$(ls /usr/libexec/docker/cli-plugins/docker-compose /usr/lib/docker/cli-plugins/docker-compose 2>/dev/null | head -n 1)"',
+    );
+    const upgraded = await bothHashes();
+    expect(upgraded.cached).toMatchObject({ state: 'ok', cached: false });
+    expect(upgraded.cached.state === 'ok' && upgraded.cached.byService).toEqual(
+      upgraded.compose.state === 'ok' && upgraded.compose.byService,
+    );
+
+    // A record that lies (a key that matches, hashes that do not) is the only way to fool it:
+    // the record is root's, 0600, in hostkit's state directory.
+    expect(await sh(`stat -c '%a %U' ${composeCacheFile(DIR)}`)).toMatch(/^600 root/);
+    // apply records again (a converged stack whose record is stale), then the check reads it.
+    const apply = await run('apply');
+    expect(changed(apply.reports)).toEqual(['stack probe-stack']);
+    expect((await bothHashes()).cached).toMatchObject({ cached: true });
+    expect(changed((await run('apply')).reports)).toEqual([]);
+  }, 600_000);
+
+  it('drift made by hand between two audits is reported (exit 2), then apply repairs it', async () => {
+    expect((await run('check')).exitCode).toBe(0);
+    await sh(`sed -i 's/"86400"/"86402"/' ${DIR}/compose.yaml`); // compose file edited
+    await sh('docker stop -t 1 probe-b >/dev/null'); // a container stopped
+    await sh('ufw allow 9999/tcp >/dev/null'); // a ufw rule added
+    await sh('fail2ban-client stop recidive >/dev/null'); // a jail stopped
+    await sh("sed -i 's/^maxretry = 5$/maxretry = 7/' /etc/fail2ban/jail.local"); // a jail setting changed
+    // The ufw state without ufw says what `ufw status verbose` says, here with the added rule.
+    const t0 = await openTransport(inventory.hosts[0]!, {});
+    try {
+      const state = (await gatherFacts(t0, [ufwState])).get(ufwState);
+      const verbose = parseUfwStatusVerbose((await t0.exec('LC_ALL=C ufw status verbose')).stdout);
+      expect(verbose.active).toBe(true);
+      expect({ active: state.active, defaults: state.defaults, logging: state.logging }).toEqual({
+        active: verbose.active,
+        defaults: verbose.defaults,
+        logging: verbose.logging,
+      });
+      const key = (r: { port: string; proto: string; family: string; action: string; from: string }) =>
+        `${r.action} ${r.port}/${r.proto} ${r.from} ${r.family}`;
+      expect(state.rules.map(key).sort()).toEqual(verbose.rules.map(key).sort());
+      expect(state.rules.map(key)).toContain('allow 9999/tcp any v4');
+    } finally {
+      await t0.close();
+    }
+    const check = await run('check');
+    expect(check.exitCode).toBe(2);
+    const found = drift(check.reports).join('\n');
+    expect(found).toMatch(/compose probe-stack: .*compose\.yaml/);
+    expect(found).toMatch(/stack probe-stack: container probe-b exited/);
+    expect(found).toMatch(/ufw firewall: .*9999/);
+    expect(found).toMatch(/fail2ban jails .*: jail recidive should be active/);
+    expect(found).toMatch(/file \/etc\/fail2ban\/jail\.local: /);
+    expect(check.reports.at(-1)!.stats).toEqual({ connections: 1, execs: 1 });
+
+    const fix = await run('apply');
+    expect(fix.exitCode).toBe(0);
+    const after = await run('check');
+    expect(drift(after.reports)).toEqual([]);
+    expect(after.exitCode).toBe(0);
+    // The facts read by the drifts above, on the repaired host.
+    const t = await openTransport(inventory.hosts[0]!, {});
+    try {
+      const facts = await gatherFacts(t, [ufwState, fail2banFact]);
+      expect(facts.get(ufwState).rules.some((r) => r.port === '9999')).toBe(false);
+      expect(facts.get(fail2banFact).jails).toContain('recidive');
+    } finally {
+      await t.close();
+    }
+  }, 600_000);
+});
