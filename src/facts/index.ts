@@ -2,6 +2,7 @@ import type { Fact } from '../engine/types.js';
 import { succeedsFact } from './command.js';
 import { composeHashesFact, composeProjectsFact } from './compose.js';
 import { containersFact } from './containers.js';
+import { containerHttpFact } from './container-http.js';
 import { dockerEngineFact, osReleaseFact } from './docker.js';
 import { dockerUserFact } from './docker-user.js';
 import { fail2banFact } from './fail2ban.js';
@@ -29,6 +30,7 @@ import { containerFact } from './virt.js';
 export const FACTS = {
   'apt.packages': packagesFact,
   'command.succeeds': succeedsFact,
+  'container.http': containerHttpFact,
   'docker.compose-hashes': composeHashesFact,
   'docker.compose-projects': composeProjectsFact,
   'docker.containers': containersFact,

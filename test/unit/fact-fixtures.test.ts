@@ -24,6 +24,7 @@ const PARSER_CASES: Record<string, string> = {
   parseComposeLs: 'docker.compose-projects',
   parseComposeHashes: 'docker.compose-hashes',
   parseContainers: 'docker.containers',
+  parseContainerHttp: 'container.http',
   parseDockerUserProbe: 'docker.user-chains',
   splitSections: 'docker.engine',
   parseDockerEngineProbe: 'docker.engine',

@@ -68,7 +68,10 @@ const ctx = (pending: string[] = []): PlanContext => ({ host, mode: 'check', pen
 
 let platform: PlatformModel;
 beforeAll(async () => {
-  platform = platformOf(await loadInventory([join(repoRoot(), 'inventory.yaml')]));
+  // The recorded servers predate application builds: test/fixtures/platform/as-recorded.yaml.
+  platform = platformOf(
+    await loadInventory([join(repoRoot(), 'inventory.yaml'), join(repoRoot(), 'test/fixtures/platform/as-recorded.yaml')]),
+  );
 });
 
 /** Every fact a stack's resources read, from one recorded case; `over` replaces some. */
