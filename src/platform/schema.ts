@@ -65,7 +65,7 @@ export const gitRef = safeText.refine(
   GIT_REF,
 );
 const DOCKERFILE = 'a path inside the repository, e.g. "Dockerfile" or "docker/web.Dockerfile"';
-const repoPath = safeText.regex(/^[A-Za-z0-9_][A-Za-z0-9._/-]*$/, DOCKERFILE).refine((p) => !p.split('/').includes('..'), DOCKERFILE);
+const repoPath = safeText.refine((p) => /^[A-Za-z0-9_][A-Za-z0-9._/-]*$/.test(p) && !p.split('/').includes('..'), DOCKERFILE);
 
 const buildSchema = z
   .object({
