@@ -33,7 +33,7 @@ describe('application code from git, and no public installer (roles/stacks.mjs)'
       await target.exec(
         `docker run --rm --network python-stack_python-network python:3.12.8-slim python -c "import urllib.request; print(urllib.request.urlopen('http://${container}:5000/', timeout=5).read().decode(), end='')"`,
       )
-    ).stdout;
+    ).stdout.trim();
 
   beforeAll(async () => {
     const t0 = performance.now();
@@ -131,8 +131,8 @@ describe('application code from git, and no public installer (roles/stacks.mjs)'
       ).stdout.trim(),
     ).toBe(head);
     // A real request from the network NPM joins, to the service by name, answered by the app's own code.
-    expect(await page('python-dev')).toBe('hello from main\n');
-    expect(await page('python-tst')).toBe('hello from main\n');
+    expect(await page('python-dev')).toBe('hello from main');
+    expect(await page('python-tst')).toBe('hello from main');
     // The code came in the image, not through a mount; the instance folder is the data mount.
     expect((await target.exec('docker exec python-dev ls /app')).stdout.split('\n')).toEqual(
       expect.arrayContaining(['app.py', 'instance', 'requirements.txt']),
@@ -184,8 +184,8 @@ describe('application code from git, and no public installer (roles/stacks.mjs)'
     expect(after.get('python-tst')!.id, 'python-tst is not recreated').toBe(ids.get('python-tst')!.id);
     expect(after.get('python-dev')!.id).not.toBe(ids.get('python-dev')!.id);
     expect(after.get('site-web')!.id).not.toBe(ids.get('site-web')!.id);
-    expect(await page('python-dev')).toBe('hello from develop\n');
-    expect(await page('python-tst')).toBe('hello from main\n');
+    expect(await page('python-dev')).toBe('hello from develop');
+    expect(await page('python-tst')).toBe('hello from main');
 
     const clean = await stacks(['--check', '--json']);
     expect(clean.exitCode, JSON.stringify(drifts(parseReport(clean.stdout)))).toBe(0);
