@@ -28,7 +28,7 @@ export class AppSourceError extends Error {}
 const GIT_ENV = {
   // Never wait for a password on a terminal: a missing credential is an error, not a hang.
   GIT_TERMINAL_PROMPT: '0',
-  GIT_SSH_COMMAND: 'ssh -o BatchMode=yes',
+  GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
   LC_ALL: 'C',
 };
 
