@@ -49,7 +49,7 @@ export function stackResources(p: PreparedPlatform): Resource[] {
     const base = providers.get(svc.image);
     const r = new AppImage(
       { tag: svc.build.tag, service: name, git: src.git, ref: src.ref, commit: src.commit, tar: src.tar, dockerfile: src.dockerfile },
-      { requires: [...archives, ...(base ? [base] : [])] },
+      { requires: [...new Set([...archives, ...(base ? [base] : [])])] },
     );
     resources.push(r);
     providers.set(svc.build.tag, r);
