@@ -3,6 +3,7 @@ import { succeedsFact } from './command.js';
 import { composeConfigHashesFact, composeHashesFact, composeProjectsFact } from './compose.js';
 import { containersFact } from './containers.js';
 import { databaseObjectsFact } from './databases.js';
+import { containerHttpFact } from './container-http.js';
 import { dockerEngineFact, osReleaseFact } from './docker.js';
 import { dockerUserFact } from './docker-user.js';
 import { fail2banFact } from './fail2ban.js';
@@ -32,6 +33,7 @@ export const FACTS = {
   'command.succeeds': succeedsFact,
   'db.objects': databaseObjectsFact,
   'docker.compose-config-hashes': composeConfigHashesFact,
+  'container.http': containerHttpFact,
   'docker.compose-hashes': composeHashesFact,
   'docker.compose-projects': composeProjectsFact,
   'docker.containers': containersFact,

@@ -94,6 +94,15 @@ export function checkPlatform(doc: PlatformSections, where: Where): Finding[] {
         }
       });
 
+      if (svc.installer) {
+        const ports = [...svc.expose, ...svc.ports.map((spec) => parsePublishedPort(spec).containerPort)];
+        if (!ports.includes(svc.installer.port))
+          at(
+            [...sp, 'installer', 'port'],
+            `port ${svc.installer.port} is not a port of the service (expose/ports: ${ports.join(', ') || 'none'})`,
+          );
+      }
+
       const test = svc.healthcheck?.test;
       if (Array.isArray(test) && !['CMD', 'CMD-SHELL', 'NONE'].includes(test[0]!)) {
         at([...sp, 'healthcheck', 'test', 0], `a healthcheck test list starts with "CMD" or "CMD-SHELL", got ${JSON.stringify(test[0])}`);

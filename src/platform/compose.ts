@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { renderTemplate } from '../templates.js';
-import { secretVariable, type ServiceModel, type StackModel } from './model.js';
+import { runImage, secretVariable, type ServiceModel, type StackModel } from './model.js';
 
 /** The compose file of a stack as placed on the server: templates/compose/stack.hbs rendered. */
 
@@ -20,7 +20,7 @@ function serviceView(svc: ServiceModel, stack: StackModel) {
   return {
     key: svc.key,
     containerName: svc.containerName,
-    image: svc.image,
+    image: runImage(svc),
     command: svc.command?.map(literal) ?? null,
     restart: svc.restart,
     ports: svc.ports.map((p) => `${p.hostIp}:${p.hostPort}:${p.containerPort}/${p.protocol}`),
@@ -71,7 +71,7 @@ function verifyRendered(stack: StackModel, text: string): void {
   for (const svc of stack.services) {
     const got = doc.services?.[svc.key];
     if (!got) problems.push(`service ${svc.key} missing`);
-    else if (got.container_name !== svc.containerName || got.image !== svc.image || got.restart !== svc.restart)
+    else if (got.container_name !== svc.containerName || got.image !== runImage(svc) || got.restart !== svc.restart)
       problems.push(`service ${svc.key}`);
   }
   if (Object.keys(doc.services ?? {}).length !== stack.services.length) problems.push('service count');

@@ -1,5 +1,14 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
-import type { FileVar, HealthcheckConfig, ImageSourceConfig, PlatformSections, PublishedPort, ServiceConfig } from './schema.js';
+import type {
+  BuildConfig,
+  FileVar,
+  HealthcheckConfig,
+  ImageSourceConfig,
+  InstallerConfig,
+  PlatformSections,
+  PublishedPort,
+  ServiceConfig,
+} from './schema.js';
 import { parsePublishedPort } from './schema.js';
 
 /**
@@ -66,6 +75,29 @@ export interface ServiceModel {
   domains: string[];
   files: ServiceFileModel[];
   database?: DatabaseModel;
+  /** Built from the application's repository FROM `image`; compose runs `build.tag`. */
+  build?: AppBuild;
+  installer?: InstallerConfig;
+}
+
+/** A service's application image: its repository, the ref pinned per run, the tag compose runs. */
+export interface AppBuild {
+  git: string;
+  ref: string;
+  dockerfile: string;
+  /** hostkit-app/<container name>:git (one image per service: each may follow its own ref). */
+  tag: string;
+}
+
+/** The local tag of a service's application image (a Docker repository name: lowercase). */
+export const appImageTag = (containerName: string): string =>
+  `hostkit-app/${containerName.toLowerCase().replace(/[^a-z0-9._-]+/g, '-')}:git`;
+
+/** The image compose runs for a service: its application build, else its upstream image. */
+export const runImage = (s: Pick<ServiceModel, 'image' | 'build'>): string => s.build?.tag ?? s.image;
+
+function appBuild(containerName: string, b: BuildConfig): AppBuild {
+  return { git: b.git, ref: b.ref, dockerfile: b.dockerfile ?? 'Dockerfile', tag: appImageTag(containerName) };
 }
 
 export interface NetworkModel {
@@ -161,6 +193,8 @@ function serviceModel(stack: string, key: string, s: ServiceConfig, dataRoot: st
           },
         }
       : {}),
+    ...(s.build ? { build: appBuild(s.container_name, s.build) } : {}),
+    ...(s.installer ? { installer: s.installer } : {}),
   };
 }
 

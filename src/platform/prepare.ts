@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { registerSecrets } from '../engine/redact.js';
-import type { PlatformModel } from './model.js';
+import { allServices, type PlatformModel } from './model.js';
+import { AppSourceError, fetchAppSource, type AppSource } from './app-source.js';
 import { loadSecrets, type Secrets } from './secrets.js';
 import { readArchiveManifest, type ArchivedImage } from './image-archive.js';
 import { renderFiles, type RenderedFile } from './files.js';
@@ -20,6 +21,8 @@ export interface PreparedPlatform {
   contexts: Map<string, { dir: string; tar: string; hash: string; dockerfile?: string }>;
   /** The services' configuration files, rendered with their secrets. */
   files: RenderedFile[];
+  /** "<stack>/<service>" -> its application source (a service with `build`), its ref resolved to a commit. */
+  apps: Map<string, AppSource>;
 }
 
 export class PlatformPrepareError extends Error {
@@ -85,10 +88,46 @@ export async function preparePlatform(
         ...(img.dockerfile ? { dockerfile: img.dockerfile } : {}),
       });
   }
-  if (problems.length)
-    throw new PlatformPrepareError(`images (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}`);
+  const fail = () => {
+    if (problems.length)
+      throw new PlatformPrepareError(`images (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}`);
+  };
+  // Local problems first: a broken inventory never waits on a git remote.
+  fail();
+  const apps = await prepareApps(platform, problems);
+  fail();
+  return { platform, secrets, archives, contexts, files: rendered.files, apps };
+}
 
-  return { platform, secrets, archives, contexts, files: rendered.files };
+/**
+ * Each service's application source, fetched once per (repository, ref) per run. Its Dockerfile
+ * must build FROM the service's declared image: that image's needs (uid, paths, port) are what
+ * the platform provides for it, and the image itself is what the platform loads or pulls.
+ */
+async function prepareApps(platform: PlatformModel, problems: string[]): Promise<Map<string, AppSource>> {
+  const apps = new Map<string, AppSource>();
+  const builds = allServices(platform).filter((s) => s.build);
+  if (builds.length === 0) return apps;
+  const cache = await privateTempDir();
+  const fetched = new Map<string, Promise<AppSource>>();
+  for (const svc of builds) {
+    const b = svc.build!;
+    const key = [b.git, b.ref, b.dockerfile].join('\0');
+    if (!fetched.has(key)) fetched.set(key, fetchAppSource(b, cache));
+    const name = `${svc.stack}/${svc.key}`;
+    try {
+      const src = await fetched.get(key)!;
+      if (src.from && src.from !== svc.image)
+        problems.push(
+          `${name}: ${b.dockerfile} of ${b.git}#${b.ref} (${src.commit.slice(0, 12)}) builds FROM ${src.from}, the inventory says image ${svc.image}`,
+        );
+      else apps.set(name, src);
+    } catch (err) {
+      if (!(err instanceof AppSourceError)) throw err;
+      problems.push(`${name}: ${err.message}`);
+    }
+  }
+  return apps;
 }
 
 /** A build context as a reproducible tar (sorted, zero mtimes and owners) and its sha256. */

@@ -82,6 +82,53 @@ const databaseSchema = z
   })
   .strict();
 
+const GIT_URL =
+  'a git repository: https://host/path (no password in it), ssh://[user@]host/path, user@host:path, file:///path or an absolute path';
+/** Where the control machine fetches an application's source (it never reaches the server itself). */
+export const gitUrl = safeText.refine(
+  (u) =>
+    /^(https:\/\/([A-Za-z0-9._~-]+@)?[A-Za-z0-9.-]+(:\d{1,5})?|ssh:\/\/([A-Za-z0-9._~-]+@)?[A-Za-z0-9.-]+(:\d{1,5})?|file:\/\/)\/[A-Za-z0-9._~%+/-]+$/.test(
+      u,
+    ) ||
+    /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~+][A-Za-z0-9._~+/-]*$/.test(u) ||
+    /^\/[A-Za-z0-9._~+/-]+$/.test(u),
+  GIT_URL,
+);
+const GIT_REF = 'a branch, a tag or a full 40-hex commit (git check-ref-format rules: no "..", no leading "-" or "/", no ".lock" end)';
+/** A ref the control machine resolves to ONE commit per run; that commit is what is built and labelled. */
+export const gitRef = safeText.refine(
+  (r) =>
+    /^[0-9a-f]{40}$/.test(r) ||
+    (/^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$/.test(r) &&
+      !/\.\.|\/\/|\/\.|@\{|\.lock$|\.lock\/|\/$|\.$/.test(r) &&
+      !/^refs\/(remotes|hostkit)\//.test(r)),
+  GIT_REF,
+);
+const DOCKERFILE = 'a path inside the repository, e.g. "Dockerfile" or "docker/web.Dockerfile"';
+const repoPath = safeText.refine((p) => /^[A-Za-z0-9_][A-Za-z0-9._/-]*$/.test(p) && !p.split('/').includes('..'), DOCKERFILE);
+
+const buildSchema = z
+  .object({
+    /** The application's repository, fetched by the control machine (prepare). */
+    git: gitUrl,
+    /** Branch, tag or commit; resolved once per run and pinned: the image carries that commit. */
+    ref: gitRef,
+    /** The Dockerfile inside the repository (default "Dockerfile"); its last FROM must be the service's image. */
+    dockerfile: repoPath.optional(),
+  })
+  .strict();
+
+const installerSchema = z
+  .object({
+    /** The container port its web server listens on. */
+    port,
+    /** The page to ask for (GET, from the host to the container's address). */
+    path: safeText.regex(/^\/[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*$/, 'an absolute URL path, e.g. "/"').default('/'),
+    /** A redirect whose Location contains this means the application is not installed: a public installer. */
+    redirect: safeText.regex(/^\/[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*$/, 'an URL path, e.g. "/core/install.php"'),
+  })
+  .strict();
+
 const serviceSchema = z
   .object({
     container_name: containerName,
@@ -104,6 +151,13 @@ const serviceSchema = z
     files: z.array(serviceFileSchema).default([]),
     /** On a database server: the databases and roles its consumers need. */
     database: databaseSchema.optional(),
+    /**
+     * The application's code: an image built from its repository FROM `image` (the upstream image
+     * the service runs, whose needs still apply), tagged hostkit-app/<container_name>:git.
+     */
+    build: buildSchema.optional(),
+    /** An application with a web installer: answering GET path with a redirect to it is drift (not installed). */
+    installer: installerSchema.optional(),
   })
   .strict();
 
@@ -187,6 +241,8 @@ export type ImageSourceConfig = z.infer<typeof imageSourceSchema>;
 export type ServiceFileConfig = z.infer<typeof serviceFileSchema>;
 export type DatabaseConfig = z.infer<typeof databaseSchema>;
 export type HealthcheckConfig = z.infer<typeof healthcheckSchema>;
+export type BuildConfig = z.infer<typeof buildSchema>;
+export type InstallerConfig = z.infer<typeof installerSchema>;
 export type NpmConfig = z.infer<typeof npmSchema>;
 export type ComposeConfig = z.infer<typeof composeSchema>;
 export type SecretsConfig = z.infer<typeof secretsSchema>;

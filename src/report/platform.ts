@@ -240,6 +240,24 @@ function images(p: PlatformModel): string {
   return table(['Image', 'Source', 'Containers'], rows);
 }
 
+function appCode(p: PlatformModel): string {
+  const rows = allServices(p)
+    .filter((s) => s.build)
+    .map((s) => [
+      code(s.containerName),
+      code(s.image),
+      code(s.build!.git),
+      code(s.build!.ref),
+      s.installer ? `redirect to ${code(s.installer.redirect)} on port ${s.installer.port} is drift` : '-',
+    ]);
+  if (rows.length === 0) return 'No service is built from a repository.';
+  return [
+    `Built on the server as ${code('hostkit-app/<container>:git')} FROM the image, from the repository at the commit the ref names when the run starts (sent by the control machine).`,
+    '',
+    table(['Container', 'FROM', 'Repository', 'Ref', 'Installer check'], rows),
+  ].join('\n');
+}
+
 export function renderPlatformDoc(doc: InventoryDocument): string {
   // Paths of image archives do not appear: the document is the same from any checkout.
   const p = platformModel(doc, '/');
@@ -275,6 +293,10 @@ export function renderPlatformDoc(doc: InventoryDocument): string {
     '## Images',
     '',
     images(p),
+    '',
+    '## Application code',
+    '',
+    appCode(p),
     '',
     '## Stack files and secrets',
     '',

@@ -5,7 +5,7 @@ import { BaseResource, type ResourceOptions } from '../engine/resource.js';
 import { composeConfigHashesFact, composeProjectsFact, recordComposeHashesScript } from '../facts/compose.js';
 import { COMPOSE_LABEL, containersFact, describeState, projectContainers } from '../facts/containers.js';
 import { imagesFact } from '../facts/images.js';
-import { secretVariable, type StackModel } from '../platform/model.js';
+import { runImage, secretVariable, type StackModel } from '../platform/model.js';
 import { parseEnvFile } from '../platform/secrets.js';
 import { sh } from '../transports/quote.js';
 import { driftsWithOneAction } from './changes.js';
@@ -48,7 +48,7 @@ export class StackUp extends BaseResource<StackUpSpec> {
     this.waitTimeoutS = spec.waitTimeoutS;
     this.files = spec.files;
     this.hashes = composeConfigHashesFact(spec.stack.dir);
-    this.images = imagesFact(spec.stack.services.map((s) => s.image));
+    this.images = imagesFact(spec.stack.services.map(runImage));
   }
 
   protected override identity() {
@@ -89,8 +89,8 @@ export class StackUp extends BaseResource<StackUpSpec> {
       }
       const want = hashes.state === 'ok' && !filesPending ? hashes.byService.get(svc.key) : undefined;
       if (want && c.labels[COMPOSE_LABEL.configHash] !== want) reasons.push('created from an older configuration (config hash differs)');
-      const image = images.byRef.get(svc.image);
-      if (image && c.imageId !== image.id) reasons.push(`created from an older image of ${svc.image}`);
+      const image = images.byRef.get(runImage(svc));
+      if (image && c.imageId !== image.id) reasons.push(`created from an older image of ${runImage(svc)}`);
       // Claimed only for a container created from the files now on disk: a hand-edited file
       // that was never applied says nothing about what the container runs.
       const byFiles = recreatedByFiles.get(svc.key);

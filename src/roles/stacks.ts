@@ -1,13 +1,15 @@
 import type { Resource, Role } from '../engine/types.js';
 import { Directory } from '../resources/directory.js';
 import { ImageArchive, ImageBuild, ImagePull } from '../resources/stack-images.js';
+import { AppImage } from '../resources/app-image.js';
+import { InstallerCheck } from '../resources/installer-check.js';
 import { StackComposeFile, StackEnvFile } from '../resources/stack-files.js';
 import { StackUp } from '../resources/stack-up.js';
 import { restartHandler, ServiceFile } from '../resources/service-file.js';
 import { Databases } from '../resources/databases.js';
 import { renderCompose } from '../platform/compose.js';
 import { renderEnvFile } from '../platform/secrets.js';
-import { platformOf, type PlatformModel } from '../platform/model.js';
+import { platformOf, runImage, type PlatformModel } from '../platform/model.js';
 import { preparePlatform, type PreparedPlatform } from '../platform/prepare.js';
 
 /** Resources of the stacks role from a prepared platform (exported for unit tests). */
@@ -40,13 +42,28 @@ export function stackResources(p: PreparedPlatform): Resource[] {
     }
   }
 
+  // Application images: built FROM the service's image, so after whatever provides that image.
+  for (const svc of platform.stacks.flatMap((s) => s.services)) {
+    if (!svc.build) continue;
+    const name = `${svc.stack}/${svc.key}`;
+    const src = p.apps.get(name);
+    if (!src) throw new Error(`stacks: no prepared source for ${name}`);
+    const base = providers.get(svc.image);
+    const r = new AppImage(
+      { tag: svc.build.tag, service: name, git: src.git, ref: src.ref, commit: src.commit, tar: src.tar, dockerfile: src.dockerfile },
+      { requires: [...new Set([...archives, ...(base ? [base] : [])])] },
+    );
+    resources.push(r);
+    providers.set(svc.build.tag, r);
+  }
+
   const root = new Directory({ path: platform.stacksDir, owner: 'root', group: 'root', mode: '0755' });
   resources.push(root);
   for (const stack of platform.stacks) {
     const dir = new Directory({ path: stack.dir, owner: 'root', group: 'root', mode: '0750' }, { requires: [root] });
     const env = new StackEnvFile({ stack: stack.name, dir: stack.dir, content: renderEnvFile(stack, p.secrets) }, { requires: [dir] });
     const compose = new StackComposeFile({ stack: stack.name, dir: stack.dir, content: renderCompose(stack) }, { requires: [dir, env] });
-    const images = [...new Set(stack.services.flatMap((s) => providers.get(s.image) ?? []))];
+    const images = [...new Set(stack.services.flatMap((s) => providers.get(runImage(s)) ?? []))];
     resources.push(dir, env, compose);
     // Each service's configuration files; a change restarts that container only (its handler).
     const files: Resource[] = [];
@@ -89,6 +106,20 @@ export function stackResources(p: PreparedPlatform): Resource[] {
       { requires: [dir, env, compose, ...images, ...files, ...dbs] },
     );
     resources.push(...files, ...dbs, up);
+    for (const svc of stack.services) {
+      if (!svc.installer) continue;
+      const { port, path, redirect } = svc.installer;
+      resources.push(
+        new InstallerCheck({
+          service: `${stack.name}/${svc.key}`,
+          container: svc.containerName,
+          port,
+          path,
+          redirect,
+          host: svc.domains[0] ?? svc.containerName,
+        }),
+      );
+    }
   }
   return resources;
 }
@@ -96,7 +127,7 @@ export function stackResources(p: PreparedPlatform): Resource[] {
 export const stacksRole: Role<PlatformModel, PreparedPlatform> = {
   name: 'stacks',
   description:
-    'The compose stacks: images (pull, archive or build), compose.yaml + .env (600) per stack, containers up and healthy in layer order (infrastructure, production, development), each stack gating the next.',
+    'The compose stacks: images (pull, archive or build), application images built from their git repositories at a pinned commit, compose.yaml + .env (600) per stack, containers up and healthy in layer order (infrastructure, production, development), each stack gating the next; an application still at its web installer is drift.',
   config: (inventory) => (inventory.doc.stacks ? platformOf(inventory) : undefined),
   prepare: (platform, options) => preparePlatform(platform, options),
   build(_platform, _host, prepared) {

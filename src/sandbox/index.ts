@@ -19,3 +19,4 @@ export { writeSandboxInventory, sandboxInventoryYaml, defaultPlatformYaml, type 
 export { readSshBanner, waitForSsh } from './wait.js';
 export type { RunResult } from './docker.js';
 export { ensureDbImages, realDbOverlay, DEFAULT_REAL_DBS, type DbImages, type DbEngine, type RealDb } from './db-images.js';
+export { createAppRepo, pythonAppFiles, drupalSiteFiles, appRepoOverlay, DRUPAL_SETTINGS, type AppRepo } from './app-repos.js';

@@ -9,6 +9,7 @@ import type { Target } from './targets.js';
 import { ensureDbImages, realDbOverlay, type DbImages, type RealDb } from './db-images.js';
 import { ensureNpmImage } from './npm-image.js';
 import { addProxySecrets, ensurePebbleImage, realNpmOverlay } from './pebble.js';
+import { appRepoOverlay } from './app-repos.js';
 
 /**
  * The sandbox platform inventory: the real inventory.yaml, then an overlay replacing its hosts
@@ -68,6 +69,8 @@ export async function writePlatformInventory(
   const standins = await buildStandins(platform);
   const standinPath = await writeStandinOverlay(resolve(dir, 'standins-overlay.yaml'), standins, secretsFile);
   const paths = [...base, hostsPath, standinPath];
+  const apps = await writeAppRepoOverlay(platform, dir);
+  if (apps) paths.push(apps);
   if (inventory.doc.npm) {
     // The real NPM replaces its stand-in (and, for the proxy role, pebble and the proxy secrets).
     const pinned = inventory.doc.stacks?.[inventory.doc.npm.stack]?.services[inventory.doc.npm.service]?.image ?? '';
@@ -129,6 +132,8 @@ export async function standinOverlayFor(inventoryPaths: string[], dir: string): 
   const secretsFile = await writeSandboxSecrets(platform, resolve(dir, 'demo-secrets.yaml'));
   const standins = await writeStandinOverlay(resolve(dir, 'demo-standins.yaml'), await buildStandins(platform), secretsFile);
   const overlays = [standins];
+  const apps = await writeAppRepoOverlay(platform, dir);
+  if (apps) overlays.push(apps);
   const realDbs = realDbsFor(platform);
   if (realDbs.length) {
     overlays.push(resolve(dir, 'demo-real-dbs.yaml'));
@@ -139,4 +144,13 @@ export async function standinOverlayFor(inventoryPaths: string[], dir: string): 
   const noProxy = resolve(dir, 'demo-no-proxy.yaml');
   await writeFile(noProxy, '# Generated: the demo NPM is a stand-in; no proxy role.\nproxy: null\n');
   return [...overlays, noProxy];
+}
+
+/** Local git repositories for the services built from git (their real remotes are never contacted). */
+async function writeAppRepoOverlay(platform: ReturnType<typeof platformOf>, dir: string): Promise<string | undefined> {
+  const overlay = await appRepoOverlay(platform, dir);
+  if (!overlay) return undefined;
+  const path = resolve(dir, 'app-repos-overlay.yaml');
+  await writeFile(path, `# Generated: local git repositories stand in for the applications' remotes.\n${stringify(overlay)}`);
+  return path;
 }

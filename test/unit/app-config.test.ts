@@ -14,7 +14,8 @@ import { handlersOf } from '../../src/engine/resource.js';
 import { repoRoot } from '../../src/sandbox/paths.js';
 import { AUTHELIA_REQUIRED, AUTHELIA_SECRET_ENV } from './authelia-keys.js';
 
-const inventory = () => loadInventory([join(repoRoot(), 'inventory.yaml')]);
+// as-recorded.yaml drops the services' git builds: a unit test never fetches the declared remotes.
+const inventory = () => loadInventory([join(repoRoot(), 'inventory.yaml'), join(repoRoot(), 'test/fixtures/platform/as-recorded.yaml')]);
 const fakeSecrets = async () => {
   const p = platformOf(await inventory());
   return new Map([...secretUses(p).keys()].map((n) => [n, `value-of-${n}`]));

@@ -160,7 +160,7 @@ describe('platform validation: a clear error at the line to edit, before any hos
     );
     expect(problems(text)).toEqual([
       'inv.yaml:42:16: stacks.app.services.db.image: expected an image reference with a pinned tag, e.g. "postgres:16.6" (not "latest"), got "postgres:latest"',
-      'inv.yaml:44:9: stacks.app.services.db.restart_policy: unknown key "restart_policy"; allowed keys: container_name, image, description, command, ports, expose, environment, volumes, networks, depends_on, healthcheck, restart, domains, files, database',
+      'inv.yaml:44:9: stacks.app.services.db.restart_policy: unknown key "restart_policy"; allowed keys: container_name, image, description, command, ports, expose, environment, volumes, networks, depends_on, healthcheck, restart, domains, files, database, build, installer',
     ]);
     const semantic = variant(
       'depends_on: [db]',

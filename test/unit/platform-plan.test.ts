@@ -74,9 +74,14 @@ const ctx = (pending: string[] = []): PlanContext => ({ host, mode: 'check', pen
 
 let platform: PlatformModel;
 beforeAll(async () => {
-  // As recorded: the sandbox platform, whose database servers with `database:` are real PostgreSQL.
+  // As recorded: the sandbox platform, whose database servers with `database:` are real PostgreSQL
+  // (real-dbs.yaml), before application builds (as-recorded.yaml).
   platform = platformOf(
-    await loadInventory([join(repoRoot(), 'inventory.yaml'), join(repoRoot(), 'test/fixtures/platform/real-dbs.yaml')]),
+    await loadInventory([
+      join(repoRoot(), 'inventory.yaml'),
+      join(repoRoot(), 'test/fixtures/platform/real-dbs.yaml'),
+      join(repoRoot(), 'test/fixtures/platform/as-recorded.yaml'),
+    ]),
   );
 });
 

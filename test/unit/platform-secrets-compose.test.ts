@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadInventory, parseInventory } from '../../src/inventory/index.js';
-import { platformOf, secretVariable } from '../../src/platform/model.js';
+import { platformOf, runImage, secretVariable } from '../../src/platform/model.js';
 import { loadSecrets, parseEnvFile, redactedEnvDiff, renderEnvFile, secretUses, SecretsError } from '../../src/platform/secrets.js';
 import { renderCompose } from '../../src/platform/compose.js';
 import { clearSecrets, redact, redactResource, registerSecrets } from '../../src/engine/redact.js';
@@ -121,7 +121,9 @@ describe('compose files: rendered from templates/compose/stack.hbs, parsed back'
       for (const svc of stack.services) {
         const got = doc.services[svc.key]!;
         expect(got.container_name).toBe(svc.containerName);
-        expect(got.image).toBe(svc.image);
+        // A service built from git runs its application image (FROM svc.image), else svc.image itself.
+        expect(got.image).toBe(runImage(svc));
+        expect(got.image).toBe(svc.build ? `hostkit-app/${svc.containerName}:git` : svc.image);
         expect(got.restart).toBe('always');
         expect(got.networks).toEqual(svc.networks);
         for (const e of svc.environment) {

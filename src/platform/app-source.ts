@@ -1,0 +1,100 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { AppBuild } from './model.js';
+
+/**
+ * An application's source as the control machine sends it: the build's ref resolved to ONE commit
+ * (pinned for the run, so every host gets the same code) and that commit's tree as a tar
+ * (`git archive`: the same bytes for the same commit). The server never talks to the git remote:
+ * it has no route to it (and no credentials for it); the tar is its build context on stdin.
+ */
+export interface AppSource {
+  git: string;
+  ref: string;
+  /** The full commit the ref named when this run fetched it. */
+  commit: string;
+  /** `git archive` of the commit on the control machine. */
+  tar: string;
+  dockerfile: string;
+  /** The image of the Dockerfile's last FROM (undefined when it is built from a build argument). */
+  from?: string;
+}
+
+export class AppSourceError extends Error {}
+
+const GIT_ENV = {
+  // Never wait for a password on a terminal: a missing credential is an error, not a hang.
+  GIT_TERMINAL_PROMPT: '0',
+  GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
+  LC_ALL: 'C',
+};
+
+async function git(args: string[], what: string): Promise<string> {
+  const r = await execa('git', args, { reject: false, stdin: 'ignore', env: GIT_ENV, timeout: 300_000 });
+  if (r.exitCode !== 0) {
+    const tail = String(r.stderr).trim().split('\n').slice(-3).join(' / ');
+    throw new AppSourceError(`${what} failed (exit ${r.exitCode ?? 'timeout'}): ${tail || String(r.stdout).trim()}`);
+  }
+  return String(r.stdout);
+}
+
+const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
+
+/** The image of the last FROM of a Dockerfile (the stage that is run), flags skipped. */
+export function finalFrom(dockerfile: string): string | undefined {
+  const joined = dockerfile.replace(/\\\r?\n/g, ' ');
+  const froms = joined
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => /^from\s/i.test(l))
+    .map((l) =>
+      l
+        .split(/\s+/)
+        .slice(1)
+        .find((w) => !w.startsWith('--')),
+    );
+  return froms.at(-1);
+}
+
+/**
+ * Fetches `build.ref` of `build.git` into a bare cache repository under `cacheDir` (one per
+ * remote, reused across runs: a new commit costs only its objects), resolves it to its commit and
+ * archives that commit's tree once (`app-<commit>.tar`).
+ */
+export async function fetchAppSource(build: Omit<AppBuild, 'tag'>, cacheDir: string): Promise<AppSource> {
+  const where = `${build.git}#${build.ref}`;
+  const repo = join(cacheDir, 'git', `${hash(build.git)}.git`);
+  if (!existsSync(join(repo, 'HEAD'))) {
+    await mkdir(repo, { recursive: true, mode: 0o700 });
+    await git(['init', '--bare', '-q', repo], `git init ${repo}`);
+  }
+  const pin = `refs/hostkit/pin/${hash(build.ref)}`;
+  await git(
+    ['-C', repo, 'fetch', '-q', '--no-tags', '--no-write-fetch-head', '--', build.git, `+${build.ref}:${pin}`],
+    `git fetch ${where}`,
+  );
+  const commit = (await git(['-C', repo, 'rev-parse', '--verify', '-q', `${pin}^{commit}`], `git rev-parse ${where}`)).trim();
+  if (!/^[0-9a-f]{40}$/.test(commit)) throw new AppSourceError(`git rev-parse ${where}: not a commit: ${commit}`);
+  if (/^[0-9a-f]{40}$/.test(build.ref) && build.ref !== commit) throw new AppSourceError(`${where}: resolved to ${commit}`);
+
+  const dockerfile = await git(
+    ['-C', repo, 'show', `${commit}:${build.dockerfile}`],
+    `${where} (${commit.slice(0, 12)}): ${build.dockerfile}`,
+  );
+  const from = finalFrom(dockerfile);
+  const tar = join(cacheDir, `app-${commit}.tar`);
+  if (!existsSync(tar)) {
+    // Written aside and renamed: a concurrent run never reads half a context.
+    const part = `${tar}.${randomBytes(4).toString('hex')}.part`;
+    try {
+      await git(['-C', repo, 'archive', '--format=tar', '-o', part, commit], `git archive ${where}`);
+      await rename(part, tar);
+    } finally {
+      await rm(part, { force: true });
+    }
+  }
+  return { git: build.git, ref: build.ref, commit, tar, dockerfile: build.dockerfile, ...(from && !from.includes('$') ? { from } : {}) };
+}
