@@ -111,7 +111,9 @@ describe('the whole platform on a bare server (scripts/provision.mjs)', () => {
     for (const svc of webs) {
       const port = svc.expose[0]!;
       const r = await target.exec(`docker exec pro-0kt-nginx wget -qO- http://${svc.containerName}:${port}/`);
-      expect(r.stdout, `${svc.containerName}:${port} from NPM: ${r.stderr}`).toContain(`stand-in for ${svc.image}`);
+      // The Python apps are real Flask code built from their (local test) repositories; the rest are stand-ins.
+      const want = svc.build && svc.image.startsWith('python:') ? `hostkit sandbox app (${svc.image})` : `stand-in for ${svc.image}`;
+      expect(r.stdout, `${svc.containerName}:${port} from NPM: ${r.stderr}`).toContain(want);
     }
   });
 
