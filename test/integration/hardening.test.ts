@@ -1,16 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { changedCount, drifts, parseReport, runRole, sshArgs, sshTo, startTarget, type Target, useTarget } from './harness.js';
-import { runScript } from './platform-harness.js';
+import { changedCount, drifts, parseReport, runRole, sshTo, throughTunnel, useTarget } from './harness.js';
 import { repoRoot } from '../../src/sandbox/index.js';
-import { writePlatformInventory } from '../../src/sandbox/platform.js';
-import { formatLynis, runLynis } from '../../src/sandbox/lynis.js';
 
 const log = (...args: unknown[]) => console.log('[hardening.test]', ...args);
 const DROP_IN = '/etc/ssh/sshd_config.d/00-hostkit.conf';
@@ -25,38 +18,6 @@ function realSections(): string {
 const LISTENER =
   "nohup perl -MIO::Socket::INET -e '$s=IO::Socket::INET->new(LocalAddr=>q(127.0.0.1),LocalPort=>81,Listen=>5,ReuseAddr=>1) or die; " +
   "while($c=$s->accept){print $c qq(hostkit-tunnel-ok\\n); close $c}' >/dev/null 2>&1 &";
-
-/** `ssh -N -L <port>:localhost:81`, as the operator reaches NPM's admin panel; resolves with what the tunnel read. */
-async function throughTunnel(t: Target): Promise<string> {
-  const localPort = 20000 + Math.floor(Math.random() * 20000);
-  const tunnel = execa('ssh', ['-N', '-o', 'ExitOnForwardFailure=yes', '-L', `${localPort}:localhost:81`, ...sshArgs(t)], {
-    reject: false,
-    stdin: 'ignore',
-  });
-  try {
-    for (let i = 0; i < 50; i++) {
-      const got = await new Promise<string | undefined>((resolve) => {
-        const sock = createConnection({ host: '127.0.0.1', port: localPort }, () => sock.write('GET / HTTP/1.0\r\n\r\n'));
-        let data = '';
-        sock.on('data', (d) => (data += String(d)));
-        sock.on('end', () => resolve(data));
-        sock.on('error', () => resolve(undefined));
-        sock.setTimeout(3000, () => {
-          sock.destroy();
-          resolve(undefined);
-        });
-      });
-      if (got) return got.trim();
-      if (tunnel.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    tunnel.kill();
-    const r = await tunnel;
-    return `no answer through the tunnel (ssh exit ${r.exitCode}: ${String(r.stderr).trim()})`;
-  } finally {
-    tunnel.kill();
-  }
-}
 
 describe('hardening role (with the ssh role): the real declaration on a bare target', () => {
   const sb = useTarget({ platformYaml: realSections() });
@@ -123,33 +84,3 @@ describe('hardening role (with the ssh role): the real declaration on a bare tar
  * Lynis inside the provisioned target reaches >= 80, Docker's forwarding is untouched, the host
  * still reaches Debian's mirror, and the tunnel to NPM's admin port works.
  */
-describe('Lynis after a full provision of the platform', () => {
-  let target: Target;
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'hostkit-hardening-'));
-    target = await startTarget();
-  });
-  afterAll(async () => {
-    await target?.remove();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
-
-  it('hardening index >= 80; ip_forward still 1; apt reaches the mirror; NPM admin through the tunnel', async () => {
-    const inv = await writePlatformInventory([target], dir);
-    const provision = await runScript('scripts/provision.mjs', [], inv.paths);
-    expect(provision.exitCode, provision.stdout.slice(-4000)).toBe(0);
-    // ufw's reload (firewall role) re-applies its sysctl.conf: the second run must still find nothing to do.
-    const second = await runScript('scripts/provision.mjs', ['--json'], inv.paths);
-    expect(second.exitCode, second.stderr.slice(-3000)).toBe(0);
-    expect(changedCount(parseReport(second.stdout)), JSON.stringify(drifts(parseReport(second.stdout)))).toBe(0);
-    const lynis = await runLynis(target);
-    log(formatLynis(lynis));
-    expect(lynis.index).toBeGreaterThanOrEqual(80);
-    expect((await target.exec('sysctl -n net.ipv4.ip_forward')).stdout.trim()).toBe('1');
-    expect((await target.exec('apt-get update -q >/dev/null 2>&1; echo $?')).stdout.trim()).toBe('0');
-    // NPM's admin port is published on the target's loopback only: the tunnel reaches it.
-    const viaTunnel = await throughTunnel(target);
-    expect(viaTunnel).not.toMatch(/^no answer/);
-  }, 1_200_000); // a full provision twice plus Lynis: ~5 min idle, up to 10 on a shared 2-core machine
-});

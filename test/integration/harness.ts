@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect as netConnect } from 'node:net';
+import { createConnection, connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -198,4 +198,36 @@ export async function sshTo(
     timeout: 120_000,
   });
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), durationMs: performance.now() - t0 };
+}
+
+/** `ssh -N -L <port>:localhost:81`, as the operator reaches NPM's admin panel; resolves with what the tunnel read. */
+export async function throughTunnel(t: Target): Promise<string> {
+  const localPort = 20000 + Math.floor(Math.random() * 20000);
+  const tunnel = execa('ssh', ['-N', '-o', 'ExitOnForwardFailure=yes', '-L', `${localPort}:localhost:81`, ...sshArgs(t)], {
+    reject: false,
+    stdin: 'ignore',
+  });
+  try {
+    for (let i = 0; i < 50; i++) {
+      const got = await new Promise<string | undefined>((resolve) => {
+        const sock = createConnection({ host: '127.0.0.1', port: localPort }, () => sock.write('GET / HTTP/1.0\r\n\r\n'));
+        let data = '';
+        sock.on('data', (d) => (data += String(d)));
+        sock.on('end', () => resolve(data));
+        sock.on('error', () => resolve(undefined));
+        sock.setTimeout(3000, () => {
+          sock.destroy();
+          resolve(undefined);
+        });
+      });
+      if (got) return got.trim();
+      if (tunnel.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    tunnel.kill();
+    const r = await tunnel;
+    return `no answer through the tunnel (ssh exit ${r.exitCode}: ${String(r.stderr).trim()})`;
+  } finally {
+    tunnel.kill();
+  }
 }

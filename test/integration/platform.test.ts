@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTarget, type Target } from './harness.js';
+import { startTarget, type Target, throughTunnel } from './harness.js';
+import { formatLynis, runLynis } from '../../src/sandbox/lynis.js';
 import { loadInventory } from '../../src/inventory/index.js';
 import { allServices, platformOf, secretsOf, type PlatformModel } from '../../src/platform/model.js';
 import { writePlatformInventory, type PlatformInventory } from '../../src/sandbox/platform.js';
@@ -115,6 +116,18 @@ describe('the whole platform on a bare server (scripts/provision.mjs)', () => {
       const want = svc.build && svc.image.startsWith('python:') ? `hostkit sandbox app (${svc.image})` : `stand-in for ${svc.image}`;
       expect(r.stdout, `${svc.containerName}:${port} from NPM: ${r.stderr}`).toContain(want);
     }
+  });
+
+  // Issue 12 on this fully provisioned target (read-only: Lynis only writes its own log and report).
+  it('4. hardening: Lynis index >= 80; ip_forward still 1; apt reaches the mirror; NPM admin through the ssh -L tunnel', async () => {
+    const lynis = await runLynis(target);
+    console.log(`[platform.test] ${formatLynis(lynis)}`);
+    timings.lynisIndex = lynis.index;
+    expect(lynis.index).toBeGreaterThanOrEqual(80);
+    expect((await target.exec('sysctl -n net.ipv4.ip_forward')).stdout.trim()).toBe('1');
+    expect((await target.exec('apt-get update -q >/dev/null 2>&1; echo $?')).stdout.trim()).toBe('0');
+    // NPM's admin port is published on the target's loopback only: the tunnel reaches it.
+    expect(await throughTunnel(target)).not.toMatch(/^no answer/);
   });
 
   it('3. drift: each found by --check (exit 2, named) and repaired by apply without touching anything else', async () => {
