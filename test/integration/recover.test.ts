@@ -17,9 +17,12 @@ import { backupSection, prepareBackupHost, type BackupHost } from './backup-harn
  */
 const PG_MARKERS = `docker exec seller1-prod-db psql -q -tA -U seller1 -d seller1 -c "SELECT id, v FROM marker ORDER BY id"`;
 const MY_MARKERS = `docker exec commerce-db mariadb -N commerce -e "SELECT id, v FROM marker ORDER BY id"`;
-// Every file under the data root except the live database files (compared by content above) and
-// the live data of the real NPM (its sqlite, logs and generated configs change while it runs).
-const CHECKSUMS = `cd /mnt/data && find . -type f ! -path './seller1-prod/db/*' ! -path './commerce/db/*' ! -path './nginx/*' -print0 | sort -z | xargs -0 sha256sum`;
+// Every file under the data root except the live database files (the marker databases compared by
+// content above, and the real PostgreSQL servers that hold declared databases and roles:
+// postgres-shared and seller1-dev) and the live data of the real NPM (its sqlite, logs and
+// generated configs change while it runs).
+const LIVE = ['./seller1-prod/db/*', './commerce/db/*', './postgres-shared/data/*', './seller1-dev/db/*', './nginx/*'];
+const CHECKSUMS = `cd /mnt/data && find . -type f ${LIVE.map((p) => `! -path '${p}'`).join(' ')} -print0 | sort -z | xargs -0 sha256sum`;
 
 describe('disaster recovery (scripts/recover.mjs)', () => {
   const name = `hk-dr-${randomBytes(3).toString('hex')}`;
