@@ -18,10 +18,10 @@ import { backupSection, prepareBackupHost, type BackupHost } from './backup-harn
 const PG_MARKERS = `docker exec seller1-prod-db psql -q -tA -U seller1 -d seller1 -c "SELECT id, v FROM marker ORDER BY id"`;
 const MY_MARKERS = `docker exec commerce-db mariadb -N commerce -e "SELECT id, v FROM marker ORDER BY id"`;
 // Every file under the data root except the live database files (the marker databases compared by
-// content above, and the real PostgreSQL servers that hold declared databases and roles:
-// postgres-shared and seller1-dev) and the live data of the real NPM (its sqlite, logs and
-// generated configs change while it runs).
-const LIVE = ['./seller1-prod/db/*', './commerce/db/*', './postgres-shared/data/*', './seller1-dev/db/*', './nginx/*'];
+// content above, and every other PostgreSQL: the stand-in archive carries the real postgres image,
+// whose files change while it runs) and the live data of the real NPM (its sqlite, logs and
+// generated configs).
+const LIVE = ['./seller1-prod/db/*', './commerce/db/*', './postgres-shared/data/*', './seller1-dev/db/*', './varbase/db/*', './nginx/*'];
 const CHECKSUMS = `cd /mnt/data && find . -type f ${LIVE.map((p) => `! -path '${p}'`).join(' ')} -print0 | sort -z | xargs -0 sha256sum`;
 
 describe('disaster recovery (scripts/recover.mjs)', () => {
