@@ -1,10 +1,9 @@
 import { posix } from 'node:path';
-import type { Action, Change, FactSet, PlanContext } from '../engine/types.js';
-import { BaseResource, handler, type ResourceOptions } from '../engine/resource.js';
-import { fileFact } from '../facts/file.js';
+import type { Action } from '../engine/types.js';
+import { handler } from '../engine/resource.js';
 import { atomicWriteScript } from '../transports/shell.js';
 import { quote } from '../transports/quote.js';
-import { planFile, type ManagedFileSpec } from './file.js';
+import { ManagedFile } from './file.js';
 
 /**
  * A service's configuration file (inventory `files:`), content rendered in prepare: planned like
@@ -12,32 +11,18 @@ import { planFile, type ManagedFileSpec } from './file.js';
  * created (root, 0755) but never managed here: the data role owns the data layout. A change
  * notifies the container's restart handler (restartHandler below).
  */
-export class ServiceFile extends BaseResource<ManagedFileSpec> {
-  protected readonly kind = 'config';
-  private readonly fact;
+export class ServiceFile extends ManagedFile {
+  protected override readonly kind: string = 'config';
 
-  constructor(spec: ManagedFileSpec, options?: ResourceOptions) {
-    super(spec, options);
-    this.fact = fileFact(spec.path);
-  }
-
-  protected override identity() {
-    return this.spec.path;
-  }
-
-  facts() {
-    return [this.fact];
-  }
-
-  plan(facts: FactSet, ctx: PlanContext): Change[] {
+  /** Its parent folders may not exist yet on a fresh server (the write creates them, unmanaged). */
+  protected override writeAction(): Action {
     const { path, content, mode, owner, group } = this.spec;
-    const write: Action = {
+    return {
       kind: 'exec',
       script: [`mkdir -p ${quote(posix.dirname(path))}`, atomicWriteScript(path, { mode, owner, group })].join('\n'),
       stdin: content,
       display: `write ${path} (${mode} ${owner}:${group})`,
     };
-    return planFile(this.spec, facts.get(this.fact), write, ctx.host.name, this.id);
   }
 }
 
