@@ -408,19 +408,7 @@ const PACKAGE_DEFAULTS = { incoming: 'deny', outgoing: 'allow', routed: 'deny', 
 
 export function parseUfwProbe(out: ProbeOutput): UfwState {
   const s = splitUfwProbe(out.stdout);
-  // Status-Abbrev is desired+status+error, e.g. "ii "; "un"/"rc"/no output mean not installed.
-  const installed = /^.[itW]/.test(s.get('dpkg') ?? '');
-
-  const defaultFile = s.has('/etc/default/ufw') ? parseDefaultUfw(s.get('/etc/default/ufw') ?? '') : undefined;
-  const conf = s.has('/etc/ufw/ufw.conf') ? parseUfwConf(s.get('/etc/ufw/ufw.conf') ?? '') : undefined;
-  // As ufw's use_ipv6(): IPV6=yes and a kernel with IPv6. With IPv6 off ufw ignores user6.rules.
-  const ipv6 = (defaultFile?.ipv6 ?? PACKAGE_DEFAULTS.ipv6) && s.has('kernel-ipv6');
-  const rules = [
-    ...parseUfwTuples(s.get('/etc/ufw/user.rules') ?? '', 'v4'),
-    ...(ipv6 ? parseUfwTuples(s.get('/etc/ufw/user6.rules') ?? '', 'v6') : []),
-  ];
-  const enabled = installed && (conf?.enabled ?? false);
-
+  const { installed, ipv6, rules, enabled } = ufwFiles(s);
   if (s.has('chains')) return ufwStateFromFiles(s, installed && chainsLoaded(s.get('chains') ?? '', ipv6));
   // Recordings of the earlier probe (`ufw status verbose` as the "status" section).
   let status: UfwStatus | undefined;
@@ -437,6 +425,22 @@ export function parseUfwProbe(out: ProbeOutput): UfwState {
   }
   // Inactive (or not installed): status prints nothing else, so read the config ufw would load.
   return ufwStateFromFiles(s, false);
+}
+
+/** What the probe's files and dpkg line say, read once for either source of the active state. */
+function ufwFiles(s: Map<string, string>) {
+  // Status-Abbrev is desired+status+error, e.g. "ii "; "un"/"rc"/no output mean not installed.
+  const installed = /^.[itW]/.test(s.get('dpkg') ?? '');
+  const defaultFile = s.has('/etc/default/ufw') ? parseDefaultUfw(s.get('/etc/default/ufw') ?? '') : undefined;
+  const conf = s.has('/etc/ufw/ufw.conf') ? parseUfwConf(s.get('/etc/ufw/ufw.conf') ?? '') : undefined;
+  // As ufw's use_ipv6(): IPV6=yes and a kernel with IPv6. With IPv6 off ufw ignores user6.rules.
+  const ipv6 = (defaultFile?.ipv6 ?? PACKAGE_DEFAULTS.ipv6) && s.has('kernel-ipv6');
+  const rules = [
+    ...parseUfwTuples(s.get('/etc/ufw/user.rules') ?? '', 'v4'),
+    ...(ipv6 ? parseUfwTuples(s.get('/etc/ufw/user6.rules') ?? '', 'v6') : []),
+  ];
+  const enabled = installed && (conf?.enabled ?? false);
+  return { installed, defaultFile, conf, ipv6, rules, enabled };
 }
 
 /**
@@ -477,15 +481,7 @@ const LOG_LEVELS: readonly string[] = ['off', 'low', 'medium', 'high', 'full'];
  * on every recorded case.
  */
 export function ufwStateFromFiles(s: Map<string, string>, active: boolean): UfwState {
-  const installed = /^.[itW]/.test(s.get('dpkg') ?? '');
-  const defaultFile = s.has('/etc/default/ufw') ? parseDefaultUfw(s.get('/etc/default/ufw') ?? '') : undefined;
-  const conf = s.has('/etc/ufw/ufw.conf') ? parseUfwConf(s.get('/etc/ufw/ufw.conf') ?? '') : undefined;
-  const ipv6 = (defaultFile?.ipv6 ?? PACKAGE_DEFAULTS.ipv6) && s.has('kernel-ipv6');
-  const rules = [
-    ...parseUfwTuples(s.get('/etc/ufw/user.rules') ?? '', 'v4'),
-    ...(ipv6 ? parseUfwTuples(s.get('/etc/ufw/user6.rules') ?? '', 'v6') : []),
-  ];
-  const enabled = installed && (conf?.enabled ?? false);
+  const { installed, defaultFile, conf, ipv6, rules, enabled } = ufwFiles(s);
   const configured = defaultFile?.defaults ?? PACKAGE_DEFAULTS;
   const forwarding = FORWARDING.some((f) => (s.get(f) ?? '').trim() === '1' && (f.includes('ipv4') || ipv6));
   // Loaded, ufw shows ufw.conf's LOGLEVEL as it is ("unknown" when missing or not a level).
