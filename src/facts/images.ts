@@ -1,6 +1,5 @@
 import type { Fact, ProbeOutput } from '../engine/types.js';
 import { defineFact } from './define.js';
-import { sh } from '../transports/quote.js';
 import { NO_DOCKER, WHEN_DOCKER } from './containers.js';
 
 export interface ImageInfo {
@@ -10,8 +9,8 @@ export interface ImageInfo {
 
 export interface ImagesState {
   dockerInstalled: boolean;
-  /** Reference ("postgres:16.6") -> the local image it names; absent refs are missing. */
-  byRef: Map<string, ImageInfo>;
+  /** Every local image by each of its tags, in shortRef form ("postgres:16.6"); read with imageOf. */
+  byTag: Map<string, ImageInfo>;
 }
 
 interface InspectedImage {
@@ -25,25 +24,39 @@ export function shortRef(ref: string): string {
   return ref.replace(/^docker\.io\/library\//, '').replace(/^docker\.io\//, '');
 }
 
-/** Local images named by these references, from `docker image inspect` JSON. */
-export function imagesFact(refs: readonly string[]): Fact<ImagesState> {
-  const sorted = [...new Set(refs)].sort();
+/** A reference as it appears in RepoTags: short, with Docker's implicit ":latest". */
+function tagOf(ref: string): string {
+  const short = shortRef(ref);
+  return /:[^/]*$/.test(short) || short.includes('@') ? short : `${short}:latest`;
+}
+
+/** The local image a reference names, or undefined when it is missing. */
+export function imageOf(state: ImagesState, ref: string): ImageInfo | undefined {
+  return state.byTag.get(tagOf(ref));
+}
+
+/**
+ * Every local image, from `docker image inspect` JSON: ONE host-wide probe that every stack,
+ * pull and build resource reads (one per resource cost a docker CLI start each, ~20 ms of the
+ * host's CPU, 16 of them in a full audit). An image with several tags is listed once per tag.
+ */
+export function imagesFact(): Fact<ImagesState> {
   return defineFact(
     'docker.images',
-    [sorted],
-    // inspect prints the images that exist and exits 1 naming the others on stderr.
-    `${WHEN_DOCKER}\ndocker image inspect ${sh(sorted)} 2>/dev/null || true`,
-    (out) => parseImages(out, sorted),
+    [],
+    `${WHEN_DOCKER}\nids=$(docker image ls -q --no-trunc) || exit 1\n[ -z "$ids" ] || docker image inspect $ids`,
+    parseImages,
   );
 }
 
-export function parseImages({ stdout }: ProbeOutput, refs: readonly string[]): ImagesState {
-  if (stdout.trim() === NO_DOCKER) return { dockerInstalled: false, byRef: new Map() };
+export function parseImages({ stdout, stderr, exitCode }: ProbeOutput): ImagesState {
+  if (stdout.trim() === NO_DOCKER) return { dockerInstalled: false, byTag: new Map() };
+  // An image removed between the ls and the inspect makes inspect exit 1 with the others printed.
+  if (exitCode !== 0 && !stdout.trim().startsWith('[')) throw new Error(`docker image inspect failed (exit ${exitCode}): ${stderr.trim()}`);
   const list = JSON.parse(stdout.trim() || '[]') as InspectedImage[];
-  const byRef = new Map<string, ImageInfo>();
-  for (const ref of refs) {
-    const img = list.find((i) => (i.RepoTags ?? []).some((t) => shortRef(t) === shortRef(ref)));
-    if (img) byRef.set(ref, { id: img.Id, labels: img.Config?.Labels ?? {} });
+  const byTag = new Map<string, ImageInfo>();
+  for (const img of list) {
+    for (const t of img.RepoTags ?? []) byTag.set(tagOf(t), { id: img.Id, labels: img.Config?.Labels ?? {} });
   }
-  return { dockerInstalled: true, byRef };
+  return { dockerInstalled: true, byTag };
 }

@@ -1,6 +1,6 @@
 import type { Change, FactSet } from '../engine/types.js';
 import { BaseResource, type ResourceOptions } from '../engine/resource.js';
-import { imagesFact } from '../facts/images.js';
+import { imageOf, imagesFact } from '../facts/images.js';
 import { sh } from '../transports/quote.js';
 
 /** The OCI labels a built application image carries: the commit it was built from and its repository. */
@@ -37,7 +37,7 @@ export class AppImage extends BaseResource<AppImageSpec> {
   constructor(spec: AppImageSpec, options?: ResourceOptions) {
     super(spec, options);
     this.s = spec;
-    this.fact = imagesFact([spec.tag]);
+    this.fact = imagesFact();
   }
 
   protected override identity() {
@@ -50,7 +50,7 @@ export class AppImage extends BaseResource<AppImageSpec> {
 
   /** Which commit the host's image was built from, in every mode. */
   notes(facts: FactSet): string[] {
-    const cur = facts.get(this.fact).byRef.get(this.s.tag);
+    const cur = imageOf(facts.get(this.fact), this.s.tag);
     return [
       `${this.s.service}: ${this.s.git}#${this.s.ref} is ${short(this.s.commit)}; deployed: ${cur ? short(cur.labels[REVISION_LABEL]) : 'none'}`,
     ];
@@ -58,7 +58,7 @@ export class AppImage extends BaseResource<AppImageSpec> {
 
   plan(facts: FactSet): Change[] {
     const { tag, git, ref, commit, dockerfile } = this.s;
-    const cur = facts.get(this.fact).byRef.get(tag);
+    const cur = imageOf(facts.get(this.fact), tag);
     const deployed = cur?.labels[REVISION_LABEL];
     if (deployed === commit) return [];
     const argv = [

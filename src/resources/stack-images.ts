@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { Change, FactSet } from '../engine/types.js';
 import { BaseResource, type ResourceOptions } from '../engine/resource.js';
-import { imagesFact } from '../facts/images.js';
+import { imageOf, imagesFact } from '../facts/images.js';
 import { sh } from '../transports/quote.js';
 import { driftsWithOneAction } from './changes.js';
 
@@ -33,7 +33,7 @@ export class ImageArchive extends BaseResource<ImageArchiveSpec> {
     super(spec, options);
     this.archive = spec.archive;
     this.images = spec.images;
-    this.fact = imagesFact(spec.images.map((i) => i.ref));
+    this.fact = imagesFact();
   }
 
   protected override identity() {
@@ -46,12 +46,12 @@ export class ImageArchive extends BaseResource<ImageArchiveSpec> {
 
   plan(facts: FactSet): Change[] {
     const state = facts.get(this.fact);
-    const stale = this.images.filter((i) => state.byRef.get(i.ref)?.id !== i.id);
+    const stale = this.images.filter((i) => imageOf(state, i.ref)?.id !== i.id);
     if (stale.length === 0) return [];
     const tags = stale.filter((i) => i.archiveTag !== i.ref).map((i) => sh(['docker', 'tag', i.archiveTag, i.ref]));
     return driftsWithOneAction(
       stale.map((i) => {
-        const cur = state.byRef.get(i.ref);
+        const cur = imageOf(state, i.ref);
         return {
           summary: `image ${i.ref} ${cur ? `is ${short(cur.id)}, archive has ${short(i.id)}` : 'absent'}: load from ${basename(this.archive)}`,
         };
@@ -93,7 +93,7 @@ export class ImageBuild extends BaseResource<ImageBuildSpec> {
     super(spec, options);
     this.ref = spec.ref;
     this.context = spec.context;
-    this.fact = imagesFact([spec.ref]);
+    this.fact = imagesFact();
   }
 
   protected override identity() {
@@ -105,7 +105,7 @@ export class ImageBuild extends BaseResource<ImageBuildSpec> {
   }
 
   plan(facts: FactSet): Change[] {
-    const cur = facts.get(this.fact).byRef.get(this.ref);
+    const cur = imageOf(facts.get(this.fact), this.ref);
     if (cur && cur.labels[CONTEXT_LABEL] === this.context.hash) return [];
     const argv = ['docker', 'build', '-q', '-t', this.ref, '--label', `${CONTEXT_LABEL}=${this.context.hash}`];
     if (this.context.dockerfile) argv.push('-f', this.context.dockerfile);
@@ -134,7 +134,7 @@ export class ImagePull extends BaseResource<{ ref: string }> {
   constructor(spec: { ref: string }, options?: ResourceOptions) {
     super(spec, options);
     this.ref = spec.ref;
-    this.fact = imagesFact([spec.ref]);
+    this.fact = imagesFact();
   }
 
   protected override identity() {
@@ -146,7 +146,7 @@ export class ImagePull extends BaseResource<{ ref: string }> {
   }
 
   plan(facts: FactSet): Change[] {
-    if (facts.get(this.fact).byRef.has(this.ref)) return [];
+    if (imageOf(facts.get(this.fact), this.ref)) return [];
     return [{ summary: `image ${this.ref} absent: pull`, actions: [{ kind: 'exec', script: sh(['docker', 'pull', '-q', this.ref]) }] }];
   }
 }

@@ -4,7 +4,7 @@ import type { Change, FactSet, PlanContext } from '../engine/types.js';
 import { BaseResource, type ResourceOptions } from '../engine/resource.js';
 import { composeConfigHashesFact, composeProjectsFact, recordComposeHashesScript } from '../facts/compose.js';
 import { COMPOSE_LABEL, containersFact, describeState, projectContainers } from '../facts/containers.js';
-import { imagesFact } from '../facts/images.js';
+import { imageOf, imagesFact } from '../facts/images.js';
 import { runImage, secretVariable, type StackModel } from '../platform/model.js';
 import { parseEnvFile } from '../platform/secrets.js';
 import { sh } from '../transports/quote.js';
@@ -48,7 +48,7 @@ export class StackUp extends BaseResource<StackUpSpec> {
     this.waitTimeoutS = spec.waitTimeoutS;
     this.files = spec.files;
     this.hashes = composeConfigHashesFact(spec.stack.dir);
-    this.images = imagesFact(spec.stack.services.map(runImage));
+    this.images = imagesFact();
   }
 
   protected override identity() {
@@ -89,7 +89,7 @@ export class StackUp extends BaseResource<StackUpSpec> {
       }
       const want = hashes.state === 'ok' && !filesPending ? hashes.byService.get(svc.key) : undefined;
       if (want && c.labels[COMPOSE_LABEL.configHash] !== want) reasons.push('created from an older configuration (config hash differs)');
-      const image = images.byRef.get(runImage(svc));
+      const image = imageOf(images, runImage(svc));
       if (image && c.imageId !== image.id) reasons.push(`created from an older image of ${runImage(svc)}`);
       // Claimed only for a container created from the files now on disk: a hand-edited file
       // that was never applied says nothing about what the container runs.

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { attachTarget, listTargets, startTarget, type Target } from './targets.js';
+import { attachTarget, listTargets, resumeTarget, startTarget, type Target } from './targets.js';
 import { ensureSandboxState } from './keys.js';
 import { sandboxPaths } from './paths.js';
 import { loadInventory } from '../inventory/index.js';
@@ -16,8 +16,13 @@ export const DEMO_TARGET = 'hostkit-demo';
  */
 export async function prepareSandboxInventory(inventoryPaths: string[]): Promise<string[]> {
   const paths = await ensureSandboxState(sandboxPaths());
-  const existing = (await listTargets({})).find((t) => t.name === DEMO_TARGET && t.state === 'running');
-  const target: Target = existing ? await attachTarget(DEMO_TARGET) : await startTarget({ name: DEMO_TARGET, runId: 'demo' });
+  // Reused as it is: converged by an earlier demo, or stopped by a reboot (started again).
+  const existing = (await listTargets({})).find((t) => t.name === DEMO_TARGET);
+  const target: Target = !existing
+    ? await startTarget({ name: DEMO_TARGET, runId: 'demo' })
+    : existing.state === 'running'
+      ? await attachTarget(DEMO_TARGET)
+      : await resumeTarget(DEMO_TARGET);
   const base = await loadInventory(inventoryPaths);
   const removeHosts = Object.fromEntries(base.hosts.map((h) => [h.name, null]));
   const removeGroups = Object.fromEntries(

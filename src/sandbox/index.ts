@@ -4,6 +4,7 @@ export { ensureSandboxState, knownHostsPattern, setKnownHost, removeKnownHost } 
 export {
   startTarget,
   attachTarget,
+  resumeTarget,
   removeTarget,
   listTargets,
   removeAllTargets,

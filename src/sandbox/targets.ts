@@ -206,6 +206,17 @@ export async function startTarget(opts: StartTargetOptions = {}): Promise<Target
   }
 }
 
+/**
+ * Starts a stopped sandbox container again (after a reboot or a dockerd restart, Docker leaves
+ * it exited) and waits for its sshd; its state on disk is kept, its SSH port may be a new one.
+ */
+export async function resumeTarget(name: string, opts: { network?: string; timeoutS?: number } = {}): Promise<Target> {
+  await dockerOk(['start', name]);
+  const info = await inspect(name, opts.network);
+  await waitForSsh(name, ADDRESS, info.port, (opts.timeoutS ?? 30) * 1000);
+  return attachTarget(name, opts);
+}
+
 /** A Target handle for an existing sandbox container (e.g. one started by `sandbox up`). */
 export async function attachTarget(name: string, opts: { network?: string; timeoutS?: number } = {}): Promise<Target> {
   const paths = await ensureSandboxState(sandboxPaths());

@@ -183,7 +183,7 @@ describe('the stacks role: application images and installer checks', () => {
       const check = resources[7] as InstallerCheck;
       expect(check.audit).toBe(true);
       expect(check.facts()[0]!.key).toBe('container.http("site-web",80,"/","site.example.org")');
-      expect(app.plan({ get: () => ({ dockerInstalled: true, byRef: new Map() }) } as never)[0]!.summary).toBe(
+      expect(app.plan({ get: () => ({ dockerInstalled: true, byTag: new Map() }) } as never)[0]!.summary).toBe(
         `image hostkit-app/site-web:git of site/web absent: build ${site.url}#main (${(await site.head()).slice(0, 12)})`,
       );
     } finally {

@@ -17,7 +17,7 @@ import {
   parseComposeHashes,
   parseComposeLs,
 } from '../../src/facts/compose.js';
-import { imagesFact, parseImages } from '../../src/facts/images.js';
+import { imageOf, imagesFact, parseImages } from '../../src/facts/images.js';
 import { fileContentFact, parseFileContent } from '../../src/facts/file-content.js';
 import { platformOf, type PlatformModel } from '../../src/platform/model.js';
 import { renderCompose } from '../../src/platform/compose.js';
@@ -88,7 +88,6 @@ beforeAll(async () => {
 /** Every fact a stack's resources read, from one recorded case; `over` replaces some. */
 function stackFacts(kase: string, stack: string, over: [Fact<unknown>, ProbeOutput | { value: unknown }][] = []): FactSet {
   const dir = `/opt/hostkit/stacks/${stack}`;
-  const s = platform.stacks.find((x) => x.name === stack)!;
   const entries: [Fact<unknown>, ProbeOutput | { value: unknown }][] = [
     [containersFact, recorded(kase, 'containers')],
     [networksFact, recorded(kase, 'networks')],
@@ -98,7 +97,7 @@ function stackFacts(kase: string, stack: string, over: [Fact<unknown>, ProbeOutp
     [fileContentFact(`${dir}/compose.yaml`), recorded(kase, `compose-${stack}`)],
     [fileContentFact(`${dir}/.env`), recorded(kase, `env-${stack}`)],
     // Image ids are compared only when known: the recorded ids are those of the recording run.
-    [imagesFact(s.services.map((x) => x.image)), { value: { dockerInstalled: true, byRef: new Map() } }],
+    [imagesFact(), { value: { dockerInstalled: true, byTag: new Map() } }],
   ];
   return factSetFrom([...entries.filter(([f]) => !over.some(([o]) => o.key === f.key)), ...over]);
 }
@@ -154,13 +153,12 @@ describe('facts: parsers on recorded outputs', () => {
     });
     const hashes = parseComposeHashes(recorded('converged', 'hash-seller1-dev-stack'));
     expect(hashes.state === 'ok' && [...hashes.byService.keys()]).toEqual(['db', 'n8n', 'redis', 'web']);
-    const images = parseImages(recorded('converged', 'images'), [
-      'postgres:16.6',
-      'redis:7.4.1',
-      'drupal:10.3.10-apache',
-      'busybox:absent-tag',
-    ]);
-    expect([...images.byRef.keys()].sort()).toEqual(['drupal:10.3.10-apache', 'postgres:16.6', 'redis:7.4.1']);
+    const images = parseImages(recorded('converged', 'images'));
+    expect(
+      ['postgres:16.6', 'docker.io/library/redis:7.4.1', 'drupal:10.3.10-apache', 'busybox:absent-tag'].map((r) =>
+        Boolean(imageOf(images, r)),
+      ),
+    ).toEqual([true, true, true, false]);
     const env = parseFileContent('/x', recorded('converged', 'env-seller1-dev-stack'));
     expect(env).toMatchObject({ exists: true, mode: '0600', owner: 'root', group: 'root' });
     expect(env.content).toContain("HOSTKIT_SECRET_SELLER1_DEV_DB_PASSWORD='fixture-value'");
@@ -171,7 +169,7 @@ describe('facts: parsers on recorded outputs', () => {
     expect(parseNetworks(recorded('no-docker', 'networks'))).toEqual({ dockerInstalled: false, networks: [] });
     expect(parseComposeLs(recorded('no-docker', 'compose-ls'))).toEqual({ available: false, projects: [] });
     expect(parseComposeHashes(recorded('no-docker', 'hash-python-stack'))).toEqual({ state: 'no-compose' });
-    expect(parseImages(recorded('no-docker', 'images'), ['redis:7.4.1']).byRef.size).toBe(0);
+    expect(parseImages(recorded('no-docker', 'images')).byTag.size).toBe(0);
     expect(parseFileContent('/x', recorded('no-docker', 'env-python-stack'))).toEqual({ path: '/x', exists: false });
   });
 
@@ -267,7 +265,7 @@ describe('stacks: plans from a converged and a drifted real server', () => {
       [composeConfigHashesFact(s.dir), recorded('no-docker', 'hash-seller1-prod-stack')],
       [fileContentFact(`${s.dir}/compose.yaml`), recorded('no-docker', 'compose-seller1-prod-stack')],
       [fileContentFact(`${s.dir}/.env`), recorded('no-docker', 'env-seller1-prod-stack')],
-      [imagesFact(s.services.map((x) => x.image)), recorded('no-docker', 'images')],
+      [imagesFact(), recorded('no-docker', 'images')],
     ]);
     expect(summaries(env.plan(facts))).toEqual(['create .env of seller1-prod-stack (mode 0600)']);
     expect(summaries(compose.plan(facts))).toEqual([expect.stringMatching(/^create compose.yaml of seller1-prod-stack \(\d+ lines\)$/)]);
@@ -311,9 +309,9 @@ esac
 
 describe('images from an archive: loaded only when the id on the host differs', () => {
   it('plans nothing when ids match, one load (and tags) when any differs', () => {
-    const state = parseImages(recorded('converged', 'images'), ['postgres:16.6', 'redis:7.4.1']);
-    const ids = { pg: state.byRef.get('postgres:16.6')!.id, redis: state.byRef.get('redis:7.4.1')!.id };
-    const facts = factSetFrom([[imagesFact(['postgres:16.6', 'redis:7.4.1']), recorded('converged', 'images')]]);
+    const state = parseImages(recorded('converged', 'images'));
+    const ids = { pg: imageOf(state, 'postgres:16.6')!.id, redis: imageOf(state, 'redis:7.4.1')!.id };
+    const facts = factSetFrom([[imagesFact(), recorded('converged', 'images')]]);
     const same = new ImageArchive({
       archive: '/x/standins.tar',
       images: [
@@ -345,10 +343,7 @@ describe('images from an archive: loaded only when the id on the host differs', 
 describe('images built or pulled', () => {
   const facts = (labels: Record<string, string> | undefined) =>
     factSetFrom([
-      [
-        imagesFact(['hostkit/app:1']),
-        { value: { dockerInstalled: true, byRef: new Map(labels ? [['hostkit/app:1', { id: 'sha256:x', labels }]] : []) } },
-      ],
+      [imagesFact(), { value: { dockerInstalled: true, byTag: new Map(labels ? [['hostkit/app:1', { id: 'sha256:x', labels }]] : []) } }],
     ]);
   const ctxDir = { dir: '/src/app', tar: '/tmp/ctx.tar', hash: 'abc123' };
 

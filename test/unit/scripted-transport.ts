@@ -13,7 +13,7 @@ export type Rule = [RegExp, Answer];
 export const ok = (stdout = ''): ExecResult => ({ stdout, stderr: '', exitCode: 0 });
 export const failed = (exitCode: number, stderr: string): ExecResult => ({ stdout: '', stderr, exitCode });
 
-const PROBE = /\{ \( ([\s\S]*?)\n\) <\/dev\/null >"\$__d\/(\d+)\.out"/g;
+const PROBE = /^\( ([\s\S]*?)\n\) <\/dev\/null >"\$__d\/(\d+)\.o"/gm;
 const MARKER = /'(@@hostkit-[0-9a-f]+@@) begin 0'/;
 
 export class ScriptedTransport implements Transport {
@@ -52,14 +52,7 @@ export class ScriptedTransport implements Transport {
     if (this.batch) return this.batch;
     const framed = probes.map((probe, i) => {
       const out = this.answer(probe);
-      return [
-        `${marker} begin ${i}`,
-        out.stdout,
-        `${marker} end ${i} ${out.exitCode}`,
-        Buffer.from(out.stderr).toString('base64'),
-        `${marker} done ${i}`,
-        '',
-      ].join('\n');
+      return [`${marker} begin ${i}`, out.stdout, `${marker} end ${i} ${out.exitCode}`, out.stderr, `${marker} done ${i}`, ''].join('\n');
     });
     return ok(framed.join(''));
   }
