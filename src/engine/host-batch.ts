@@ -1,7 +1,7 @@
 import type { Fact, FactSet, Role, RoleBuild } from './types.js';
 import type { HostConfig, Inventory } from '../inventory/types.js';
 import type { Transport } from '../transports/types.js';
-import { gatherAll, sliceOf, type Gathered } from './gather.js';
+import { gatherAll, gatherFacts, sliceOf, type Gathered } from './gather.js';
 import { buildRole, type RoleInput } from './role-input.js';
 
 /** Host-level probes that ride in a facts batch (the lock probe of --check), read once. */
@@ -11,20 +11,23 @@ export interface ExtraFacts {
 }
 
 /**
- * --check and --dry-run change nothing, so no role's facts depend on an earlier role: every
- * selected role is built up front and all their probes go to the host in ONE exec (one round
- * trip per host per run), run there concurrently. Each role then plans from its slice, in the
- * usual order and with the usual gating. A role whose build threw gets that error at its build
- * step; a probe whose output cannot be parsed fails only the roles that read it. Apply does not
- * use this: a role's changes can alter what the next role's probes see.
+ * Every selected role is built up front and all their probes go to the host in ONE exec (one
+ * round trip per host per run), run there concurrently. Each role then plans from its slice, in
+ * the usual order and with the usual gating. A role whose build threw gets that error at its
+ * build step; a probe whose output cannot be parsed fails only the roles that read it.
+ * --check and --dry-run change nothing, so the batch serves every role. An apply uses it while
+ * nothing has changed the host (a converged host: one round trip, as an audit); once a role
+ * changed something, `invalidate()` makes each later role read its own facts fresh, as they
+ * would have been without the batch.
  */
 export class HostBatch {
   private readonly builds = new Map<Role, { build: RoleBuild } | { error: unknown }>();
   private readonly gathered: Promise<Gathered> | undefined;
   private extra: ExtraFacts | undefined;
+  private stale = false;
 
   constructor(
-    transport: Transport,
+    private readonly transport: Transport,
     roles: readonly Role[],
     inputs: ReadonlyMap<Role, RoleInput>,
     inventory: Inventory,
@@ -56,8 +59,14 @@ export class HostBatch {
     return got.build;
   }
 
-  /** The slice of the batch a role reads (waits for the batch). */
+  /** The host changed since the batch ran (an apply changed something): later reads are fresh. */
+  invalidate(): void {
+    this.stale = true;
+  }
+
+  /** The slice of the batch a role reads (waits for the batch); fresh facts once invalidated. */
   async factsFor(facts: readonly Fact<unknown>[]): Promise<FactSet> {
+    if (this.stale) return gatherFacts(this.transport, facts);
     if (!this.gathered) return sliceOf(new Map(), facts);
     const gathered = await this.gathered;
     const extra = this.extra;

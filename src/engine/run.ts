@@ -136,6 +136,13 @@ function hostReport(host: HostConfig, role: string, mode: Mode, started: number,
   };
 }
 
+/** Whether a role's apply changed the host: a resource applied, a handler run, a safeguard armed. */
+function changedTheHost(report: HostReport): boolean {
+  return (
+    report.resources.some((r) => r.status === 'changed') || report.handlers.some((h) => h.status !== 'would-run') || !!report.safeguard
+  );
+}
+
 async function runHost(
   roles: Role[],
   inputs: Map<Role, RoleInput>,
@@ -196,8 +203,8 @@ async function runHost(
             },
           }
         : undefined;
-    // --check/--dry-run: all roles' probes in one exec (apply re-reads facts role by role).
-    const batch = mode !== 'apply' ? new HostBatch(transport, roles, inputs, inventory, host, probe) : undefined;
+    // All roles' probes in one exec; an apply re-reads facts role by role once it changed the host.
+    const batch = new HostBatch(transport, roles, inputs, inventory, host, probe);
     for (const [i, role] of roles.entries()) {
       if (signal?.aborted) {
         if (i === 0) {
@@ -229,6 +236,7 @@ async function runHost(
       emit({ type: 'role-done', report });
       reports.push(report);
       if (report.error || report.interrupted) break; // each role gates the next on this host
+      if (changedTheHost(report)) batch.invalidate();
     }
   } finally {
     await lock?.release().catch(() => undefined);

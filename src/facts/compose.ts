@@ -22,7 +22,9 @@ export interface ComposeProjects {
 export const composeProjectsFact: Fact<ComposeProjects> = defineFact(
   'docker.compose-projects',
   [],
-  `${WHEN_DOCKER}\ndocker compose version >/dev/null 2>&1 || { echo '${NO_COMPOSE}'; exit 0; }\ndocker compose ls -a --format json`,
+  // `compose version` only when ls failed (a second compose start on every audit otherwise):
+  // it tells "no compose plugin" from ls failing, whose exit code and stderr then stand.
+  `${WHEN_DOCKER}\ndocker compose ls -a --format json && exit 0\nrc=$?\ndocker compose version >/dev/null 2>&1 || { echo '${NO_COMPOSE}'; exit 0; }\nexit $rc`,
   parseComposeLs,
 );
 

@@ -286,3 +286,43 @@ describe('reports of an interrupted run', () => {
     expect(xml).toMatch(/<testcase classname="a.settings" name="setting y" time="0.000">\n\s+<skipped\/>/);
   });
 });
+
+describe('an apply reads every role facts in one batch while nothing changed the host', () => {
+  // w is set to whatever x holds: it plans from x as the host has it when the role runs.
+  const xFact = defineFact('test.value', ['x'], 'get x', ({ stdout }) => stdout);
+  const wFact = defineFact('test.value', ['w'], 'get w', ({ stdout }) => stdout);
+  const mirror: Resource = {
+    id: 'mirror x to w',
+    facts: () => [xFact, wFact],
+    plan: (facts) =>
+      facts.get(xFact) === facts.get(wFact)
+        ? []
+        : [{ summary: 'w -> x', actions: [{ kind: 'exec', script: `set w ${facts.get(xFact)}` }] }],
+  };
+  const second = roleOf('second', () => ({ resources: [mirror] }));
+
+  it('a converged host: the lock, then ONE exec for the probes of both roles, 0 changed', async () => {
+    const a = hostWith('a');
+    for (const [k, v] of [
+      ['x', '1'],
+      ['y', '2'],
+      ['w', '1'],
+    ] as const)
+      a.state.set(k, v);
+    const r = await play([settings, second], { a: a.transport });
+    expect(r.exitCode).toBe(0);
+    expect(statuses(r.of('a'))).toEqual({ 'setting x': 'ok', 'setting y': 'ok', 'mirror x to w': 'ok' });
+    expect(a.transport.log.filter((l) => l.startsWith('gather:'))).toEqual(['gather: get x; get y; get w']);
+    expect(r.of('a').at(-1)!.stats.execs).toBe(2); // the lock and the batch
+  });
+
+  it('once a role changed the host, a later role plans from fresh facts, not from the batch read before', async () => {
+    const a = hostWith('a');
+    const r = await play([settings, second], { a: a.transport });
+    expect(statuses(r.of('a'))).toEqual({ 'setting x': 'changed', 'setting y': 'changed', 'mirror x to w': 'changed' });
+    expect(a.state.get('w')).toBe('1'); // the batch had read x as "absent"
+    expect(a.transport.log.filter((l) => l.startsWith('gather:'))).toEqual(['gather: get x; get y; get w', 'gather: get x; get w']);
+    const again = await play([settings, second], { a: a.transport });
+    expect(statuses(again.of('a'))).toEqual({ 'setting x': 'ok', 'setting y': 'ok', 'mirror x to w': 'ok' });
+  });
+});
