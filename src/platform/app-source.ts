@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { AppBuild } from './model.js';
@@ -60,12 +60,49 @@ export function finalFrom(dockerfile: string): string | undefined {
 }
 
 /**
- * Fetches `build.ref` of `build.git` into a bare cache repository under `cacheDir` (one per
- * remote, reused across runs: a new commit costs only its objects), resolves it to its commit and
- * archives that commit's tree once (`app-<commit>.tar`).
+ * The commit `ref` names on the remote, by its ref advertisement (`git ls-remote`: one round trip,
+ * no objects), with the rules `git fetch` resolves a short name by (exact, refs/, refs/tags/,
+ * refs/heads/; a tag peeled to its commit); undefined when that is not a single clear answer, so
+ * the caller fetches instead.
+ */
+async function remoteCommit(url: string, ref: string): Promise<string | undefined> {
+  if (/^[0-9a-f]{40}$/.test(ref)) return ref;
+  const r = await execa('git', ['ls-remote', '--', url, ref], { reject: false, stdin: 'ignore', env: GIT_ENV, timeout: 60_000 });
+  if (r.exitCode !== 0) return undefined; // the fetch says why, in its own words
+  const refs = new Map<string, string>();
+  for (const line of String(r.stdout).split('\n')) {
+    const [sha, name] = line.split('\t');
+    if (sha && name) refs.set(name, sha);
+  }
+  for (const name of [ref, `refs/${ref}`, `refs/tags/${ref}`, `refs/heads/${ref}`]) {
+    const sha = refs.get(`${name}^{}`) ?? refs.get(name);
+    if (sha && /^[0-9a-f]{40}$/.test(sha)) return sha;
+  }
+  return undefined;
+}
+
+/**
+ * Resolves `build.ref` of `build.git` to its commit and archives that commit's tree once
+ * (`app-<commit>.tar`), in a bare cache repository under `cacheDir` (one per remote, reused
+ * across runs: a new commit costs only its objects). A run whose ref still names a commit it has
+ * archived asks the remote only for the ref (`ls-remote`), not for objects, and reads the
+ * Dockerfile's FROM from its record beside the archive: the commit's files cannot change.
  */
 export async function fetchAppSource(build: Omit<AppBuild, 'tag'>, cacheDir: string): Promise<AppSource> {
   const where = `${build.git}#${build.ref}`;
+  const known = await remoteCommit(build.git, build.ref);
+  const fromFile = known && join(cacheDir, `app-${known}.${hash(build.dockerfile)}.from`);
+  if (known && fromFile && existsSync(join(cacheDir, `app-${known}.tar`)) && existsSync(fromFile)) {
+    const from = (await readFile(fromFile, 'utf8')).trim();
+    return {
+      git: build.git,
+      ref: build.ref,
+      commit: known,
+      tar: join(cacheDir, `app-${known}.tar`),
+      dockerfile: build.dockerfile,
+      ...(from ? { from } : {}),
+    };
+  }
   const repo = join(cacheDir, 'git', `${hash(build.git)}.git`);
   if (!existsSync(join(repo, 'HEAD'))) {
     await mkdir(repo, { recursive: true, mode: 0o700 });
@@ -73,7 +110,7 @@ export async function fetchAppSource(build: Omit<AppBuild, 'tag'>, cacheDir: str
   }
   const pin = `refs/hostkit/pin/${hash(build.ref)}`;
   await git(
-    ['-C', repo, 'fetch', '-q', '--no-tags', '--no-write-fetch-head', '--', build.git, `+${build.ref}:${pin}`],
+    ['-C', repo, 'fetch', '-q', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', '--', build.git, `+${build.ref}:${pin}`],
     `git fetch ${where}`,
   );
   const commit = (await git(['-C', repo, 'rev-parse', '--verify', '-q', `${pin}^{commit}`], `git rev-parse ${where}`)).trim();
@@ -84,7 +121,8 @@ export async function fetchAppSource(build: Omit<AppBuild, 'tag'>, cacheDir: str
     ['-C', repo, 'show', `${commit}:${build.dockerfile}`],
     `${where} (${commit.slice(0, 12)}): ${build.dockerfile}`,
   );
-  const from = finalFrom(dockerfile);
+  const final = finalFrom(dockerfile);
+  const from = final && !final.includes('$') ? final : undefined;
   const tar = join(cacheDir, `app-${commit}.tar`);
   if (!existsSync(tar)) {
     // Written aside and renamed: a concurrent run never reads half a context.
@@ -96,5 +134,13 @@ export async function fetchAppSource(build: Omit<AppBuild, 'tag'>, cacheDir: str
       await rm(part, { force: true });
     }
   }
-  return { git: build.git, ref: build.ref, commit, tar, dockerfile: build.dockerfile, ...(from && !from.includes('$') ? { from } : {}) };
+  await writeAside(join(cacheDir, `app-${commit}.${hash(build.dockerfile)}.from`), `${from ?? ''}\n`);
+  return { git: build.git, ref: build.ref, commit, tar, dockerfile: build.dockerfile, ...(from ? { from } : {}) };
+}
+
+/** Written aside and renamed, as the archive: a concurrent run reads the whole record or none. */
+async function writeAside(file: string, text: string): Promise<void> {
+  const part = `${file}.${randomBytes(4).toString('hex')}.part`;
+  await writeFile(part, text, { mode: 0o600 });
+  await rename(part, file);
 }

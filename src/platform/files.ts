@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import { parseDocument } from 'yaml';
+import { cachedBcrypt } from '../cache/bcrypt.js';
 import { renderTemplate } from '../templates.js';
 import { allServices, type PlatformModel, type ServiceFileModel, type ServiceModel } from './model.js';
 import type { FileVar } from './schema.js';
@@ -27,7 +28,7 @@ export interface RenderedFile extends ServiceFileModel {
  */
 export function bcryptOf(value: string, context: string): string {
   const salt = createHmac('sha256', value).update(`hostkit bcrypt salt: ${context}`).digest().subarray(0, 16);
-  return bcrypt.hashSync(value, `$2b$10$${bcrypt.encodeBase64(salt, 16)}`);
+  return cachedBcrypt(value, `$2b$10$${bcrypt.encodeBase64(salt, 16)}`);
 }
 
 /** The vars with every { secret } replaced by its value (or its bcrypt hash); hashes are collected for redaction. */

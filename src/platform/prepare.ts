@@ -109,11 +109,20 @@ async function prepareApps(platform: PlatformModel, problems: string[]): Promise
   const builds = allServices(platform).filter((s) => s.build);
   if (builds.length === 0) return apps;
   const cache = await privateTempDir();
+  // Every (repository, ref) resolved at once: each is mostly waiting for its remote.
   const fetched = new Map<string, Promise<AppSource>>();
+  const keyOf = (b: NonNullable<(typeof builds)[number]['build']>) => [b.git, b.ref, b.dockerfile].join('\0');
+  for (const svc of builds) {
+    const key = keyOf(svc.build!);
+    if (!fetched.has(key)) {
+      const pending = fetchAppSource(svc.build!, cache);
+      pending.catch(() => undefined); // awaited (and reported) in the loop below
+      fetched.set(key, pending);
+    }
+  }
   for (const svc of builds) {
     const b = svc.build!;
-    const key = [b.git, b.ref, b.dockerfile].join('\0');
-    if (!fetched.has(key)) fetched.set(key, fetchAppSource(b, cache));
+    const key = keyOf(b);
     const name = `${svc.stack}/${svc.key}`;
     try {
       const src = await fetched.get(key)!;

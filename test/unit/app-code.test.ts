@@ -134,6 +134,14 @@ describe('the control machine: ref -> commit -> context', () => {
     expect(again.tar).not.toBe(src.tar);
     const pinned = await fetchAppSource({ git: repo.url, ref: first, dockerfile: 'Dockerfile' }, cache);
     expect(pinned.commit).toBe(first);
+    // A ref that still names an archived commit: answered from the remote's ref advertisement and
+    // the commit's record, without the cache repository (removed here) or any fetch.
+    await rm(join(cache, 'git'), { recursive: true, force: true });
+    expect(await fetchAppSource({ git: repo.url, ref: 'main', dockerfile: 'Dockerfile' }, cache)).toEqual(again);
+    expect(await fetchAppSource({ git: repo.url, ref: 'refs/heads/main', dockerfile: 'Dockerfile' }, cache)).toMatchObject({ commit: second });
+    // ...and a new commit on the branch is seen at once (the ref is asked on every run).
+    const third = await repo.commit({ 'app.py': pythonAppFiles('hello 3\n')['app.py']! }, 'page 3');
+    expect((await fetchAppSource({ git: repo.url, ref: 'main', dockerfile: 'Dockerfile' }, cache)).commit).toBe(third);
   });
 
   it('prepare: a Dockerfile FROM another image, an unknown ref, a missing Dockerfile are errors before any host', async () => {
