@@ -14,6 +14,7 @@ const SRC = join(import.meta.dirname, '../../src');
  */
 const LAYERS = [
   'schema', // the inventory's zod document: src/schema/*, every schema.ts / *.schema.ts, platform/checks.ts
+  'cache', // the control machine's cache of derived values (~/.cache/hostkit): bcrypt, parsed files
   'inventory', // YAML -> hosts; knows nothing of how they are reached
   'transports', // reach a host: exec, write
   'formats', // escaping where a value meets a line-based format (INI, systemd units)
