@@ -1,4 +1,4 @@
-import type { Fact } from '../engine/types.js';
+import type { Fact, ProbeOutput } from '../engine/types.js';
 import { defineFact } from './define.js';
 import { sh } from '../transports/quote.js';
 
@@ -8,26 +8,30 @@ export type SysctlValues = Map<string, string | undefined>;
 /** Normalizes a value as sysctl prints it: tabs and newlines between fields become one space. */
 export const normalizeSysctl = (v: string): string => v.trim().replace(/\s+/g, ' ');
 
-/** `sysctl -n` of each key, one "key=value" (or "key!" when absent) line per key. */
+/**
+ * Every key in ONE `sysctl -e` call (was a sysctl and a tr per key: 46 execs in a full audit):
+ * procps prints "key = value" per key it has, and nothing for a key this kernel lacks (-e).
+ */
 export function sysctlFact(keys: readonly string[]): Fact<SysctlValues> {
   const sorted = [...new Set(keys)].sort();
-  return defineFact(
-    'host.sysctl',
-    [sorted],
-    `for k in ${sh(sorted)}; do ` +
-      `if v=$(sysctl -n -- "$k" 2>/dev/null); then printf '%s=%s\\n' "$k" "$(printf '%s' "$v" | tr '\\n\\t' '  ')"; ` +
-      `else printf '%s!\\n' "$k"; fi; done`,
-    ({ stdout }) => parseSysctl(stdout, sorted),
-  );
+  return defineFact('host.sysctl', [sorted], `sysctl -e -- ${sh(sorted)}`, (out) => parseSysctl(out, sorted));
 }
 
-export function parseSysctl(stdout: string, keys: readonly string[]): SysctlValues {
-  const found = new Map<string, string | undefined>();
+export function parseSysctl({ stdout, stderr, exitCode }: ProbeOutput, keys: readonly string[]): SysctlValues {
+  if (exitCode !== 0 && !stdout.trim()) throw new Error(`sysctl failed (exit ${exitCode}): ${stderr.trim()}`);
+  const wanted = new Set(keys);
+  const found = new Map<string, string>();
+  let current: string | undefined;
   for (const line of stdout.split('\n')) {
-    if (line.endsWith('!')) found.set(line.slice(0, -1), undefined);
-    const eq = line.indexOf('=');
-    if (eq > 0) found.set(line.slice(0, eq), normalizeSysctl(line.slice(eq + 1)));
+    const eq = line.indexOf(' = ');
+    const key = eq > 0 ? line.slice(0, eq) : undefined;
+    if (key !== undefined && /^[\w.\-/]+$/.test(key)) {
+      current = wanted.has(key) ? key : undefined;
+      if (current) found.set(current, line.slice(eq + 3));
+    } else if (current && line) {
+      // A value of several lines (a few /proc/sys files): its lines joined, as normalizeSysctl does.
+      found.set(current, `${found.get(current)}\n${line}`);
+    }
   }
-  for (const k of keys) if (!found.has(k)) throw new Error(`sysctl probe printed nothing for ${k}`);
-  return new Map(keys.map((k) => [k, found.get(k)]));
+  return new Map(keys.map((k) => [k, found.has(k) ? normalizeSysctl(found.get(k)!) : undefined]));
 }

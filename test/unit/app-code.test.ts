@@ -138,7 +138,9 @@ describe('the control machine: ref -> commit -> context', () => {
     // the commit's record, without the cache repository (removed here) or any fetch.
     await rm(join(cache, 'git'), { recursive: true, force: true });
     expect(await fetchAppSource({ git: repo.url, ref: 'main', dockerfile: 'Dockerfile' }, cache)).toEqual(again);
-    expect(await fetchAppSource({ git: repo.url, ref: 'refs/heads/main', dockerfile: 'Dockerfile' }, cache)).toMatchObject({ commit: second });
+    expect(await fetchAppSource({ git: repo.url, ref: 'refs/heads/main', dockerfile: 'Dockerfile' }, cache)).toMatchObject({
+      commit: second,
+    });
     // ...and a new commit on the branch is seen at once (the ref is asked on every run).
     const third = await repo.commit({ 'app.py': pythonAppFiles('hello 3\n')['app.py']! }, 'page 3');
     expect((await fetchAppSource({ git: repo.url, ref: 'main', dockerfile: 'Dockerfile' }, cache)).commit).toBe(third);

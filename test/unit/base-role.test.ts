@@ -17,7 +17,8 @@ const cfg = (over: object = {}) => baseSchema.parse(over);
 
 describe('sysctl', () => {
   it('parses values (tabs folded to spaces) and absent keys', () => {
-    const v = parseSysctl('net.ipv4.ip_local_port_range=32768 60999\nnet.ipv4.tcp_syncookies=1\nnet.nope!\n', [
+    const out = (stdout: string, exitCode = 0) => ({ stdout, stderr: exitCode ? 'sysctl: not found' : '', exitCode });
+    const v = parseSysctl(out('net.ipv4.ip_local_port_range = 32768\t60999\nnet.ipv4.tcp_syncookies = 1\n'), [
       'net.ipv4.ip_local_port_range',
       'net.ipv4.tcp_syncookies',
       'net.nope',
@@ -27,7 +28,9 @@ describe('sysctl', () => {
       ['net.ipv4.tcp_syncookies', '1'],
       ['net.nope', undefined],
     ]);
-    expect(() => parseSysctl('', ['a.b'])).toThrow(/printed nothing for a\.b/);
+    // A value of several lines is one value; keys not asked for (a directory's keys) are left out.
+    expect([...parseSysctl(out('a.b = x\ny z\nc.d = 2\n'), ['a.b'])]).toEqual([['a.b', 'x y z']]);
+    expect(() => parseSysctl(out('', 127), ['a.b'])).toThrow(/sysctl failed \(exit 127\): sysctl: not found/);
   });
 
   it('plans one sysctl -w per differing key; refuses a key the kernel lacks', () => {
