@@ -104,6 +104,20 @@ export async function fetchAppSource(build: Omit<AppBuild, 'tag'>, cacheDir: str
     };
   }
   const repo = join(cacheDir, 'git', `${hash(build.git)}.git`);
+  return oneAtATime(repo, () => fetchInto(repo, cacheDir, build, where));
+}
+
+/** Git work in one cache repository, one run of it at a time (two refs of one remote: one init, no ref-lock races). */
+const busy = new Map<string, Promise<unknown>>();
+function oneAtATime<T>(repo: string, work: () => Promise<T>): Promise<T> {
+  const run = (busy.get(repo) ?? Promise.resolve()).then(work, work);
+  const settled = run.catch(() => undefined);
+  busy.set(repo, settled);
+  settled.then(() => busy.get(repo) === settled && busy.delete(repo));
+  return run;
+}
+
+async function fetchInto(repo: string, cacheDir: string, build: Omit<AppBuild, 'tag'>, where: string): Promise<AppSource> {
   if (!existsSync(join(repo, 'HEAD'))) {
     await mkdir(repo, { recursive: true, mode: 0o700 });
     await git(['init', '--bare', '-q', repo], `git init ${repo}`);
