@@ -12,17 +12,26 @@
 # time to the first SSH byte of the firewall check (bench/first-byte.mjs), and its engine time,
 # connections and exec channels from --json.
 #   bash bench/check.sh [RUNS]
+# HOSTKIT_DEMO_INVENTORY=FILE (a demo-inventory.txt: one path a line) measures a demo server that
+# another checkout provisioned and shares, read-only: it is not provisioned from here (this
+# checkout's sandbox state has other secrets and app sources: its apply would change the server)
+# and the no-op apply row is left out (this checkout's code may plan differently from the one
+# that converged it). Only --check runs reach the server then.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
 [ "$runs" -ge 5 ] || { echo "RUNS must be >= 5" >&2; exit 1; }
 bash sandbox/host-setup.sh >/dev/null
 [ -f dist/bin/cli/main.js ] || npm run build >/dev/null
-# The demo provisions (or reuses) the sandbox server "hostkit-demo" and leaves it converged.
-node scripts/provision.mjs --sandbox >/tmp/hostkit-bench-provision.log 2>&1 \
-  || { tail -n 30 /tmp/hostkit-bench-provision.log; exit 1; }
+list=${HOSTKIT_DEMO_INVENTORY:-}
+if [ -z "$list" ]; then
+  # The demo provisions (or reuses) the sandbox server "hostkit-demo" and leaves it converged.
+  node scripts/provision.mjs --sandbox >/tmp/hostkit-bench-provision.log 2>&1 \
+    || { tail -n 30 /tmp/hostkit-bench-provision.log; exit 1; }
+  list=${HOSTKIT_SANDBOX_DIR:-.sandbox}/demo-inventory.txt
+fi
 inv=()
-while read -r path; do inv+=(-i "$path"); done < "${HOSTKIT_SANDBOX_DIR:-.sandbox}/demo-inventory.txt"
+while read -r path; do inv+=(-i "$path"); done < "$list"
 empty=$(mktemp --suffix .mjs)
 trap 'rm -f "$empty"' EXIT
 
@@ -35,6 +44,7 @@ labels=(
   "node scripts/audit.mjs"
   "node scripts/provision.mjs (no-op)"
 )
+[ -z "${HOSTKIT_DEMO_INVENTORY:-}" ] || unset 'labels[6]'
 run() {
   case $1 in
     0) node -e '' ;;

@@ -4,6 +4,7 @@ import { playbookOptions, runPlaybook } from '../engine/run.js';
 import { errorMessage } from '../engine/errors.js';
 import { redact } from '../engine/redact.js';
 import { cliReporter, loadTargets, reportFailure } from './session.js';
+import { preconnect } from './preconnect.js';
 import { interruptOnSignals } from './signals.js';
 import { prepareSandboxInventory } from '../sandbox/demo.js';
 import type { ExitCode, RunOptions } from '../engine/types.js';
@@ -43,7 +44,16 @@ export async function provisionMain(scriptUrl: string, defaults: { check?: boole
       reporter = interrupt.reporter;
       try {
         const { inventory, hosts, skipped } = await loadTargets(o, roles);
-        const result = await runPlaybook(inventory, roles, { ...playbookOptions(o), hosts, skipped, reporter, signal: interrupt.signal });
+        // --only roles without a prepare: the handshakes overlap with the run's preparation (preconnect.ts).
+        const ahead = preconnect(hosts, roles, playbookOptions(o));
+        const result = await runPlaybook(inventory, roles, {
+          ...playbookOptions(o),
+          hosts,
+          skipped,
+          reporter,
+          signal: interrupt.signal,
+          ...(ahead ? { openTransport: ahead.open } : {}),
+        }).finally(() => ahead?.close());
         await reporter.close?.();
         reporter = undefined;
         return result.exitCode;

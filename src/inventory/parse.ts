@@ -26,16 +26,38 @@ import { hostVarsSchema, type Group, type RoleSections } from './document.schema
 import type { HostVars, InventoryDocument } from './schema.js';
 import { inventorySchemaFor, type ComposedSchema, type SchemaRole } from './slices.js';
 import type { HostConfig, Inventory } from './types.js';
+import { openYamlCache, type YamlCache } from './yaml-cache.js';
 
 type Path = (string | number)[];
 
-/** One parsed file: its YAML nodes give the positions, its plain value feeds the merge. */
+/**
+ * One parsed file: its plain value feeds the merge, its YAML nodes give the positions. With the
+ * value from the cache (yaml-cache.ts) the nodes are parsed from the text when first asked for.
+ */
 interface Source {
   file: string;
   text: string;
-  doc: Document.Parsed;
-  lc: LineCounter;
+  readonly doc: Document.Parsed;
+  readonly lc: LineCounter;
   value: unknown;
+}
+
+type Nodes = { doc: Document.Parsed; lc: LineCounter };
+
+function lazySource(file: string, text: string, value: unknown, nodes: () => Nodes): Source {
+  let parsed: Nodes | undefined;
+  const get = () => (parsed ??= nodes());
+  return {
+    file,
+    text,
+    value,
+    get doc() {
+      return get().doc;
+    },
+    get lc() {
+      return get().lc;
+    },
+  };
 }
 
 export interface LoadOptions {
@@ -46,6 +68,11 @@ export interface LoadOptions {
    * others are accepted as written. Absent: every section.
    */
   roles?: readonly SchemaRole[];
+  /**
+   * The parsed-YAML cache's folder (yaml-cache.ts); default $XDG_CACHE_HOME/hostkit or
+   * ~/.cache/hostkit (HOSTKIT_YAML_CACHE=off turns it off); null: no cache.
+   */
+  cacheDir?: string | null;
 }
 
 /** Read, merge in order (later files override) and validate inventory files; throws InventoryError. */
@@ -67,7 +94,12 @@ export async function loadInventory(paths: string[], options: LoadOptions = {}):
   if (unreadable.length) throw new InventoryError(unreadable);
   const vars = await readVarsFiles(paths);
   if (vars.problems.length) throw new InventoryError(vars.problems);
-  return parseInventoryWith(read as { file: string; text: string }[], vars.files, await schema);
+  const texts = read as { file: string; text: string }[];
+  const cache = await openYamlCache(
+    [...texts, ...vars.files].map((f) => f.text),
+    options.cacheDir,
+  );
+  return parseInventoryWith(texts, vars.files, await schema, cache);
 }
 
 /** group_vars/ and host_vars/ files: a map of host variables per group or host name. */
@@ -83,19 +115,24 @@ type VarsFiles = z.infer<typeof varsFilesSchema>;
  * Several inventory texts merged in order, as `-i a.yaml -i b.ini` does (YAML or Ansible INI,
  * see ini.ts), plus the group_vars/host_vars files next to them, validated by `composed`.
  */
-export function parseInventoryWith(inputs: { file: string; text: string }[], varsFiles: VarsFile[], composed: ComposedSchema): Inventory {
+export function parseInventoryWith(
+  inputs: { file: string; text: string }[],
+  varsFiles: VarsFile[],
+  composed: ComposedSchema,
+  cache?: YamlCache,
+): Inventory {
   const problems: Problem[] = [];
   const sources: Source[] = [];
   const varsSources: Source[] = [];
   let fatal = false;
   for (const { file, text } of inputs) {
-    const parsed = parseSource(file, text);
+    const parsed = parseSource(file, text, true, cache);
     problems.push(...parsed.problems);
     fatal ||= parsed.fatal;
     sources.push(parsed.source);
   }
   for (const vf of varsFiles) {
-    const parsed = parseSource(vf.file, vf.text, false);
+    const parsed = parseSource(vf.file, vf.text, false, cache);
     problems.push(...parsed.problems);
     fatal ||= parsed.fatal;
     // An empty file sets nothing (and must not delete what an earlier file of the folder set).
@@ -171,13 +208,15 @@ function dropIgnoredAnsibleVars(node: unknown, path: Path, where: Locator, isGro
 
 /** A group_vars/host_vars file's document, placed at [kind, name] so paths read "group_vars.web.ansible_user". */
 function rootedAt(source: Source, kind: string, name: string): Source {
-  const inner = new YAMLMap();
-  inner.items.push(new Pair(new Scalar(name), source.doc.contents));
-  const outer = new YAMLMap();
-  outer.items.push(new Pair(new Scalar(kind), inner));
-  const doc = new Document() as Document.Parsed;
-  doc.contents = outer as unknown as Document.Parsed['contents'];
-  return { ...source, doc, value: { [kind]: { [name]: source.value } } };
+  return lazySource(source.file, source.text, { [kind]: { [name]: source.value } }, () => {
+    const inner = new YAMLMap();
+    inner.items.push(new Pair(new Scalar(name), source.doc.contents));
+    const outer = new YAMLMap();
+    outer.items.push(new Pair(new Scalar(kind), inner));
+    const doc = new Document() as Document.Parsed;
+    doc.contents = outer as unknown as Document.Parsed['contents'];
+    return { doc, lc: source.lc };
+  });
 }
 
 /**
@@ -186,7 +225,8 @@ function rootedAt(source: Source, kind: string, name: string): Source {
  * saying false are all refused), reported where the overlay lowered it.
  */
 function protectionLowered(sources: Source[], final: ReturnType<typeof resolveHosts>, where: Locator): Problem[] {
-  const wasProtected = new Map<string, { path: Path; pos: Problem }>();
+  // Positions only for a problem: each one re-parses YAML the cache answered for.
+  const wasProtected = new Map<string, { path: Path; pos: () => Problem }>();
   for (let k = 1; k < sources.length; k++) {
     const prefix = sources.slice(0, k);
     const merged = withoutExtensions(prefix.reduce<unknown>((acc, s) => mergeValues(acc, s.value), undefined));
@@ -196,7 +236,7 @@ function protectionLowered(sources: Source[], final: ReturnType<typeof resolveHo
       for (const h of r.hosts)
         if (h.protected && !wasProtected.has(h.name)) {
           const path = r.protectedAt.get(h.name)!;
-          wasProtected.set(h.name, { path, pos: at.key(path) });
+          wasProtected.set(h.name, { path, pos: () => at.key(path) });
         }
     } catch {
       // An earlier file alone may not be a valid inventory; what it could not declare, it did not protect.
@@ -207,7 +247,7 @@ function protectionLowered(sources: Source[], final: ReturnType<typeof resolveHo
     const before = wasProtected.get(h.name);
     if (h.protected || !before) continue;
     const lowered = final.protectedAt.get(h.name);
-    const first = before.pos;
+    const first = before.pos();
     const at = lowered ? where.value(lowered) : where.key(before.path);
     problems.push({
       ...at,
@@ -224,16 +264,22 @@ function sortProblems(problems: Problem[], inputs: { file: string }[]): Problem[
 
 // ---------------------------------------------------------------- YAML
 
-function parseSource(file: string, text: string, inventory = true): { source: Source; problems: Problem[]; fatal: boolean } {
+function parseSource(
+  file: string,
+  text: string,
+  inventory = true,
+  cache?: YamlCache,
+): { source: Source; problems: Problem[]; fatal: boolean } {
   if (inventory && looksLikeIni(file, text)) {
     const ini = parseIni(file, text);
     const fatal = ini.problems.length > 0;
     return { source: { file, text, doc: ini.doc, lc: ini.lc, value: fatal ? undefined : ini.doc.toJS() }, problems: ini.problems, fatal };
   }
-  const lc = new LineCounter();
-  // merge: Ansible inventories use `<<: *defaults`. A repeated key is a mistake, not an override:
-  // found below in one pass (yaml's own uniqueKeys check is quadratic in the size of a map).
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: false, prettyErrors: true, merge: true });
+  // Only clean parses are cached: a hit has no problem to report, and its nodes (positions) are
+  // parsed from this very text, the same way, when asked for.
+  const hit = cache?.get(text);
+  if (hit) return { source: lazySource(file, text, hit.value, () => parseYaml(text)), problems: [], fatal: false };
+  const { doc, lc } = parseYaml(text);
   const at = (offset: number) => lc.linePos(offset);
   const problems: Problem[] = duplicateKeys(file, doc, lc);
   let fatal = false;
@@ -268,7 +314,34 @@ function parseSource(file: string, text: string, inventory = true): { source: So
       problems.push({ file, line: 1, col: 1, path: '', message: `YAML: ${(err as Error).message}` });
     }
   }
+  // Before the loader edits the value (ignored Ansible variables are deleted from it).
+  if (cache && !fatal && problems.length === 0 && doc.warnings.length === 0 && scalarKeysOnly(doc)) cache.put(text, value);
   return { source: { file, text, doc, lc, value }, problems, fatal };
+}
+
+// merge: Ansible inventories use `<<: *defaults`. A repeated key is a mistake, not an override:
+// found by duplicateKeys in one pass (yaml's own uniqueKeys check is quadratic in the size of a map).
+const YAML_OPTIONS = { uniqueKeys: false, prettyErrors: true, merge: true } as const;
+
+/** The one way parse.ts parses YAML (yaml-cache.ts's PARSER names it). */
+function parseYaml(text: string): Nodes {
+  const lc = new LineCounter();
+  return { doc: parseDocument(text, { ...YAML_OPTIONS, lineCounter: lc }), lc };
+}
+
+/** A collection or alias as a map key is stringified by toJS with a warning on stderr: such a file is not cached. */
+function scalarKeysOnly(doc: Document.Parsed): boolean {
+  let only = true;
+  visit(doc, {
+    Pair(_, pair) {
+      if (!isScalar(pair.key)) {
+        only = false;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return only;
 }
 
 /** Every repeated key of every map, with its path and where the key was first given: linear. */
@@ -663,9 +736,10 @@ function resolveHosts(
       const key = `${address.toLowerCase()}:${portValue}`;
       const other = byAddress.get(key);
       const addressAt = picked.address;
-      const pos = addressAt ? addressAt.where.value(addressAt.path) : where.key(host.vars?.path ?? host.paths[0]!);
-      if (other) problem(pos, `address ${address} port ${portValue} is also host "${other}"; one machine, one inventory name`);
-      else byAddress.set(key, host.name);
+      if (other) {
+        const pos = addressAt ? addressAt.where.value(addressAt.path) : where.key(host.vars?.path ?? host.paths[0]!);
+        problem(pos, `address ${address} port ${portValue} is also host "${other}"; one machine, one inventory name`);
+      } else byAddress.set(key, host.name);
     }
     if (set.protected) protectedAt.set(host.name, set.protected.path);
     const identityFile = get('identity_file');

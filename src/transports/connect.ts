@@ -35,11 +35,15 @@ export function withConnectionOptions(host: HostConfig, o: ConnectionOptions): H
   };
 }
 
-/** One transport for one host with every connection option applied. */
-export function openTransport(host: HostConfig, o: ConnectionOptions = {}): Promise<Transport> {
+/**
+ * One transport for one host with every connection option applied. `signal` abandons an SSH
+ * connection still being opened (src/cli/preconnect.ts).
+ */
+export function openTransport(host: HostConfig, o: ConnectionOptions = {}, signal?: AbortSignal): Promise<Transport> {
   return connect(withConnectionOptions(host, o), {
     local: o.local,
     ...(o.commandTimeoutMs !== undefined ? { commandTimeoutMs: o.commandTimeoutMs } : {}),
+    ...(signal ? { ssh: { signal } } : {}),
   });
 }
 

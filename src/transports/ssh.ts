@@ -48,6 +48,11 @@ export interface SshOptions {
   /** Agent socket when no identityFile is set (default: $SSH_AUTH_SOCK). */
   agentSocket?: string;
   keepaliveIntervalMs?: number;
+  /**
+   * Abandons the connection while it is being opened (a connection opened ahead that the run
+   * ended without using, src/cli/preconnect.ts); ignored once it is open (close() it then).
+   */
+  signal?: AbortSignal;
 }
 
 // ssh2's default host-key algorithm order. `algorithms.serverHostKey: {prepend}` cannot move an
@@ -225,6 +230,9 @@ export class SshTransport implements Transport {
 
   /** Opens the one connection for `host`: credentials, TCP, handshake, host key, auth. */
   static async connect(host: HostConfig, opts: SshOptions = {}): Promise<SshTransport> {
+    const abandoned = () =>
+      new TransportError(host.name, 'connect', `the connection to ${host.address}:${host.port} was abandoned before it was used`);
+    if (opts.signal?.aborted) throw abandoned();
     const creds = await loadCredentials(host, opts);
     const knownHostsFile = expandHome(opts.knownHostsFile ?? host.knownHosts ?? defaultKnownHostsFile());
     let entries: readonly KnownHostEntry[];
@@ -281,7 +289,9 @@ export class SshTransport implements Transport {
     // become unhandled 'error' events.
     client.on('error', () => {});
     await new Promise<void>((resolve, reject) => {
+      const onAbort = () => fail(abandoned());
       const fail = (err: TransportError) => {
+        opts.signal?.removeEventListener('abort', onAbort);
         client.removeListener('ready', onReady);
         client.removeListener('error', onError);
         client.removeListener('close', onClose);
@@ -289,6 +299,7 @@ export class SshTransport implements Transport {
         reject(err);
       };
       const onReady = () => {
+        opts.signal?.removeEventListener('abort', onAbort);
         client.removeListener('error', onError);
         client.removeListener('close', onClose);
         resolve();
@@ -330,6 +341,8 @@ export class SshTransport implements Transport {
       const onClose = () =>
         fail(hostKeyError ?? new TransportError(host.name, 'connect', `${where} closed the connection during the SSH handshake`));
       client.once('ready', onReady).on('error', onError).once('close', onClose);
+      if (opts.signal?.aborted) return onAbort();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
       try {
         client.connect({
           host: host.address,
