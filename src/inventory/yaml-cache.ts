@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { cacheDir } from '../cache/dir.js';
+import { join } from 'node:path';
 import yamlPackage from 'yaml/package.json' with { type: 'json' };
 
 /**
@@ -26,11 +26,7 @@ export interface YamlCache {
   readonly stats: { hits: number; misses: number; writes: number };
 }
 
-/** The cache folder: $XDG_CACHE_HOME/hostkit, else ~/.cache/hostkit (a relative XDG path is ignored, as the spec says). */
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const xdg = env.XDG_CACHE_HOME;
-  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'hostkit');
-}
+export { cacheDir } from '../cache/dir.js';
 
 const sha256 = (data: string) => createHash('sha256').update(data).digest('hex');
 const entryPath = (dir: string, hash: string) => join(dir, 'yaml', `${hash}.json`);
@@ -103,7 +99,7 @@ export async function openYamlCache(texts: readonly string[], dir: string | null
 }
 
 function defaultDir(): string | null {
-  return process.env.HOSTKIT_YAML_CACHE === 'off' ? null : cacheDir();
+  return process.env.HOSTKIT_YAML_CACHE === 'off' ? null : (cacheDir() ?? null);
 }
 
 /**
