@@ -9,6 +9,7 @@ import type { HostReport, Mode, Role } from '../../src/engine/types.js';
 import { composeCacheFile, composeConfigHashesFact, composeHashesFact } from '../../src/facts/compose.js';
 import { fail2banFact, parseFail2banProbe } from '../../src/facts/fail2ban.js';
 import { parseUfwStatusVerbose, ufwState } from '../../src/facts/ufw.js';
+import { PUBLISHED_PROBE, parsePublishedProbe } from '../../src/facts/listeners.js';
 import { loadInventory } from '../../src/inventory/index.js';
 import type { Inventory } from '../../src/inventory/types.js';
 import { renderCompose } from '../../src/platform/compose.js';
@@ -102,7 +103,7 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
   };
 
   beforeAll(async () => {
-    await sh('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io docker-compose >/dev/null 2>&1');
+    await sh('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io docker-compose curl >/dev/null 2>&1');
     const local = (await execa('docker', ['images', '-q', LOCAL_BUSYBOX])).stdout.split('\n')[0];
     if (!local) throw new Error(`no local image ${LOCAL_BUSYBOX}: run npm run demo once (it builds the stand-ins)`);
     await execa('sh', ['-c', `docker save ${local} | docker exec -i ${sb.target.name} docker load -q`]);
@@ -149,6 +150,36 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
       expect(ours).toEqual(theirs);
     } finally {
       await t.close();
+    }
+  }, 120_000);
+
+  it("published ports from the Engine API's container list say what docker inspect says, a published port included", async () => {
+    await sh(`docker run -d --name probe-published -p 127.0.0.1:18080:80 -p 18081:81/udp ${IMAGE} sleep 600 >/dev/null`);
+    const t = await openTransport(inventory.hosts[0]!, {});
+    try {
+      const viaCli = PUBLISHED_PROBE.replace('command -v curl >/dev/null 2>&1', 'false');
+      const api = await t.exec(PUBLISHED_PROBE);
+      const cli = await t.exec(viaCli);
+      expect(api.stdout).toContain('@@hostkit-published api@@');
+      expect(cli.stdout).toContain('@@hostkit-published inspect@@');
+      const norm = (r: ReturnType<typeof parsePublishedProbe>) =>
+        r.containers
+          .map((c) => ({
+            ...c,
+            bindings: [...c.bindings].sort((a, b) => `${a.hostIp}${a.hostPort}`.localeCompare(`${b.hostIp}${b.hostPort}`)),
+          }))
+          .sort((a, b) => a.name.localeCompare(b.name));
+      const fromApi = norm(parsePublishedProbe(api));
+      expect(fromApi).toEqual(norm(parsePublishedProbe(cli)));
+      expect(fromApi.find((c) => c.name === 'probe-published')?.bindings).toEqual(
+        expect.arrayContaining([
+          { containerPort: 80, proto: 'tcp', hostIp: '127.0.0.1', hostPort: 18080 },
+          expect.objectContaining({ containerPort: 81, proto: 'udp', hostPort: 18081 }),
+        ]),
+      );
+    } finally {
+      await t.close();
+      await sh('docker rm -f probe-published >/dev/null');
     }
   }, 120_000);
 

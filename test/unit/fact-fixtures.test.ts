@@ -42,6 +42,7 @@ const PARSER_CASES: Record<string, string> = {
   parseSs: 'host.listeners',
   parsePublishedProbe: 'docker.published',
   parseInspectLine: 'docker.published',
+  parseContainerList: 'docker.published',
   parseNetworks: 'docker.networks',
   parseDpkgQuery: 'apt.packages',
   parseSshSession: 'ssh.session',
