@@ -2,6 +2,8 @@ import { createHmac } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import { parseDocument } from 'yaml';
 import { cachedBcrypt } from '../cache/bcrypt.js';
+import { cachedText } from '../cache/store.js';
+import { YAML_ID } from './yaml-id.js';
 import { renderTemplate } from '../templates.js';
 import { allServices, type PlatformModel, type ServiceFileModel, type ServiceModel } from './model.js';
 import type { FileVar } from './schema.js';
@@ -52,9 +54,13 @@ export function renderServiceFile(svc: ServiceModel, file: ServiceFileModel, sec
   const vars = resolveVars(file.vars, secrets, file.path, hashes);
   const content = renderTemplate(file.template, { service: { stack: svc.stack, key: svc.key, containerName: svc.containerName }, vars });
   if (/\.ya?ml$/.test(file.path)) {
-    const doc = parseDocument(content, { uniqueKeys: true });
-    if (doc.errors.length)
-      throw new Error(`${file.template} rendered invalid YAML for ${file.path}: ${doc.errors[0]!.message.split('\n')[0]}`);
+    // Remembered once this exact text parsed clean (an invalid one throws and is never stored).
+    cachedText('yaml-valid', `${YAML_ID}\0${content}`, () => {
+      const doc = parseDocument(content, { uniqueKeys: true });
+      if (doc.errors.length)
+        throw new Error(`${file.template} rendered invalid YAML for ${file.path}: ${doc.errors[0]!.message.split('\n')[0]}`);
+      return 'ok';
+    });
   }
   return content;
 }
