@@ -4,6 +4,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { fileStamp } from './file-stamp.js';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -179,8 +180,7 @@ const parsed = new Map<string, { stamp: string; entries: Promise<KnownHostEntry[
 export async function readKnownHosts(file: string): Promise<readonly KnownHostEntry[]> {
   let stamp: string;
   try {
-    const st = await stat(file, { bigint: true });
-    stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    stamp = fileStamp(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;

@@ -4,13 +4,14 @@
  * the cli exits (a --json report over 64 KB on a pipe was cut by process.exit).
  */
 import { execFile } from 'node:child_process';
-import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonReporter } from '../../src/report/json.js';
+import { fileStamp } from '../../src/transports/file-stamp.js';
 import { appendKnownHost, checkHostKey, entryMatchesHost, knownKeyTypes, readKnownHosts } from '../../src/transports/known-hosts.js';
 
 const ED = 'AAAAC3NzaC1lZDI1NTE5AAAAIDYm/DBneWzRrM0XmM5npVzB0P8tjHCOaTvcbgTMwQ2+';
@@ -42,6 +43,21 @@ describe('known_hosts read once per file, never stale', () => {
     expect(checkHostKey(await readKnownHosts(file), '127.0.0.1', 2202, b(ED)).status).toBe('revoked');
     await rm(file);
     expect(await readKnownHosts(file)).toEqual([]);
+  });
+
+  it('a file stamp stays while the file is untouched and moves on a same-size rewrite or a replacement', async () => {
+    const file = join(dir, 'stamped');
+    await writeFile(file, 'aaaa\n');
+    const first = fileStamp(file);
+    expect(fileStamp(file)).toBe(first);
+    await new Promise((r) => setTimeout(r, 5));
+    await writeFile(file, 'bbbb\n'); // same size, same inode: only the times tell
+    const second = fileStamp(file);
+    expect(second).not.toBe(first);
+    await rename(join(dir, 'stamped'), join(dir, 'old'));
+    await writeFile(file, 'bbbb\n'); // a new file under the old name
+    expect(fileStamp(file)).not.toBe(second);
+    expect(() => fileStamp(join(dir, 'missing'))).toThrow(/ENOENT/);
   });
 
   it('the host index answers as matching every line would, in file order', async () => {
