@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { type BigIntStats, statSync } from 'node:fs';
 
 /**
  * Which version of a file this is (device, inode, size, mtime, ctime): the per-process caches of
@@ -8,6 +8,10 @@ import { statSync } from 'node:fs';
  * CPU). Throws as stat does (ENOENT and the like).
  */
 export function fileStamp(file: string): string {
-  const st = statSync(file, { bigint: true });
+  return stampOf(statSync(file, { bigint: true }));
+}
+
+/** The stamp of an already taken (bigint) stat. */
+export function stampOf(st: BigIntStats): string {
   return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
 }
