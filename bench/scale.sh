@@ -8,5 +8,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash sandbox/host-setup.sh >/dev/null
-[ -d dist ] || npx tsc -p tsconfig.json
+[ -d dist/bin ] || npm run build --silent
 exec node bench/sim/scale.mjs "$@"

@@ -5,25 +5,24 @@ import { execFile } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ssh2 from 'ssh2';
 import { stringify } from 'yaml';
-import { startSimServer } from './server.mjs';
+import { ed25519KeyPair, startSimServer } from './server.mjs';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const { utils } = ssh2;
 
 export const hostName = (i) => `h${String(i + 1).padStart(4, '0')}`;
 
 /**
  * Writes `dir/inventory.yaml` (a host per simulator port on 127.0.0.1, user = host name, no
  * sudo), a known_hosts line per host with the simulator's key and a throwaway client key. `platformYaml`: the sections
- * the roles read (firewall, data, ...), the same text the recording was made with.
+ * the roles read (firewall, data, ...), the same text the recording was made with. `clientKey`:
+ * a pair from ed25519KeyPair() to reuse (default: a new one).
  */
-export async function writeSimFleet(dir, { ports, hostKey, platformYaml }) {
+export async function writeSimFleet(dir, { ports, hostKey, platformYaml, clientKey }) {
   await mkdir(dir, { recursive: true });
   const keyFile = join(dir, 'id_ed25519');
   const knownHosts = join(dir, 'known_hosts');
-  await writeFile(keyFile, utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+  await writeFile(keyFile, (clientKey ?? ed25519KeyPair()).private, { mode: 0o600 });
   await writeFile(knownHosts, ports.map((p) => `[127.0.0.1]:${p} ${hostKey}\n`).join(''), { mode: 0o600 });
   const names = ports.map((_, i) => hostName(i));
   const doc = {
@@ -101,11 +100,11 @@ export async function recordFrom(target, { dir, roles, platformYaml }) {
 }
 
 /** A whole simulated audit of `hosts` hosts from `answers`; the server runs in this process. */
-export async function simulatedAudit({ answers, dir, hosts, roles, platformYaml, forks, delayMs = 0 }) {
-  const sim = await startSimServer({ answers, delayMs, hosts });
+export async function simulatedAudit({ answers, dir, hosts, roles, platformYaml, forks, delayMs = 0, keys }) {
+  const sim = await startSimServer({ answers, delayMs, hosts, ...(keys ? { hostKey: keys.host } : {}) });
   const runDir = join(dir, `run-${hosts}`);
   try {
-    const fleet = await writeSimFleet(runDir, { ports: sim.ports, hostKey: sim.hostKey, platformYaml });
+    const fleet = await writeSimFleet(runDir, { ports: sim.ports, hostKey: sim.hostKey, platformYaml, clientKey: keys?.client });
     const cpu0 = process.cpuUsage(); // this process is the simulator: what the "hosts" cost
     const run = await timedAudit({ inventory: fleet.inventory, roles, forks });
     const cpu = process.cpuUsage(cpu0);

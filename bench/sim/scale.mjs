@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { defaultPlatformYaml, startTarget } from '../../dist/sandbox/index.js';
 import { recordFrom, simulatedAudit } from './fleet.mjs';
+import { ed25519KeyPair } from './server.mjs';
 import { servicesYaml } from './services.mjs';
 
 const { values } = parseArgs({
@@ -43,6 +44,8 @@ function nodeBaseline() {
   return stats(ms.map((x) => x / 1000));
 }
 
+// One host key and one client key for every run: generated once, not per fleet.
+const keys = { host: ed25519KeyPair(), client: ed25519KeyPair() };
 const dir = await mkdtemp(join(tmpdir(), 'hostkit-scale-'));
 const target = await startTarget({ runId: 'bench-scale' });
 try {
@@ -69,7 +72,7 @@ try {
         const rss = [];
         let last;
         for (let i = 0; i < runs; i++) {
-          last = await simulatedAudit({ answers: rec.answers, dir, hosts, roles: p.roles, platformYaml: p.yaml, forks: f, delayMs });
+          last = await simulatedAudit({ answers: rec.answers, dir, hosts, roles: p.roles, platformYaml: p.yaml, forks: f, delayMs, keys });
           if (last.sim.unanswered || last.report.hosts.length !== hosts * p.roles.split(',').length)
             throw new Error(`simulated run of ${hosts} hosts is not a full audit: ${JSON.stringify(last.sim)} ${last.stderr.slice(-1000)}`);
           time.push(last.wallMs / 1000);

@@ -8,11 +8,39 @@
 // real host answered. It is made through this same server in "record" mode, which forwards every
 // exec to a real sandbox target over SSH: so a recording always matches the engine's current
 // probe scripts, whatever they look like.
+import { createPrivateKey, sign } from 'node:crypto';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import ssh2 from 'ssh2';
-
-const { Client, Server, utils } = ssh2;
+import { dirname, join } from 'node:path';
+/**
+ * ssh2 for the simulated hosts, its Server taking packets up to OpenSSH's 256 KB: ssh2 drops a connection whose packet
+ * exceeds 35,000 bytes (lib/protocol/crypto.js), and the one exec of a host's batch is larger at
+ * 70 compose services (34 KB of script), where a real sshd takes it. A copy of ssh2's lib with
+ * that one constant changed, kept next to ssh2 in node_modules (its own dependencies resolve from
+ * there) and made again when ssh2 changes. Only the simulator uses it (its keys are parsed by the
+ * same copy: ssh2 knows a parsed key by a symbol of its own); the control side (the real CLI)
+ * runs the unmodified ssh2.
+ */
+function openSshSizedSsh2() {
+  const require = createRequire(import.meta.url);
+  const original = dirname(require.resolve('ssh2/package.json'));
+  const copy = join(original, '..', '.hostkit-sim-ssh2');
+  const source = readFileSync(join(original, 'lib/protocol/crypto.js'), 'utf8');
+  const stamp = `${require('ssh2/package.json').version} ${source.length}`;
+  if (!existsSync(join(copy, 'stamp')) || readFileSync(join(copy, 'stamp'), 'utf8') !== stamp) {
+    rmSync(copy, { recursive: true, force: true });
+    cpSync(join(original, 'lib'), join(copy, 'lib'), { recursive: true });
+    cpSync(join(original, 'package.json'), join(copy, 'package.json'));
+    const patched = source.replace('const MAX_PACKET_SIZE = 35000;', 'const MAX_PACKET_SIZE = 256 * 1024;');
+    if (patched === source) throw new Error(`${original}/lib/protocol/crypto.js: MAX_PACKET_SIZE not found (ssh2 changed?)`);
+    writeFileSync(join(copy, 'lib/protocol/crypto.js'), patched);
+    writeFileSync(join(copy, 'stamp'), stamp);
+  }
+  return require(copy);
+}
+const { Client, Server, utils } = openSshSizedSsh2();
 
 // src/engine/gather.ts frames each batch with `@@hostkit-<hex>@@`, new for every batch.
 const MARKER = /@@hostkit-[0-9a-f]+@@/g;
@@ -85,10 +113,41 @@ function execUpstream(client, command) {
  *   upstream: { address, port, user, privateKey } to record from a real host instead of replaying
  *   delayMs: added before every answer, to stand in for the time probes take on a real host
  *   hosts: how many hosts (ports) to listen for
+ *   hostKey: { private, public } (ed25519KeyPair()), to reuse one across runs; default a new one
  * Returns { ports, hostKey ("ssh-ed25519 AAAA..."), stats, close() }.
  */
-export async function startSimServer({ answers = new Map(), upstream, delayMs = 0, hosts = 1 } = {}) {
-  const hostKey = utils.generateKeyPairSync('ed25519');
+/**
+ * An ed25519 key pair ssh2 can read back. ssh2's generateKeyPairSync drops the leading zero
+ * bytes of the public key, so about 1 in 256 pairs fails to parse (mscdex/ssh2#1390, #1513): a
+ * benchmark of 1,000 hosts met it as "Malformed OpenSSH private key". Such pairs are drawn again.
+ */
+export function ed25519KeyPair() {
+  for (;;) {
+    const pair = utils.generateKeyPairSync('ed25519');
+    if (!(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error)) return pair;
+  }
+}
+
+/**
+ * The host key, parsed once, signing with one KeyObject: ssh2's own sign hands the key's PEM to
+ * crypto.sign, which parses it again for every connection (a quarter of the simulator's CPU at
+ * 1,000 hosts). Same key, same signatures; the wrapper keeps ssh2's parsed key as its prototype.
+ */
+function fastHostKey(privateText) {
+  const parsed = utils.parseKey(privateText);
+  const keyObject = createPrivateKey(parsed.getPrivatePEM());
+  const key = Object.create(parsed);
+  key.sign = (data) => {
+    try {
+      return sign(null, typeof data === 'string' ? Buffer.from(data) : data, keyObject);
+    } catch (err) {
+      return err;
+    }
+  };
+  return key;
+}
+
+export async function startSimServer({ answers = new Map(), upstream, delayMs = 0, hosts = 1, hostKey = ed25519KeyPair() } = {}) {
   const stats = { connections: 0, execs: 0, unanswered: 0, hosts: new Set() };
   let upstreamClient;
   const upstreamReady = upstream ? connectUpstream(upstream).then((c) => (upstreamClient = c)) : undefined;
@@ -111,7 +170,7 @@ export async function startSimServer({ answers = new Map(), upstream, delayMs = 
   };
 
   const clients = new Set();
-  const server = new Server({ hostKeys: [hostKey.private] }, (client) => {
+  const server = new Server({ hostKeys: [{ key: fastHostKey(hostKey.private) }] }, (client) => {
     stats.connections++;
     clients.add(client);
     client.on('close', () => clients.delete(client));

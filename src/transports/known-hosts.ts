@@ -3,7 +3,9 @@
  * SSH wire blobs (what ssh2's hostVerifier receives), never by fingerprint.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { type BigIntStats, statSync } from 'node:fs';
+import { appendFile, mkdir, open, readFile } from 'node:fs/promises';
+import { fileStamp, stampOf } from './file-stamp.js';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -172,54 +174,124 @@ export function formatKnownHostsLine(address: string, port: number, key: Buffer)
 }
 
 // One parse per file per process while the file is unchanged (same inode, size and mtime): every
-// host of a run reads the same known_hosts. An append (accept-new) changes size and mtime.
-const parsed = new Map<string, { stamp: string; entries: Promise<KnownHostEntry[]> }>();
+// host of a run reads the same known_hosts. An append (accept-new) changes size and mtime; our own
+// appends extend the cached parse instead of having the next host read the whole file again.
+interface ParsedFile {
+  entries: KnownHostEntry[];
+  /** Newlines in the text: the next appended line's number follows from it. */
+  newlines: number;
+}
+/** `done`: the read finished, so it holds the file as of `stamp` (not a later append). */
+const parsed = new Map<string, { stamp: string; file: Promise<ParsedFile>; done: boolean }>();
+
+const countNewlines = (text: string) => text.split('\n').length - 1;
 
 /** Missing file = no entries (the accept-new case). The result is shared: do not mutate it. */
 export async function readKnownHosts(file: string): Promise<readonly KnownHostEntry[]> {
   let stamp: string;
   try {
-    const st = await stat(file, { bigint: true });
-    stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    stamp = fileStamp(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
   const cached = parsed.get(file);
-  if (cached?.stamp === stamp) return cached.entries;
-  const entries = readFile(file, 'utf8').then(parseKnownHosts, (err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return [];
-    throw err;
-  });
-  parsed.set(file, { stamp, entries });
-  // A failed read is not remembered: the next host tries again.
-  entries.catch(() => parsed.get(file)?.entries === entries && parsed.delete(file));
-  return entries;
+  if (cached?.stamp === stamp) return (await cached.file).entries;
+  const read = readFile(file, 'utf8').then(
+    (text) => ({ entries: parseKnownHosts(text), newlines: countNewlines(text) }),
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return { entries: [], newlines: 0 };
+      throw err;
+    },
+  );
+  remember(file, stamp, read);
+  return (await read).entries;
 }
 
-// Hosts connecting in parallel may append to the same file: serialize per path in-process.
+function remember(file: string, stamp: string, read: Promise<ParsedFile>): void {
+  const entry = { stamp, file: read, done: false };
+  parsed.set(file, entry);
+  // A failed read is not remembered: the next host tries again.
+  read.then(
+    () => {
+      entry.done = true;
+    },
+    () => parsed.get(file)?.file === read && parsed.delete(file),
+  );
+}
+
+/** `base` with the lines of `text` (appended to it) parsed and numbered after its own. */
+function extended(base: ParsedFile, text: string): ParsedFile {
+  const added = parseKnownHosts(text).map((e) => ({ ...e, line: e.line + base.newlines }));
+  return { entries: [...base.entries, ...added], newlines: base.newlines + countNewlines(text) };
+}
+
+// Hosts connecting in parallel may append to the same file: in-process, appends are serialized per
+// path, and the lines that arrive while one write runs go together in the next (one write for a
+// burst of new hosts, not one read-check-write each in turn).
 const appendQueues = new Map<string, Promise<unknown>>();
+const nextWrite = new Map<string, { lines: string[]; written: Promise<void> }>();
 
 /** Appends `[address]:port type base64` (creating ~/.ssh 0700 and the file 0600 if needed). */
 export function appendKnownHost(file: string, address: string, port: number, key: Buffer): Promise<void> {
   const line = formatKnownHostsLine(address, port, key);
-  const prev = appendQueues.get(file) ?? Promise.resolve();
-  const next = prev
+  const waiting = nextWrite.get(file);
+  if (waiting) {
+    waiting.lines.push(line);
+    return waiting.written;
+  }
+  const batch = { lines: [line], written: Promise.resolve() };
+  nextWrite.set(file, batch);
+  batch.written = (appendQueues.get(file) ?? Promise.resolve())
     .catch(() => undefined)
-    .then(async () => {
-      await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-      let prefix = '';
-      try {
-        const { size } = await stat(file);
-        if (size > 0) {
-          const text = await readFile(file);
-          if (text[text.length - 1] !== 0x0a) prefix = '\n'; // don't glue onto an unterminated line
-        }
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
-      await appendFile(file, `${prefix}${line}\n`, { mode: 0o600 });
+    .then(() => {
+      nextWrite.delete(file); // lines from now on go in the write after this one
+      return appendLines(file, batch.lines);
     });
-  appendQueues.set(file, next);
-  return next;
+  appendQueues.set(file, batch.written);
+  return batch.written;
+}
+
+async function appendLines(file: string, lines: string[]): Promise<void> {
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  let before: BigIntStats | undefined;
+  let prefix = '';
+  try {
+    before = statSync(file, { bigint: true });
+    if (before.size > 0n) {
+      // Only the last byte: don't glue onto an unterminated line.
+      const fh = await open(file, 'r');
+      try {
+        const last = Buffer.alloc(1);
+        await fh.read(last, 0, 1, Number(before.size) - 1);
+        if (last[0] !== 0x0a) prefix = '\n';
+      } finally {
+        await fh.close();
+      }
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const text = `${prefix}${lines.map((l) => `${l}\n`).join('')}`;
+  // A parse of exactly the file as it is now (a read still running might see the append too).
+  const cached = before ? parsed.get(file) : undefined;
+  const base = cached?.done && before && cached.stamp === stampOf(before) ? cached : undefined;
+  await appendFile(file, text, { mode: 0o600 });
+  // The file is what the cache (or nothing) held plus exactly these bytes: extend the cache. If
+  // anyone else wrote in between, the sizes disagree and the next host reads the file again.
+  if (before && !base) return;
+  let after: BigIntStats;
+  try {
+    after = statSync(file, { bigint: true });
+  } catch {
+    return;
+  }
+  const size = (before?.size ?? 0n) + BigInt(Buffer.byteLength(text));
+  if (after.size !== size || (before && after.ino !== before.ino)) return;
+  const start = base ? base.file : Promise.resolve({ entries: [], newlines: 0 });
+  remember(
+    file,
+    stampOf(after),
+    start.then((b) => extended(b, text)),
+  );
 }

@@ -3,12 +3,13 @@
  * at once, known_hosts verification, and errors that name host, step and command.
  */
 import { createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { homedir } from 'node:os';
 import ssh2 from 'ssh2';
 import type { AuthMethod, ClientChannel, ConnectConfig, ParsedKey, PublicKeyAuthMethod, ServerHostKeyAlgorithm } from 'ssh2';
 import pLimit, { type LimitFunction } from 'p-limit';
+import { fileStamp } from './file-stamp.js';
 import type { HostConfig } from '../inventory/types.js';
 import {
   appendKnownHost,
@@ -144,9 +145,12 @@ function withKeyObjectSigner(key: ParsedKey): ParsedKey {
 }
 
 async function identity(file: string, passphrase: string | undefined): Promise<Identity> {
-  const st = await stat(file, { bigint: true }).catch(() => undefined);
-  if (!st) return readIdentity(file, passphrase); // it says why
-  const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  let stamp: string;
+  try {
+    stamp = fileStamp(file);
+  } catch {
+    return readIdentity(file, passphrase); // it says why
+  }
   const key = `${file}\0${passphrase ?? ''}`;
   const cached = identities.get(key);
   if (cached?.stamp === stamp) return cached.identity;

@@ -4,14 +4,22 @@
  * the cli exits (a --json report over 64 KB on a pipe was cut by process.exit).
  */
 import { execFile } from 'node:child_process';
-import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonReporter } from '../../src/report/json.js';
-import { appendKnownHost, checkHostKey, entryMatchesHost, knownKeyTypes, readKnownHosts } from '../../src/transports/known-hosts.js';
+import { fileStamp } from '../../src/transports/file-stamp.js';
+import {
+  appendKnownHost,
+  checkHostKey,
+  entryMatchesHost,
+  knownKeyTypes,
+  parseKnownHosts,
+  readKnownHosts,
+} from '../../src/transports/known-hosts.js';
 
 const ED = 'AAAAC3NzaC1lZDI1NTE5AAAAIDYm/DBneWzRrM0XmM5npVzB0P8tjHCOaTvcbgTMwQ2+';
 const EC =
@@ -42,6 +50,44 @@ describe('known_hosts read once per file, never stale', () => {
     expect(checkHostKey(await readKnownHosts(file), '127.0.0.1', 2202, b(ED)).status).toBe('revoked');
     await rm(file);
     expect(await readKnownHosts(file)).toEqual([]);
+  });
+
+  it('parallel accept-new appends: every line written once, the cache equal to a fresh parse', async () => {
+    const file = join(dir, 'kh-burst');
+    // A burst on a missing file: the lines of one write share one append.
+    await Promise.all(Array.from({ length: 60 }, (_, i) => appendKnownHost(file, '127.0.0.1', 3000 + i, b(ED))));
+    let text = await readFile(file, 'utf8');
+    expect(text.split('\n').filter(Boolean).sort()).toEqual(
+      Array.from({ length: 60 }, (_, i) => `[127.0.0.1]:${3000 + i} ssh-ed25519 ${ED}`).sort(),
+    );
+    expect(await readKnownHosts(file)).toEqual(parseKnownHosts(text));
+    // An unterminated last line, a comment and blank lines, read (cached), then appended to.
+    await writeFile(file, `# fleet\n\n[127.0.0.1]:2999 ssh-ed25519 ${ED}`);
+    expect((await readKnownHosts(file)).map((e) => e.line)).toEqual([3]);
+    await Promise.all([4000, 4001, 4002].map((port) => appendKnownHost(file, '127.0.0.1', port, b(EC))));
+    await appendKnownHost(file, '127.0.0.1', 4003, b(ED));
+    text = await readFile(file, 'utf8');
+    expect(text.startsWith(`# fleet\n\n[127.0.0.1]:2999 ssh-ed25519 ${ED}\n[127.0.0.1]:400`)).toBe(true);
+    const cached = await readKnownHosts(file);
+    expect(cached).toEqual(parseKnownHosts(text));
+    expect(cached.map((e) => e.line)).toEqual([3, 4, 5, 6, 7]);
+    expect(checkHostKey(cached, '127.0.0.1', 4003, b(ED)).status).toBe('trusted');
+    expect(checkHostKey(cached, '127.0.0.1', 4001, b(ED)).status).toBe('changed');
+  });
+
+  it('a file stamp stays while the file is untouched and moves on a same-size rewrite or a replacement', async () => {
+    const file = join(dir, 'stamped');
+    await writeFile(file, 'aaaa\n');
+    const first = fileStamp(file);
+    expect(fileStamp(file)).toBe(first);
+    await new Promise((r) => setTimeout(r, 5));
+    await writeFile(file, 'bbbb\n'); // same size, same inode: only the times tell
+    const second = fileStamp(file);
+    expect(second).not.toBe(first);
+    await rename(join(dir, 'stamped'), join(dir, 'old'));
+    await writeFile(file, 'bbbb\n'); // a new file under the old name
+    expect(fileStamp(file)).not.toBe(second);
+    expect(() => fileStamp(join(dir, 'missing'))).toThrow(/ENOENT/);
   });
 
   it('the host index answers as matching every line would, in file order', async () => {
