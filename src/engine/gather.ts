@@ -57,6 +57,18 @@ export function splitBatchOutput(stdout: string, count: number, marker: string):
   return outputs;
 }
 
+/**
+ * A batch longer than this goes to the host's shell on stdin: as a command it is one argument of
+ * the login shell's `-c` (sshd), which Linux caps at 128 KiB (MAX_ARG_STRLEN), quoting included.
+ * The whole platform's audit is ~80 KB today and grows ~320 bytes per service.
+ */
+export const BATCH_ON_STDIN = 48 * 1024;
+
+/** Runs a batch script as the command, or fed to `sh -s` on stdin when it is long. */
+export function execBatch(transport: Transport, script: string) {
+  return script.length > BATCH_ON_STDIN ? transport.exec('exec sh -s', { stdin: script }) : transport.exec(script);
+}
+
 export class ProbeError extends Error {
   constructor(host: string, fact: Fact<unknown>, output: ProbeOutput, cause: unknown) {
     const tail = output.stderr.trim().split('\n').slice(-5).join('\n');
@@ -112,7 +124,7 @@ export async function gatherAll(transport: Transport, facts: readonly Fact<unkno
     return values;
   }
   const marker = `@@hostkit-${randomBytes(6).toString('hex')}@@`;
-  const [result] = await Promise.all([transport.exec(batchScript(unique, marker)), fetched]);
+  const [result] = await Promise.all([execBatch(transport, batchScript(unique, marker)), fetched]);
   if (result.exitCode !== 0) {
     throw new Error(
       `${transport.host}: gathering facts failed (exit ${result.exitCode}): ${result.stderr.trim().split('\n').slice(-5).join('\n')}`,

@@ -40,8 +40,10 @@ export class ScriptedTransport implements Transport {
     throw new Error(`scripted transport: no rule answers ${JSON.stringify(script)}`);
   }
 
-  async exec(script: string, _options?: ExecOptions): Promise<ExecResult> {
+  async exec(command: string, options?: ExecOptions): Promise<ExecResult> {
     this.stats.execs++;
+    // A long probe batch comes on stdin to `sh -s` (src/engine/gather.ts: execBatch).
+    const script = command === 'exec sh -s' && options?.stdin !== undefined ? String(options.stdin) : command;
     const marker = MARKER.exec(script)?.[1];
     if (!marker) {
       this.log.push(script);
