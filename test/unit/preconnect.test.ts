@@ -4,6 +4,7 @@
  * and none is left open on any path (a run that failed before the hosts, an interrupted one,
  * a handshake still under way).
  */
+import { readableKeyPair } from './ssh-keys.js';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -22,7 +23,7 @@ import { BaseResource } from '../../src/engine/resource.js';
 const { Server, utils } = ssh2;
 
 function keyPair() {
-  const pair = utils.generateKeyPairSync('ed25519');
+  const pair = readableKeyPair();
   return { ...pair, blob: (utils.parseKey(pair.public) as ParsedKey).getPublicSSH() };
 }
 

@@ -3,6 +3,7 @@
  * with a real `/bin/sh -c <command>` (as sshd does), except `sudo -n ...`, which it answers
  * like a sudo that wants a password.
  */
+import { readableKeyPair } from './ssh-keys.js';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -20,7 +21,7 @@ import { TransportError } from '../../src/transports/types.js';
 const { Server, utils, AgentProtocol } = ssh2;
 
 function keyPair() {
-  const pair = utils.generateKeyPairSync('ed25519');
+  const pair = readableKeyPair();
   const parsed = utils.parseKey(pair.public) as ParsedKey;
   return { ...pair, blob: parsed.getPublicSSH() };
 }
@@ -277,7 +278,7 @@ describe('authentication', () => {
       `web1: auth: identity file ${missing} does not exist`,
     );
     const enc = join(dir, 'id_enc');
-    await writeFile(enc, utils.generateKeyPairSync('ed25519', { passphrase: 'secret', cipher: 'aes256-ctr', rounds: 1 }).private);
+    await writeFile(enc, readableKeyPair({ passphrase: 'secret', cipher: 'aes256-ctr', rounds: 1 }).private);
     expect((await rejection(SshTransport.connect(host({ identityFile: enc })))).message).toMatch(
       /^web1: auth: identity file .*id_enc is encrypted and no passphrase was given/,
     );
