@@ -117,7 +117,18 @@ export type Gathered = Map<string, { value: unknown } | { error: Error }>;
 export async function gatherAll(transport: Transport, facts: readonly Fact<unknown>[]): Promise<Gathered> {
   const all = distinctFacts(facts);
   const values: Gathered = new Map();
-  const fetched = Promise.all(all.filter((f) => f.fetch).map(async (f) => values.set(f.key, { value: await f.fetch!(transport) })));
+  // An API fact that fails fails the roles that read it, as a probe whose output cannot be parsed.
+  const fetched = Promise.all(
+    all
+      .filter((f) => f.fetch)
+      .map(async (f) => {
+        try {
+          values.set(f.key, { value: await f.fetch!(transport) });
+        } catch (err) {
+          values.set(f.key, { error: err instanceof Error ? err : new Error(String(err)) });
+        }
+      }),
+  );
   const unique = all.filter((f) => !f.fetch);
   if (unique.length === 0) {
     await fetched;

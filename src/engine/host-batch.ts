@@ -1,4 +1,4 @@
-import type { Fact, FactSet, Role, RoleBuild } from './types.js';
+import type { Fact, FactSet, Mode, Role, RoleBuild } from './types.js';
 import type { HostConfig, Inventory } from '../inventory/types.js';
 import type { Transport } from '../transports/types.js';
 import { gatherAll, gatherFacts, sliceOf, type Gathered } from './gather.js';
@@ -18,13 +18,15 @@ export interface ExtraFacts {
  * --check and --dry-run change nothing, so the batch serves every role. An apply uses it while
  * nothing has changed the host (a converged host: one round trip, as an audit); once a role
  * changed something, `invalidate()` makes each later role read its own facts fresh, as they
- * would have been without the batch.
+ * would have been without the batch. A role that reads a service's API (the proxy role: NPM) is
+ * left out of an apply's batch: it reads at its turn, after the roles that deploy that service.
  */
 export class HostBatch {
   private readonly builds = new Map<Role, { build: RoleBuild } | { error: unknown }>();
   private readonly gathered: Promise<Gathered> | undefined;
   private extra: ExtraFacts | undefined;
   private stale = false;
+  private readonly atItsTurn = new Set<Role>();
 
   constructor(
     private readonly transport: Transport,
@@ -32,6 +34,7 @@ export class HostBatch {
     inputs: ReadonlyMap<Role, RoleInput>,
     inventory: Inventory,
     host: HostConfig,
+    mode: Mode,
     extra?: ExtraFacts,
   ) {
     const facts: Fact<unknown>[] = [];
@@ -39,7 +42,11 @@ export class HostBatch {
       try {
         const build = buildRole(role, inventory, host, inputs.get(role));
         this.builds.set(role, { build });
-        facts.push(...build.resources.flatMap((r) => r.facts()));
+        const own = build.resources.flatMap((r) => r.facts());
+        // Apply: a role reading a service's API (NPM) reads it at its turn, once the roles before
+        // it have deployed that service; asked up front, it would wait for a service not yet there.
+        if (mode === 'apply' && own.some((f) => f.fetch)) this.atItsTurn.add(role);
+        else facts.push(...own);
       } catch (error) {
         this.builds.set(role, { error });
       }
@@ -64,9 +71,9 @@ export class HostBatch {
     this.stale = true;
   }
 
-  /** The slice of the batch a role reads (waits for the batch); fresh facts once invalidated. */
-  async factsFor(facts: readonly Fact<unknown>[]): Promise<FactSet> {
-    if (this.stale) return gatherFacts(this.transport, facts);
+  /** The slice of the batch a role reads (waits for the batch); its own fresh facts once invalidated or at its turn. */
+  async factsFor(role: Role, facts: readonly Fact<unknown>[]): Promise<FactSet> {
+    if (this.stale || this.atItsTurn.has(role)) return gatherFacts(this.transport, facts);
     if (!this.gathered) return sliceOf(new Map(), facts);
     const gathered = await this.gathered;
     const extra = this.extra;

@@ -133,7 +133,7 @@ export async function runRole(
     step = 'facts';
     const own = build.resources.flatMap((r) => r.facts());
     let facts: FactSet;
-    if (options.batch) facts = await options.batch.factsFor(own);
+    if (options.batch) facts = await options.batch.factsFor(role, own);
     else {
       const extra = own.length && options.extraFacts ? options.extraFacts : undefined;
       facts = await gatherFacts(transport, [...own, ...(extra?.facts ?? [])]);

@@ -204,7 +204,7 @@ async function runHost(
           }
         : undefined;
     // All roles' probes in one exec; an apply re-reads facts role by role once it changed the host.
-    const batch = new HostBatch(transport, roles, inputs, inventory, host, probe);
+    const batch = new HostBatch(transport, roles, inputs, inventory, host, mode, probe);
     for (const [i, role] of roles.entries()) {
       if (signal?.aborted) {
         if (i === 0) {

@@ -326,3 +326,62 @@ describe('an apply reads every role facts in one batch while nothing changed the
     expect(statuses(again.of('a'))).toEqual({ 'setting x': 'ok', 'setting y': 'ok', 'mirror x to w': 'ok' });
   });
 });
+
+describe("a role that reads a service's API", () => {
+  const plain = roleOf('plain', () => ({ resources: [setting('x', '1')] }));
+  const apiRole = (fetch: () => Promise<string>) =>
+    roleOf('api', () => ({
+      resources: [
+        {
+          id: 'api value',
+          facts: () => [{ key: 'test.api', name: 'test.api', command: '', parse: () => '', fetch }],
+          plan: () => [],
+        },
+      ],
+    }));
+
+  it('apply: read at its turn, after the roles before it ran (not in the batch up front)', async () => {
+    const a = hostWith('a');
+    a.state.set('x', '1');
+    const order: string[] = [];
+    const r = await play(
+      [
+        roleOf('plain', () => ({
+          resources: [
+            {
+              ...setting('x', '1'),
+              plan: () => {
+                order.push('plain planned');
+                return [];
+              },
+            },
+          ],
+        })),
+        apiRole(async () => {
+          order.push('api read');
+          return 'v';
+        }),
+      ],
+      {
+        a: a.transport,
+      },
+    );
+    expect(r.exitCode).toBe(0);
+    expect(order).toEqual(['plain planned', 'api read']);
+  });
+
+  it('check: an API that fails fails only the role that reads it', async () => {
+    const a = hostWith('a', [[/hostkit\.lock/, ok()]]);
+    a.state.set('x', '1');
+    const r = await play(
+      [plain, apiRole(async () => Promise.reject(new Error('NPM did not answer')))],
+      { a: a.transport },
+      { mode: 'check' },
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.of('a').map((x) => [x.role, x.error ?? 'ok'])).toEqual([
+      ['plain', 'ok'],
+      ['api', expect.stringContaining('NPM did not answer')],
+    ]);
+  });
+});
