@@ -1,11 +1,9 @@
 import type { Role } from '../engine/types.js';
 import { parseRunOptions, scriptArgs, USAGE, UsageError } from './options.js';
-import { playbookOptions, runPlaybook } from '../engine/run.js';
 import { errorMessage } from '../engine/errors.js';
 import { redact } from '../engine/redact.js';
-import { cliReporter, loadTargets, reportFailure } from './session.js';
+import { cliReporter, reportFailure, runTargets } from './session.js';
 import { interruptOnSignals } from './signals.js';
-import { preconnect } from './preconnect.js';
 
 /**
  * Entry point shared by every role script and playbook: parse options, run, exit with the
@@ -23,17 +21,7 @@ export async function main(scriptUrl: string, roles: Role[], about: string): Pro
     }
     const interrupt = interruptOnSignals(cliReporter(options));
     reporter = interrupt.reporter;
-    const { inventory, hosts, skipped } = await loadTargets(options, roles);
-    // The handshakes start now and overlap with the run's preparation (src/cli/preconnect.ts).
-    const ahead = preconnect(hosts, roles, playbookOptions(options));
-    const result = await runPlaybook(inventory, roles, {
-      ...playbookOptions(options),
-      hosts,
-      skipped,
-      reporter,
-      signal: interrupt.signal,
-      ...(ahead ? { openTransport: ahead.open } : {}),
-    }).finally(() => ahead?.close());
+    const result = await runTargets(options, roles, reporter, interrupt.signal);
     await reporter.close?.();
     process.exit(result.exitCode);
   } catch (err) {

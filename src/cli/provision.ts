@@ -1,10 +1,8 @@
 import { ROLES, rolesByName } from '../roles/index.js';
 import { parseRunOptions, scriptArgs, USAGE, UsageError } from './options.js';
-import { playbookOptions, runPlaybook } from '../engine/run.js';
 import { errorMessage } from '../engine/errors.js';
 import { redact } from '../engine/redact.js';
-import { cliReporter, loadTargets, reportFailure } from './session.js';
-import { preconnect } from './preconnect.js';
+import { cliReporter, reportFailure, runTargets } from './session.js';
 import { interruptOnSignals } from './signals.js';
 import { prepareSandboxInventory } from '../sandbox/demo.js';
 import type { ExitCode, RunOptions } from '../engine/types.js';
@@ -43,17 +41,7 @@ export async function provisionMain(scriptUrl: string, defaults: { check?: boole
       const interrupt = interruptOnSignals(cliReporter(o));
       reporter = interrupt.reporter;
       try {
-        const { inventory, hosts, skipped } = await loadTargets(o, roles);
-        // --only roles without a prepare: the handshakes overlap with the run's preparation (preconnect.ts).
-        const ahead = preconnect(hosts, roles, playbookOptions(o));
-        const result = await runPlaybook(inventory, roles, {
-          ...playbookOptions(o),
-          hosts,
-          skipped,
-          reporter,
-          signal: interrupt.signal,
-          ...(ahead ? { openTransport: ahead.open } : {}),
-        }).finally(() => ahead?.close());
+        const result = await runTargets(o, roles, reporter, interrupt.signal);
         await reporter.close?.();
         reporter = undefined;
         return result.exitCode;

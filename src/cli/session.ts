@@ -2,6 +2,8 @@ import { fanOut, type Reporter } from '../engine/events.js';
 import { errorMessage } from '../engine/errors.js';
 import { redact } from '../engine/redact.js';
 import type { Role, RunOptions } from '../engine/types.js';
+import { playbookOptions, runPlaybook, type RunResult } from '../engine/run.js';
+import { preconnect } from './preconnect.js';
 // Not inventory/index.js: its synchronous parsers import every schema slice (see inventory/load.ts).
 import { loadInventory } from '../inventory/parse.js';
 import { selectHosts } from '../inventory/select.js';
@@ -45,4 +47,21 @@ export async function loadTargets(
 export async function reportFailure(reporter: Reporter, err: unknown, where: { host?: string; step?: string } = {}): Promise<void> {
   reporter.on({ type: 'run-failed', error: redact(errorMessage(err)), ...where });
   await reporter.close?.();
+}
+
+/**
+ * A script's run once its options are parsed: load and select the hosts, open their connections
+ * ahead where nothing left can stop the run before a host (src/cli/preconnect.ts), run the roles.
+ */
+export async function runTargets(options: RunOptions, roles: Role[], reporter: Reporter, signal: AbortSignal): Promise<RunResult> {
+  const { inventory, hosts, skipped } = await loadTargets(options, roles);
+  const ahead = preconnect(hosts, roles, playbookOptions(options));
+  return runPlaybook(inventory, roles, {
+    ...playbookOptions(options),
+    hosts,
+    skipped,
+    reporter,
+    signal,
+    ...(ahead ? { openTransport: ahead.open } : {}),
+  }).finally(() => ahead?.close());
 }

@@ -3,7 +3,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { cacheDir } from '../cache/dir.js';
 import { join } from 'node:path';
-import yamlPackage from 'yaml/package.json' with { type: 'json' };
+import { YAML_ID } from '../cache/yaml-id.js';
 
 /**
  * Parsed inventory YAML, kept between runs: parsing the 42 KB inventory is most of a cron
@@ -15,7 +15,7 @@ import yamlPackage from 'yaml/package.json' with { type: 'json' };
  */
 
 /** What a parse depends on besides the text: the parser and how parse.ts calls it (bump on change). */
-export const PARSER = `yaml@${yamlPackage.version}; parseDocument(merge, uniqueKeys: false) + toJS(maxAliasCount: 100); v1`;
+export const PARSER = `${YAML_ID}; parseDocument(merge, uniqueKeys: false) + toJS(maxAliasCount: 100); v1`;
 
 export interface YamlCache {
   /** The cached plain value of `text` (a hit), else undefined. */

@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { cachedText } from '../cache/store.js';
-import { YAML_ID } from './yaml-id.js';
+import { YAML_ID } from '../cache/yaml-id.js';
 import { renderTemplate } from '../templates.js';
 import { runImage, secretVariable, type ServiceModel, type StackModel } from './model.js';
 

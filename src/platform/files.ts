@@ -3,7 +3,7 @@ import bcrypt from 'bcryptjs';
 import { parseDocument } from 'yaml';
 import { cachedBcrypt } from '../cache/bcrypt.js';
 import { cachedText } from '../cache/store.js';
-import { YAML_ID } from './yaml-id.js';
+import { YAML_ID } from '../cache/yaml-id.js';
 import { renderTemplate } from '../templates.js';
 import { allServices, type PlatformModel, type ServiceFileModel, type ServiceModel } from './model.js';
 import type { FileVar } from './schema.js';
