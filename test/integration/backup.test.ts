@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTarget, type Target } from './harness.js';
 import { DEFAULT_REAL_DBS } from '../../src/sandbox/index.js';
 import { writePlatformInventory, type PlatformInventory } from '../../src/sandbox/platform.js';
-import { runScript } from './platform-harness.js';
+import { runScript, WITHOUT_HARDENING } from './platform-harness.js';
 import { backupSection, prepareBackupHost, type BackupHost } from './backup-harness.js';
 
 /**
@@ -35,7 +35,7 @@ describe('backups with restic to an offsite sftp host (scripts/backup.mjs)', () 
     inv = await writePlatformInventory([target], dir, {
       realDbs: DEFAULT_REAL_DBS,
       secretsFile: base.secretsFile,
-      extra: backupSection(bh),
+      extra: { ...backupSection(bh), ...WITHOUT_HARDENING },
     });
   });
   afterAll(async () => {

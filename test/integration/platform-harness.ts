@@ -40,3 +40,11 @@ export async function containerStates(
       }),
   );
 }
+
+/**
+ * An overlay that removes the hardening section (a null deletes a key): the tests whose subject is
+ * elsewhere (NPM, real databases, backups) leave that role out. Its apt run is most of it (~70 s of
+ * a provision, aide-common's ucf postinst alone ~37 s); hardening.test, platform.test and
+ * recover.test still provision it from a bare server.
+ */
+export const WITHOUT_HARDENING = { hardening: null } as const;

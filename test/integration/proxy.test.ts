@@ -11,7 +11,7 @@ import { type PlatformInventory, writePlatformInventory } from '../../src/sandbo
 import { connect } from '../../src/transports/connect.js';
 import type { Transport } from '../../src/transports/types.js';
 import { startTarget, type Target } from './harness.js';
-import { changedCount, drifts, parseReport, runScript } from './platform-harness.js';
+import { changedCount, drifts, parseReport, runScript, WITHOUT_HARDENING } from './platform-harness.js';
 
 /**
  * Issue 10's acceptance on the whole platform (35 containers + pebble) with the REAL NPM built
@@ -45,7 +45,7 @@ for (const version of ['2.12.3', '2.15.1']) {
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), `hostkit-proxy-${version}-`));
       target = await startTarget();
-      inv = await writePlatformInventory([target], dir, { proxy: true, npmVersion: version });
+      inv = await writePlatformInventory([target], dir, { proxy: true, npmVersion: version, extra: WITHOUT_HARDENING });
       const inventory = await loadInventory(inv.paths);
       const secrets = parse(await readFile(inv.secretsFile, 'utf8')) as Record<string, string>;
       admin = { email: inventory.doc.proxy!.admin.email as string, password: secrets.npm_admin_password! };

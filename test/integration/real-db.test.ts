@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTarget, type Target } from './harness.js';
 import { DEFAULT_REAL_DBS } from '../../src/sandbox/index.js';
 import { writePlatformInventory, type PlatformInventory } from '../../src/sandbox/platform.js';
-import { containerStates, runScript } from './platform-harness.js';
+import { containerStates, runScript, WITHOUT_HARDENING } from './platform-harness.js';
 
 /**
  * Issue 6, step 1: the platform with REAL PostgreSQL (seller1-prod-db) and MariaDB (commerce-db)
@@ -21,7 +21,7 @@ describe('real databases in the sandbox platform', () => {
     dir = await mkdtemp(join(tmpdir(), 'hostkit-realdb-'));
     const t0 = performance.now();
     target = await startTarget();
-    inv = await writePlatformInventory([target], dir, { realDbs: DEFAULT_REAL_DBS });
+    inv = await writePlatformInventory([target], dir, { realDbs: DEFAULT_REAL_DBS, extra: WITHOUT_HARDENING });
     timings.prepareS = Math.round(performance.now() - t0) / 1000;
   });
   afterAll(async () => {
