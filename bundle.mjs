@@ -34,6 +34,20 @@ const zodEnglishOnly = {
   },
 };
 
+// A native addon (ssh2's sshcrypto.node) is required at run time by its package path, found from the
+// chunk through node_modules as any dependency: the bundle cannot hold a .node file.
+const nativeBindings = {
+  name: 'native-bindings',
+  setup(b) {
+    b.onResolve({ filter: /\.node$/ }, (args) => {
+      const file = join(args.resolveDir, args.path);
+      const at = file.lastIndexOf('/node_modules/');
+      if (at < 0) throw new Error(`bundle.mjs: native addon outside node_modules: ${file}`);
+      return { path: file.slice(at + '/node_modules/'.length), external: true };
+    });
+  },
+};
+
 // Chunk names carry a content hash: start empty so no chunk of an earlier build is left behind.
 rmSync('dist/bin', { recursive: true, force: true });
 await build({
@@ -47,10 +61,17 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // ssh2 loads its optional native crypto binding (and cpu-features) by relative path: left to Node.
-  external: ['ssh2', 'cpu-features'],
-  // The CommonJS dependencies (handlebars) call require() for Node's built-ins.
-  banner: { js: "import { createRequire as __hostkitRequire } from 'node:module'; const require = __hostkitRequire(import.meta.url);" },
+  // ssh2 is bundled (its ~30 CommonJS files cost every start ~30 ms of resolving and loading):
+  // its native crypto binding stays a file Node loads (nativeBindings), cpu-features a package.
+  external: ['cpu-features'],
+  // The CommonJS dependencies (handlebars, ssh2) call require() for Node's built-ins; ssh2's
+  // poly1305 (emscripten) reads __dirname.
+  banner: {
+    js:
+      "import { createRequire as __hostkitRequire } from 'node:module'; const require = __hostkitRequire(import.meta.url); " +
+      "import { fileURLToPath as __hostkitPath } from 'node:url'; const __hostkitDirname = __hostkitPath(new URL('.', import.meta.url));",
+  },
+  define: { __dirname: '__hostkitDirname' },
   sourcemap: true,
   legalComments: 'none',
   // Less to parse at every start (~10% of a --help here); names kept for error classes and profiles,
@@ -58,6 +79,6 @@ await build({
   minify: true,
   keepNames: true,
   logLevel: 'warning',
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, nativeBindings],
 });
 if (localeImports === 0) throw new Error('bundle.mjs: zod no longer imports ../locales/index.js; update the zod-english-only plugin');

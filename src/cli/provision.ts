@@ -4,7 +4,6 @@ import { errorMessage } from '../engine/errors.js';
 import { redact } from '../engine/redact.js';
 import { cliReporter, reportFailure, runTargets } from './session.js';
 import { interruptOnSignals } from './signals.js';
-import { prepareSandboxInventory } from '../sandbox/demo.js';
 import type { ExitCode, RunOptions } from '../engine/types.js';
 
 const ABOUT = `scripts/provision.mjs: provision hosts with every role in order (${ROLES.map((r) => r.name).join(', ')}).
@@ -51,6 +50,8 @@ export async function provisionMain(scriptUrl: string, defaults: { check?: boole
     };
     if (!values.sandbox) process.exit(await play(options));
 
+    // Loaded for --sandbox only: the sandbox code and execa cost the audit ~25 ms of start-up.
+    const { prepareSandboxInventory } = await import('../sandbox/demo.js');
     const inventoryPaths = await prepareSandboxInventory(options.inventoryPaths);
     const base: RunOptions = { ...options, inventoryPaths, limit: undefined };
     const steps: [string, RunOptions][] =

@@ -156,8 +156,9 @@ export function parseInventoryWith(
         )
       : []),
   ];
-  const result = composed.schema.safeParse(merged, { error: expectedErrorMap });
-  const varsResult = varsFilesSchema.safeParse(mergedVars, { error: expectedErrorMap });
+  const ctx = { error: expectedErrorMap, jitless: jitlessFor(allInputs) };
+  const result = composed.schema.safeParse(merged, ctx);
+  const varsResult = varsFilesSchema.safeParse(mergedVars, ctx);
   if (!result.success || !varsResult.success) {
     for (const { issue, path } of flattenIssues(result.error?.issues ?? [], []))
       problems.push(...issueProblems(issue, path, merged, where));
@@ -180,6 +181,15 @@ export function parseInventoryWith(
     locate: (path) => where.value(path),
   };
 }
+
+/**
+ * zod compiles a fast parser (new Function) for each object schema on its first use: that paid
+ * ~40 ms of every cron check's CPU for one pass over a few hosts, while a big inventory (many
+ * objects of each schema) gains from it (20,000 hosts: ~25% faster). The size of the text stands
+ * in for the number of objects; the result is the same either way.
+ */
+const JIT_FROM_CHARS = 256 * 1024;
+const jitlessFor = (inputs: readonly { text: string }[]) => inputs.reduce((n, i) => n + i.text.length, 0) < JIT_FROM_CHARS;
 
 /**
  * Removes the `ansible_*` variables hostkit does not read from every vars map of the tree

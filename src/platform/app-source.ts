@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { runOnControl } from './control-command.js';
 import type { AppBuild } from './model.js';
 
 /**
@@ -33,12 +33,12 @@ const GIT_ENV = {
 };
 
 async function git(args: string[], what: string): Promise<string> {
-  const r = await execa('git', args, { reject: false, stdin: 'ignore', env: GIT_ENV, timeout: 300_000 });
+  const r = await runOnControl('git', args, { env: GIT_ENV, timeout: 300_000 });
   if (r.exitCode !== 0) {
-    const tail = String(r.stderr).trim().split('\n').slice(-3).join(' / ');
-    throw new AppSourceError(`${what} failed (exit ${r.exitCode ?? 'timeout'}): ${tail || String(r.stdout).trim()}`);
+    const tail = r.stderr.trim().split('\n').slice(-3).join(' / ');
+    throw new AppSourceError(`${what} failed (exit ${r.exitCode ?? 'timeout'}): ${tail || r.stdout.trim()}`);
   }
-  return String(r.stdout);
+  return r.stdout.replace(/\r?\n$/, ''); // the final newline dropped, as execa did
 }
 
 const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
@@ -67,10 +67,10 @@ export function finalFrom(dockerfile: string): string | undefined {
  */
 async function remoteCommit(url: string, ref: string): Promise<string | undefined> {
   if (/^[0-9a-f]{40}$/.test(ref)) return ref;
-  const r = await execa('git', ['ls-remote', '--', url, ref], { reject: false, stdin: 'ignore', env: GIT_ENV, timeout: 60_000 });
+  const r = await runOnControl('git', ['ls-remote', '--', url, ref], { env: GIT_ENV, timeout: 60_000 });
   if (r.exitCode !== 0) return undefined; // the fetch says why, in its own words
   const refs = new Map<string, string>();
-  for (const line of String(r.stdout).split('\n')) {
+  for (const line of r.stdout.split('\n')) {
     const [sha, name] = line.split('\t');
     if (sha && name) refs.set(name, sha);
   }

@@ -3,10 +3,10 @@ import { existsSync, statSync } from 'node:fs';
 import { lstat, mkdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { registerSecrets } from '../engine/redact.js';
 import { allServices, type PlatformModel } from './model.js';
 import { AppSourceError, fetchAppSource, type AppSource } from './app-source.js';
+import { runOnControl } from './control-command.js';
 import { loadSecrets, type Secrets } from './secrets.js';
 import { readArchiveManifest, type ArchivedImage } from './image-archive.js';
 import { renderFiles, type RenderedFile } from './files.js';
@@ -143,7 +143,12 @@ async function prepareApps(platform: PlatformModel, problems: string[]): Promise
 async function packContext(dir: string): Promise<{ tar: string; hash: string }> {
   // One tar per context directory, replaced on every run (no temp files pile up), in a private directory.
   const tar = join(await privateTempDir(), `context-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}.tar`);
-  await execa('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', dir, '-cf', tar, '.']);
+  const args = ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', dir, '-cf', tar, '.'];
+  const r = await runOnControl('tar', args);
+  if (r.exitCode !== 0) {
+    const tail = r.stderr.trim().split('\n').slice(-3).join(' / ');
+    throw new Error(`tar ${args.join(' ')} (build context ${dir}) failed (exit ${r.exitCode ?? 'killed'}): ${tail}`);
+  }
   const hash = createHash('sha256')
     .update(await readFile(tar))
     .digest('hex')
