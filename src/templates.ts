@@ -2,9 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type FullHandlebars from 'handlebars';
-// The runtime only (no compiler, no source-map): templates come precompiled from the cache.
-import Handlebars from 'handlebars/runtime';
+// The runtime only (no compiler, no source-map): templates come precompiled from the cache. With
+// its file name: the package has no exports map, so Node's ESM loader (dist/, the public API)
+// finds no extension-less subpath. Its own typings declare nothing: the full package's API types it.
+import HandlebarsRuntime from 'handlebars/runtime.js';
 import { cachedText } from './cache/store.js';
+
+const Handlebars = HandlebarsRuntime as unknown as typeof FullHandlebars;
 
 /**
  * Handlebars' compiler, loaded on a cache miss only (a new or edited template): it and the

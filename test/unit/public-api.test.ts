@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as api from '../../src/index.js';
@@ -105,5 +106,16 @@ describe('defineRole: a user role with its own inventory section', () => {
     });
     expect(api.roleSections([plain])).toEqual({});
     expect(buildRole(plain, load(''), host).resources.map((r) => r.id)).toEqual(['command touch /etc/marker']);
+  });
+});
+
+describe('dist/ (tsc output, what user roles import)', () => {
+  // vitest resolves imports leniently; Node's ESM loader does not (a package subpath without its
+  // file extension fails there only): load the built API and the sandbox cli in plain Node.
+  const root = join(import.meta.dirname, '../..');
+  it.each(['dist/index.js', 'dist/sandbox/index.js'])('%s loads in plain Node', (file) => {
+    expect(existsSync(join(root, file)), `${file} is missing: run npm run build`).toBe(true);
+    const code = `import(${JSON.stringify(`./${file}`)}).then(() => {}, (e) => { console.error(e.message); process.exit(1); })`;
+    expect(() => execFileSync(process.execPath, ['-e', code], { cwd: root, stdio: 'pipe' })).not.toThrow();
   });
 });
