@@ -7,6 +7,7 @@ import { gatherFacts } from '../../src/engine/gather.js';
 import { runPlaybook } from '../../src/engine/run.js';
 import type { HostReport, Mode, Role } from '../../src/engine/types.js';
 import { composeCacheFile, composeConfigHashesFact, composeHashesFact } from '../../src/facts/compose.js';
+import { DOCKER_ENGINE_PROBE, parseDockerEngineProbe } from '../../src/facts/docker.js';
 import { fail2banFact, parseFail2banProbe } from '../../src/facts/fail2ban.js';
 import { parseUfwStatusVerbose, ufwState } from '../../src/facts/ufw.js';
 import { PUBLISHED_PROBE, parsePublishedProbe } from '../../src/facts/listeners.js';
@@ -180,6 +181,24 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
     } finally {
       await t.close();
       await sh('docker rm -f probe-published >/dev/null');
+    }
+  }, 120_000);
+
+  it('docker.engine from the Engine API and the compose plugin run directly says what the docker CLI says', async () => {
+    const t = await openTransport(inventory.hosts[0]!, {});
+    try {
+      const viaCli = DOCKER_ENGINE_PROBE.replace('command -v curl >/dev/null 2>&1', 'false').replace('[ -x "$plugin" ]', 'false');
+      const api = await t.exec(DOCKER_ENGINE_PROBE);
+      const cli = await t.exec(viaCli);
+      expect(api.stdout).toContain('@@hostkit-docker api-version@@');
+      expect(cli.stdout).toContain('@@hostkit-docker version@@');
+      const fromCli = parseDockerEngineProbe(cli);
+      expect(fromCli).toMatchObject({ cli: true, engineVersion: expect.any(String), composeVersion: expect.any(String) });
+      // The client's version is only shown when the daemon does not answer: the API path has none.
+      const { clientVersion: _client, ...rest } = fromCli;
+      expect(parseDockerEngineProbe(api)).toEqual(rest);
+    } finally {
+      await t.close();
     }
   }, 120_000);
 
