@@ -2,6 +2,7 @@ import type { Fact, ProbeOutput } from '../engine/types.js';
 import { defineFact } from './define.js';
 import { sh } from '../transports/quote.js';
 import { NO_DOCKER, WHEN_DOCKER } from './containers.js';
+import { DOCKER_API_SOCKET, DOCKERD_RUNNING, apiGet } from './docker.js';
 
 /**
  * The head of one HTTP answer of a container, asked from the host to the container's address on
@@ -25,11 +26,35 @@ const INNER = [
   'while [ $n -lt 50 ] && IFS= read -r l <&3; do l=${l%"$5"}; [ -z "$l" ] && break; printf "%s\\n" "$l"; n=$((n+1)); done',
 ].join('\n');
 
+/**
+ * The first address of a running container into $ips from the Engine API's JSON of it, in one
+ * GNU sed (dash's own pattern operators are quadratic on its ~8 KB): the first non-empty
+ * "IPAddress" after the top-level "NetworkSettings" (the last field, so its last occurrence) and
+ * its "Networks", in the API's order (map keys sorted, as the template's range). A JSON string
+ * cannot hold those keys (its quotes are escaped); Labels come before.
+ */
+const IPS_FROM_API = [
+  `ips=$(printf '%s\\n' "$api" | sed -n 's/.*"Running":true,.*"NetworkSettings":{.*"Networks":{//; T; s/"IPAddress":"\\([^"][^"]*\\)".*/@@\\1/; T; s/.*@@//p')`,
+];
+
+/** A container name the API's URL can carry as it is (Docker's own name rule). */
+const PLAIN_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
 export function containerHttpFact(container: string, port: number, path: string, host: string): Fact<ContainerHttp> {
+  const inspect = `ips=$(docker inspect -f '{{if .State.Running}}{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}{{end}}' ${sh([container])} 2>/dev/null) || { echo '${MARK} no-container'; exit 0; }`;
   const script = [
     WHEN_DOCKER,
-    // The first address of a running container (a stopped one has none).
-    `ips=$(docker inspect -f '{{if .State.Running}}{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}{{end}}' ${sh([container])} 2>/dev/null) || { echo '${MARK} no-container'; exit 0; }`,
+    // The first address of a running container (a stopped one has none): the Engine API where the
+    // CLI would ask that socket and the daemon runs (a 404 falls back too), the docker CLI otherwise.
+    ...(PLAIN_NAME.test(container)
+      ? [
+          ...DOCKER_API_SOCKET,
+          `if ${DOCKERD_RUNNING} && ${apiGet(`/containers/${container}/json`)}; then`,
+          ...IPS_FROM_API.map((l) => `  ${l}`),
+          `else ${inspect}`,
+          'fi',
+        ]
+      : [inspect]),
     'set -- $ips',
     `[ -n "$1" ] || { echo '${MARK} no-container'; exit 0; }`,
     `echo "${MARK} address $1"`,

@@ -1,6 +1,6 @@
 import type { Fact, ProbeOutput } from '../engine/types.js';
 import { defineFact } from './define.js';
-import { DOCKERD_RUNNING, splitSections } from './docker.js';
+import { DOCKER_API_SOCKET, DOCKERD_RUNNING, apiGet, splitSections } from './docker.js';
 
 /**
  * What a host really exposes: every listening socket (`ss -Htulnp`) and every published
@@ -129,13 +129,9 @@ export const INSPECT_FORMAT =
  * otherwise, or when curl is missing or the request fails, the docker CLI as before.
  */
 const API_LIST = [
-  'sock=/var/run/docker.sock',
-  'case "${DOCKER_HOST:-}" in unix://*) sock=${DOCKER_HOST#unix://};; "") ;; *) sock=;; esac',
-  '[ -z "${DOCKER_CONTEXT:-}" ] || sock=',
-  '[ ! -f "$HOME/.docker/config.json" ] || ! grep -q currentContext "$HOME/.docker/config.json" || sock=',
-  'if [ -n "$sock" ] && [ -S "$sock" ] && command -v curl >/dev/null 2>&1 &&',
-  '  list=$(curl -sS --fail --max-time 20 --unix-socket "$sock" http://localhost/containers/json 2>/dev/null); then',
-  '  m ps; m api; printf \'%s\\n\' "$list"; m end; exit 0',
+  ...DOCKER_API_SOCKET,
+  `if ${apiGet('/containers/json')}; then`,
+  '  m ps; m api; printf \'%s\\n\' "$api"; m end; exit 0',
   'fi',
 ];
 

@@ -7,6 +7,8 @@ import { gatherFacts } from '../../src/engine/gather.js';
 import { runPlaybook } from '../../src/engine/run.js';
 import type { HostReport, Mode, Role } from '../../src/engine/types.js';
 import { composeCacheFile, composeConfigHashesFact, composeHashesFact } from '../../src/facts/compose.js';
+import { containerHttpFact, parseContainerHttp } from '../../src/facts/container-http.js';
+import { DOCKER_ENGINE_PROBE, parseDockerEngineProbe } from '../../src/facts/docker.js';
 import { fail2banFact, parseFail2banProbe } from '../../src/facts/fail2ban.js';
 import { parseUfwStatusVerbose, ufwState } from '../../src/facts/ufw.js';
 import { PUBLISHED_PROBE, parsePublishedProbe } from '../../src/facts/listeners.js';
@@ -180,6 +182,47 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
     } finally {
       await t.close();
       await sh('docker rm -f probe-published >/dev/null');
+    }
+  }, 120_000);
+
+  it('docker.engine from the Engine API and the compose plugin run directly says what the docker CLI says', async () => {
+    const t = await openTransport(inventory.hosts[0]!, {});
+    try {
+      const viaCli = DOCKER_ENGINE_PROBE.replace('command -v curl >/dev/null 2>&1', 'false').replace('[ -x "$plugin" ]', 'false');
+      const api = await t.exec(DOCKER_ENGINE_PROBE);
+      const cli = await t.exec(viaCli);
+      expect(api.stdout).toContain('@@hostkit-docker api-version@@');
+      expect(cli.stdout).toContain('@@hostkit-docker version@@');
+      const fromCli = parseDockerEngineProbe(cli);
+      expect(fromCli).toMatchObject({ cli: true, engineVersion: expect.any(String), composeVersion: expect.any(String) });
+      // The client's version is only shown when the daemon does not answer: the API path has none.
+      const { clientVersion: _client, ...rest } = fromCli;
+      expect(parseDockerEngineProbe(api)).toEqual(rest);
+    } finally {
+      await t.close();
+    }
+  }, 120_000);
+
+  it("container.http from the Engine API's JSON of the container says what docker inspect says: running on two networks, stopped, absent", async () => {
+    await sh(`docker network create probe-http-b >/dev/null`);
+    await sh(`docker run -d --name probe-http --network probe-http-b ${IMAGE} sleep 600 >/dev/null`);
+    await sh(`docker network connect bridge probe-http && docker run -d --name probe-http-stopped ${IMAGE} true >/dev/null`);
+    const t = await openTransport(inventory.hosts[0]!, {});
+    try {
+      for (const name of ['probe-http', 'probe-http-stopped', 'probe-http-absent']) {
+        const probe = containerHttpFact(name, 1, '/', 'x').command;
+        // The API path alone (no docker inspect to fall back on), then the CLI path alone.
+        const api = await t.exec(probe.replace('else ips=$(docker inspect', 'else ips=$(false'));
+        const cli = await t.exec(probe.replace('command -v curl >/dev/null 2>&1', 'false'));
+        expect(parseContainerHttp(api)).toEqual(parseContainerHttp(cli));
+      }
+      expect(parseContainerHttp(await t.exec(containerHttpFact('probe-http', 1, '/', 'x').command))).toMatchObject({ state: 'no-answer' });
+      expect(parseContainerHttp(await t.exec(containerHttpFact('probe-http-stopped', 1, '/', 'x').command))).toEqual({
+        state: 'no-container',
+      });
+    } finally {
+      await t.close();
+      await sh('docker rm -f probe-http probe-http-stopped >/dev/null; docker network rm probe-http-b >/dev/null');
     }
   }, 120_000);
 
