@@ -50,6 +50,8 @@ describe('docker-aware firewall on a fresh target with Docker inside', () => {
     );
     expect(up.exitCode, up.stderr).toBe(0);
     expect((await runDb()).exitCode).toBe(0);
+    // `docker run -d` returns before nc listens: until db answers (a refused connect reads as closed).
+    for (let i = 0; i < 30 && !(await outside()).db; i++) await new Promise((r) => setTimeout(r, 500));
     expect(await outside()).toEqual({ web: true, db: true, ssh: true }); // the bypass is real
 
     const check = await firewall(['--check', '--json']);
