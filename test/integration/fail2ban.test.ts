@@ -269,14 +269,18 @@ describe.each(SUITES)('fail2ban role on $name: real brute force from a second se
         await sb.target.exec('journalctl -o cat --since "-60s" SYSLOG_IDENTIFIER=sshd | grep -c "penalty: failed authentication" || true')
       ).stdout.trim();
       log(`penalty drops logged by sshd during the burst: ${journal}`);
-      if (penalties) {
+      if (penalties && denied < MAXRETRY) {
         // Fewer real authentications than maxretry got through: the penalty drops made up the rest.
-        expect(denied).toBeLessThan(MAXRETRY);
+        expect(denied + beforeBurst + Number(journal)).toBeGreaterThanOrEqual(MAXRETRY);
       } else {
+        // No penalties, or sshd enforced them only after maxretry real failures (its listener learns
+        // of a failure when the child exits: under load that is late, seen once in CI): the ban came
+        // from real wrong-key authentications alone, as before OpenSSH 9.8.
+        if (penalties) log(`sshd's penalty came after ${denied} real failures: the ban came from those`);
         // OpenSSH before 9.8 (Debian 12's 9.2) has no penalties: every attempt up to the ban is a real
         // wrong-key authentication, and the ban came from those.
         expect(denied + beforeBurst).toBeGreaterThanOrEqual(MAXRETRY);
-        expect(journal).toBe('0');
+        if (!penalties) expect(journal).toBe('0');
       }
       expect((await operator.exec('true')).exitCode).toBe(0);
     } finally {
