@@ -33,9 +33,7 @@ const INNER = [
  * its "Networks", in the API's order (map keys sorted, as the template's range). A JSON string
  * cannot hold those keys (its quotes are escaped); Labels come before.
  */
-const IPS_FROM_API = [
-  `ips=$(printf '%s\\n' "$api" | sed -n 's/.*"Running":true,.*"NetworkSettings":{.*"Networks":{//; T; s/"IPAddress":"\\([^"][^"]*\\)".*/@@\\1/; T; s/.*@@//p')`,
-];
+const IPS_FROM_API = `ips=$(printf '%s\\n' "$api" | sed -n 's/.*"Running":true,.*"NetworkSettings":{.*"Networks":{//; T; s/"IPAddress":"\\([^"][^"]*\\)".*/@@\\1/; T; s/.*@@//p')`;
 
 /** A container name the API's URL can carry as it is (Docker's own name rule). */
 const PLAIN_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -50,7 +48,7 @@ export function containerHttpFact(container: string, port: number, path: string,
       ? [
           ...DOCKER_API_SOCKET,
           `if ${DOCKERD_RUNNING} && ${apiGet(`/containers/${container}/json`)}; then`,
-          ...IPS_FROM_API.map((l) => `  ${l}`),
+          `  ${IPS_FROM_API}`,
           `else ${inspect}`,
           'fi',
         ]

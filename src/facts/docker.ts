@@ -54,9 +54,12 @@ export const DOCKER_API_SOCKET = [
   '[ ! -f "$cfg/config.json" ] || ! grep -q currentContext "$cfg/config.json" || sock=',
 ];
 
+/** The part of `apiGet` that needs curl: tests put `false` in its place to force the CLI path. */
+export const CURL_PRESENT = 'command -v curl >/dev/null 2>&1';
+
 /** A shell condition: GET `path` from the Engine API on $sock into $api; false (use the CLI) when it cannot. */
 export const apiGet = (path: string): string =>
-  `[ -n "$sock" ] && [ -S "$sock" ] && command -v curl >/dev/null 2>&1 && api=$(curl -sS --fail --max-time 20 --unix-socket "$sock" http://localhost${path} 2>/dev/null)`;
+  `[ -n "$sock" ] && [ -S "$sock" ] && ${CURL_PRESENT} && api=$(curl -sS --fail --max-time 20 --unix-socket "$sock" http://localhost${path} 2>/dev/null)`;
 
 /**
  * The compose plugin the docker CLI would run (docker/cli's plugin manager: the config dir's

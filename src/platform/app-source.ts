@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runOnControl } from './control-command.js';
+import { controlFailure, runOnControl } from './control-command.js';
 import type { AppBuild } from './model.js';
 
 /**
@@ -34,10 +34,7 @@ const GIT_ENV = {
 
 async function git(args: string[], what: string): Promise<string> {
   const r = await runOnControl('git', args, { env: GIT_ENV, timeout: 300_000 });
-  if (r.exitCode !== 0) {
-    const tail = r.stderr.trim().split('\n').slice(-3).join(' / ');
-    throw new AppSourceError(`${what} failed (exit ${r.exitCode ?? 'timeout'}): ${tail || r.stdout.trim()}`);
-  }
+  if (r.exitCode !== 0) throw new AppSourceError(`${what} failed ${controlFailure(r)}`);
   return r.stdout.replace(/\r?\n$/, ''); // the final newline dropped, as execa did
 }
 

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { stderrTail } from '../transports/shell.js';
 
 /** How a command on the control machine ended: exitCode undefined when it was killed (a timeout, a signal). */
 export interface ControlResult {
@@ -41,4 +42,10 @@ export function runOnControl(
       });
     });
   });
+}
+
+/** "(exit 128): <stderr's last lines on one line>" (stdout when stderr is empty), after "... failed". */
+export function controlFailure(r: ControlResult): string {
+  const tail = stderrTail(r.stderr, 3).trim().split('\n').join(' / ') || r.stdout.trim();
+  return `(exit ${r.exitCode ?? 'killed: timeout or signal'})${tail ? `: ${tail}` : ''}`;
 }

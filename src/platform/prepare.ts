@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { registerSecrets } from '../engine/redact.js';
 import { allServices, type PlatformModel } from './model.js';
 import { AppSourceError, fetchAppSource, type AppSource } from './app-source.js';
-import { runOnControl } from './control-command.js';
+import { controlFailure, runOnControl } from './control-command.js';
 import { loadSecrets, type Secrets } from './secrets.js';
 import { readArchiveManifest, type ArchivedImage } from './image-archive.js';
 import { renderFiles, type RenderedFile } from './files.js';
@@ -145,10 +145,7 @@ async function packContext(dir: string): Promise<{ tar: string; hash: string }> 
   const tar = join(await privateTempDir(), `context-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}.tar`);
   const args = ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', dir, '-cf', tar, '.'];
   const r = await runOnControl('tar', args);
-  if (r.exitCode !== 0) {
-    const tail = r.stderr.trim().split('\n').slice(-3).join(' / ');
-    throw new Error(`tar ${args.join(' ')} (build context ${dir}) failed (exit ${r.exitCode ?? 'killed'}): ${tail}`);
-  }
+  if (r.exitCode !== 0) throw new Error(`tar ${args.join(' ')} (build context ${dir}) failed ${controlFailure(r)}`);
   const hash = createHash('sha256')
     .update(await readFile(tar))
     .digest('hex')

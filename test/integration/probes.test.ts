@@ -8,7 +8,7 @@ import { runPlaybook } from '../../src/engine/run.js';
 import type { HostReport, Mode, Role } from '../../src/engine/types.js';
 import { composeCacheFile, composeConfigHashesFact, composeHashesFact } from '../../src/facts/compose.js';
 import { containerHttpFact, parseContainerHttp } from '../../src/facts/container-http.js';
-import { DOCKER_ENGINE_PROBE, parseDockerEngineProbe } from '../../src/facts/docker.js';
+import { CURL_PRESENT, DOCKER_ENGINE_PROBE, parseDockerEngineProbe } from '../../src/facts/docker.js';
 import { fail2banFact, parseFail2banProbe } from '../../src/facts/fail2ban.js';
 import { parseUfwStatusVerbose, ufwState } from '../../src/facts/ufw.js';
 import { PUBLISHED_PROBE, parsePublishedProbe } from '../../src/facts/listeners.js';
@@ -67,6 +67,12 @@ const stackRole: Role = {
     return { resources: [dir, env, compose, up] };
   },
 };
+
+/** `probe` with one path of it switched off; a probe that no longer has that text fails loudly (both "paths" would be one). */
+function replaced(probe: string, text: string, by: string): string {
+  expect(probe, `the probe no longer contains ${text}`).toContain(text);
+  return probe.replace(text, by);
+}
 
 const PLATFORM = `firewall:
   defaults: { incoming: deny, outgoing: allow }
@@ -159,7 +165,7 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
     await sh(`docker run -d --name probe-published -p 127.0.0.1:18080:80 -p 18081:81/udp ${IMAGE} sleep 600 >/dev/null`);
     const t = await openTransport(inventory.hosts[0]!, {});
     try {
-      const viaCli = PUBLISHED_PROBE.replace('command -v curl >/dev/null 2>&1', 'false');
+      const viaCli = replaced(PUBLISHED_PROBE, CURL_PRESENT, 'false');
       const api = await t.exec(PUBLISHED_PROBE);
       const cli = await t.exec(viaCli);
       expect(api.stdout).toContain('@@hostkit-published api@@');
@@ -188,7 +194,7 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
   it('docker.engine from the Engine API and the compose plugin run directly says what the docker CLI says', async () => {
     const t = await openTransport(inventory.hosts[0]!, {});
     try {
-      const viaCli = DOCKER_ENGINE_PROBE.replace('command -v curl >/dev/null 2>&1', 'false').replace('[ -x "$plugin" ]', 'false');
+      const viaCli = replaced(replaced(DOCKER_ENGINE_PROBE, CURL_PRESENT, 'false'), '[ -x "$plugin" ]', 'false');
       const api = await t.exec(DOCKER_ENGINE_PROBE);
       const cli = await t.exec(viaCli);
       expect(api.stdout).toContain('@@hostkit-docker api-version@@');
@@ -212,8 +218,8 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
       for (const name of ['probe-http', 'probe-http-stopped', 'probe-http-absent']) {
         const probe = containerHttpFact(name, 1, '/', 'x').command;
         // The API path alone (no docker inspect to fall back on), then the CLI path alone.
-        const api = await t.exec(probe.replace('else ips=$(docker inspect', 'else ips=$(false'));
-        const cli = await t.exec(probe.replace('command -v curl >/dev/null 2>&1', 'false'));
+        const api = await t.exec(replaced(probe, 'else ips=$(docker inspect', 'else ips=$(false'));
+        const cli = await t.exec(replaced(probe, CURL_PRESENT, 'false'));
         expect(parseContainerHttp(api)).toEqual(parseContainerHttp(cli));
       }
       expect(parseContainerHttp(await t.exec(containerHttpFact('probe-http', 1, '/', 'x').command))).toMatchObject({ state: 'no-answer' });
