@@ -210,8 +210,8 @@ export const npmSchema = z
   })
   .strict();
 
-// Defined apart (published-port.ts): the platform model reads ports without loading zod.
-export { type PublishedPort, parsePublishedPort } from './published-port.js';
+// Defined apart (src/schema/published-port.ts): the platform model reads ports without loading zod.
+export { type PublishedPort, parsePublishedPort } from '../schema/published-port.js';
 
 /** The platform's sections as the inventory schema composes them (each optional). */
 export const platformSections = {
