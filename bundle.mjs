@@ -3,7 +3,8 @@
 // files (zod, yaml, our own dist/); a few chunks cost a fraction of that. tsc stays the type
 // checker and still emits dist/ (types, the public API for user roles, the sandbox cli).
 // Run by `npm run build` (and so by `npm ci` through `prepare`).
-import { readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -48,6 +49,24 @@ const nativeBindings = {
   },
 };
 
+// The build's identity for caches of what this code computes (src/inventory/loader.ts: validated
+// inventories): every source file, the locked dependencies and this script. Any change is a new id.
+function buildId() {
+  const hash = createHash('sha256');
+  const files = ['bundle.mjs', 'package-lock.json', ...readdirSync('src', { recursive: true }).map((f) => join('src', f))].sort();
+  for (const file of files) {
+    let data;
+    try {
+      data = readFileSync(file);
+    } catch (err) {
+      if (err.code === 'EISDIR') continue;
+      throw err;
+    }
+    hash.update(`${file}\0${data.length}\0`).update(data);
+  }
+  return hash.digest('hex').slice(0, 32);
+}
+
 // Chunk names carry a content hash: start empty so no chunk of an earlier build is left behind.
 rmSync('dist/bin', { recursive: true, force: true });
 await build({
@@ -71,7 +90,7 @@ await build({
       "import { createRequire as __hostkitRequire } from 'node:module'; const require = __hostkitRequire(import.meta.url); " +
       "import { fileURLToPath as __hostkitPath } from 'node:url'; const __hostkitDirname = __hostkitPath(new URL('.', import.meta.url));",
   },
-  define: { __dirname: '__hostkitDirname' },
+  define: { __dirname: '__hostkitDirname', __HOSTKIT_BUILD_ID__: JSON.stringify(buildId()) },
   sourcemap: true,
   legalComments: 'none',
   // Less to parse at every start (~10% of a --help here); names kept for error classes and profiles,

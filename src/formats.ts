@@ -1,4 +1,4 @@
-import { UNSAFE_CHARACTERS } from './schema/primitives.js';
+import { UNSAFE_CHARACTERS } from './schema/characters.js';
 
 /**
  * Values rendered into line-based config formats. The schema already refuses every control

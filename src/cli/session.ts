@@ -5,7 +5,8 @@ import type { Role, RunOptions } from '../engine/types.js';
 import { playbookOptions, runPlaybook, type RunResult } from '../engine/run.js';
 import { preconnect } from './preconnect.js';
 // Not inventory/index.js: its synchronous parsers import every schema slice (see inventory/load.ts).
-import { loadInventory } from '../inventory/parse.js';
+// loader.ts loads zod, yaml and the schema only when its validated cache cannot answer.
+import { loadInventory } from '../inventory/loader.js';
 import { selectHosts } from '../inventory/select.js';
 import type { HostConfig, Inventory } from '../inventory/types.js';
 import { ConsoleReporter } from '../report/console.js';

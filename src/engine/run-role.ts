@@ -5,7 +5,8 @@ import { gatherFacts } from './gather.js';
 import type { HostBatch } from './host-batch.js';
 import { buildRole, type RoleInput } from './role-input.js';
 import { runAction } from './apply.js';
-import { errorMessage, failureWhere } from './errors.js';
+import { errorMessage, failureWhere, InventoryValueError } from './errors.js';
+import { prepareLocate } from '../inventory/positions.js';
 import { redactHostReport, redactResource } from './redact.js';
 import { confirmSafeguard } from './safeguard.js';
 import { handlersOf } from './resource.js';
@@ -143,6 +144,7 @@ export async function runRole(
     planned = planAll(build.resources, facts, host, options.mode);
     for (const p of planned) options.onEvent?.({ type: 'resource-planned', id: p.resource.id, changes: p.changes.length });
   } catch (err) {
+    if (err instanceof InventoryValueError) await prepareLocate(inventory);
     report.error = failureWhere(err, { host: host.name, role: role.name, step }, inventory);
     report.step = step;
     return finish();

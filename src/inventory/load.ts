@@ -5,7 +5,8 @@ import type { Inventory } from './types.js';
 
 // The loader (parse.ts) with the whole schema for the synchronous parsers: these import every
 // slice at once; a script's start-up goes through loadInventory with its roles (slices.ts) instead.
-export { expandHome, loadInventory, type LoadOptions } from './parse.js';
+export { expandHome, type LoadOptions } from './parse.js';
+export { loadInventory } from './loader.js';
 
 /** One inventory file's text; `file` only labels the problems. */
 export function parseInventory(text: string, file: string): Inventory {

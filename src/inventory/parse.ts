@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -18,8 +17,9 @@ import {
 } from 'yaml';
 import { z } from 'zod';
 import { isIgnoredAnsibleVar, resolveSpellings } from './ansible-vars.js';
-import { didYouMean, expectedErrorMap, formatPath, InventoryError, showValue, type Problem } from './errors.js';
-import { readVarsFiles, type VarsFile } from './group-vars.js';
+import { didYouMean, formatPath, InventoryError, showValue, type Problem } from './errors.js';
+import { expectedErrorMap } from './zod-messages.js';
+import type { VarsFile } from './group-vars.js';
 import { looksLikeIni, parseIni } from './ini.js';
 import { expandHostPattern } from './ranges.js';
 import { hostVarsSchema, type Group, type RoleSections } from './document.schema.js';
@@ -75,31 +75,31 @@ export interface LoadOptions {
   cacheDir?: string | null;
 }
 
-/** Read, merge in order (later files override) and validate inventory files; throws InventoryError. */
-export async function loadInventory(paths: string[], options: LoadOptions = {}): Promise<Inventory> {
-  if (paths.length === 0) throw new InventoryError([{ file: '(none)', line: 0, col: 0, path: '', message: 'no inventory file given' }]);
+/**
+ * The full load of inventory files already read (loader.ts reads them and answers from the
+ * validated cache when it can): the schema of the run's roles, YAML (parses cached), merge,
+ * validation; throws InventoryError.
+ */
+export async function validateInventory(
+  texts: { file: string; text: string }[],
+  varsFiles: VarsFile[],
+  options: LoadOptions = {},
+): Promise<Inventory> {
   const schema = inventorySchemaFor(options.roles, options.roleSections);
-  const read = await Promise.all(
-    paths.map(async (file) => {
-      try {
-        return { file, text: await readFile(file, 'utf8') };
-      } catch (err) {
-        return { file, error: (err as Error).message };
-      }
-    }),
-  );
-  const unreadable = read.flatMap((r) =>
-    'error' in r ? [{ file: r.file, line: 0, col: 0, path: '', message: `cannot read: ${r.error}` }] : [],
-  );
-  if (unreadable.length) throw new InventoryError(unreadable);
-  const vars = await readVarsFiles(paths);
-  if (vars.problems.length) throw new InventoryError(vars.problems);
-  const texts = read as { file: string; text: string }[];
   const cache = await openYamlCache(
-    [...texts, ...vars.files].map((f) => f.text),
+    [...texts, ...varsFiles].map((f) => f.text),
     options.cacheDir,
   );
-  return parseInventoryWith(texts, vars.files, await schema, cache);
+  return parseInventoryWith(texts, varsFiles, await schema, cache);
+}
+
+/**
+ * `locate` of an inventory loaded from these texts, its YAML parsed afresh: for an inventory the
+ * validated cache gave (no YAML nodes), asked only when an error needs a position.
+ */
+export function locatorOf(texts: { file: string; text: string }[]): NonNullable<Inventory['locate']> {
+  const where = new Locator(texts.map(({ file, text }) => parseSource(file, text).source));
+  return (path) => where.value(path);
 }
 
 /** group_vars/ and host_vars/ files: a map of host variables per group or host name. */

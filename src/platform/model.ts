@@ -9,7 +9,7 @@ import type {
   PublishedPort,
   ServiceConfig,
 } from './schema.js';
-import { parsePublishedPort } from './schema.js';
+import { parsePublishedPort } from '../schema/published-port.js';
 
 /**
  * The platform as the roles and the report read it: the inventory's `stacks`, `images`, `npm`,

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, parseDocument } from 'yaml';
-import { UNSAFE_CHARACTERS } from '../schema/primitives.js';
+import { UNSAFE_CHARACTERS } from '../schema/characters.js';
 import { allServices, fileVarSecrets, secretsOf, secretVariable, type PlatformModel, type StackModel } from './model.js';
 
 /** Secret name -> value, read from the secrets file (never from the repository). */

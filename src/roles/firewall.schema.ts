@@ -9,7 +9,8 @@ const rulePort = z.union([port, safeText.regex(/^\d{1,5}(:\d{1,5})?$/, 'a port o
   error: 'a port 1..65535 or a range like "6000:6007"',
 });
 
-const ruleObject = z
+/** The map form of a rule; firewall-rule.ts gives the short form the same defaults. */
+export const ruleObject = z
   .object({
     port: rulePort,
     proto: z.enum(['tcp', 'udp', 'any']).default('tcp'),
@@ -55,13 +56,3 @@ export type FirewallConfig = z.infer<typeof firewallSchema>;
 /** A rule as written: "22/tcp" or the map form (with the schema's defaults filled in). */
 export type FirewallRuleInput = z.infer<typeof firewallRuleSchema>;
 export type FirewallRuleObject = z.output<typeof ruleObject>;
-
-/**
- * Either form of a rule as the map form. The short form's proto is "any" when not written; every
- * other default comes from the schema itself, so both forms share them.
- */
-export function ruleObjectOf(input: FirewallRuleInput): FirewallRuleObject {
-  if (typeof input !== 'string') return input;
-  const [p, proto] = input.split('/');
-  return ruleObject.parse({ port: p, proto: proto ?? 'any' });
-}

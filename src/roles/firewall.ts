@@ -1,5 +1,6 @@
 import type { Resource, Role } from '../engine/types.js';
-import { ruleObjectOf, type FirewallConfig, type FirewallRuleInput } from './firewall.schema.js';
+import type { FirewallConfig, FirewallRuleInput } from './firewall.schema.js';
+import { ruleObjectOf } from './firewall-rule.js';
 import { AptPackages } from '../resources/apt-packages.js';
 import {
   SABOTAGE_ENV,

@@ -37,8 +37,10 @@ describe('the inventory schema composes the sections the roles own', () => {
       'roles/firewall.schema.ts',
       'roles/hardening.schema.ts',
       'roles/ssh.schema.ts',
+      'schema/characters.ts',
       'schema/check.ts',
       'schema/primitives.ts',
+      'schema/published-port.ts',
     ]);
   });
 });
