@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -91,9 +91,26 @@ export function writeValidated(dir: string, key: string, inventory: Inventory): 
       mode: 0o600,
     });
     renameSync(tmp, file);
+    pruneValidated(dir);
     return true;
   } catch {
     rmSync(tmp, { force: true });
     return false;
+  }
+}
+
+/** Entries kept: every build, role set and edit of the inventory makes a new one (~35 KB each). */
+export const KEEP_ENTRIES = 64;
+
+/** Removes all but the KEEP_ENTRIES newest entries (a write only: a miss, never a hit, pays it). */
+export function pruneValidated(dir: string): void {
+  try {
+    const folder = join(dir, 'inventory');
+    const names = readdirSync(folder).filter((n) => n.endsWith('.v8'));
+    if (names.length <= KEEP_ENTRIES) return;
+    const dated = names.map((n) => ({ file: join(folder, n), at: statSync(join(folder, n)).mtimeMs })).sort((a, b) => b.at - a.at);
+    for (const old of dated.slice(KEEP_ENTRIES)) rmSync(old.file, { force: true });
+  } catch {
+    // Another run pruning at the same time, or an unreadable folder: the next write tries again.
   }
 }

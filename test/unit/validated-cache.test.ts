@@ -3,7 +3,7 @@
 // roles, home, each file's name and text, group_vars/host_vars) makes a miss when it changes;
 // a damaged entry is a miss, a failing inventory is never recorded, a user role's schema turns
 // the cache off.
-import { mkdtemp, readdir, readFile, rm, writeFile, cp } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile, cp, mkdir, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { formatProblem, InventoryError } from '../../src/inventory/index.js';
 import { loadInventory } from '../../src/inventory/loader.js';
 import { prepareLocate } from '../../src/inventory/positions.js';
 import type { Inventory } from '../../src/inventory/types.js';
-import { validatedKey } from '../../src/inventory/validated-cache.js';
+import { KEEP_ENTRIES, pruneValidated, validatedKey } from '../../src/inventory/validated-cache.js';
 import { ruleObjectOf } from '../../src/roles/firewall-rule.js';
 import { ruleObject } from '../../src/roles/firewall.schema.js';
 import { repoRoot } from '../../src/sandbox/paths.js';
@@ -163,6 +163,19 @@ describe('validated-inventory cache', () => {
     }
     await cached(REAL, [{ name: 'mine', schema: z.object({}) }]);
     expect(await entries()).toHaveLength(0);
+  });
+});
+
+describe('validated-inventory cache size', () => {
+  it('keeps the newest KEEP_ENTRIES entries', async () => {
+    await mkdir(join(dir, 'inventory'));
+    const names = Array.from({ length: KEEP_ENTRIES + 5 }, (_, i) => `${String(i).padStart(3, '0')}.v8`);
+    for (const [i, name] of names.entries()) {
+      await writeFile(join(dir, 'inventory', name), '');
+      await utimes(join(dir, 'inventory', name), 1_000_000 + i, 1_000_000 + i);
+    }
+    pruneValidated(dir);
+    expect((await entries()).sort()).toEqual(names.slice(5));
   });
 });
 
