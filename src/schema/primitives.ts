@@ -16,7 +16,6 @@ import { z } from 'zod';
 
 // Defined apart (characters.ts) so that renderers guard values without loading zod.
 export { UNSAFE_CHARACTERS } from './characters.js';
-import { UNSAFE_CHARACTERS } from './characters.js';
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the same class, for whole-string checks.
 const SAFE_LINE = /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: LF allowed, nothing else.
