@@ -10,6 +10,34 @@ export interface ExtraFacts {
   gathered(facts: FactSet): void;
 }
 
+/** Each role's build for one host (its resources and their probes), or the error its build threw. */
+export type RoleBuilds = Map<Role, { build: RoleBuild; facts: Fact<unknown>[] } | { error: unknown }>;
+
+/**
+ * Every role built for this host, one role per turn of the event loop: run while the host's
+ * connection opens, so the handshake's messages are answered between two roles' builds and the
+ * server's part of it overlaps the build (~30-60 ms of CPU for the whole platform on a cold
+ * start) instead of following it. Pure CPU work: nothing here contacts the host.
+ */
+export async function buildRoles(
+  roles: readonly Role[],
+  inputs: ReadonlyMap<Role, RoleInput>,
+  inventory: Inventory,
+  host: HostConfig,
+): Promise<RoleBuilds> {
+  const builds: RoleBuilds = new Map();
+  for (const role of roles) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      const build = buildRole(role, inventory, host, inputs.get(role));
+      builds.set(role, { build, facts: build.resources.flatMap((r) => r.facts()) });
+    } catch (error) {
+      builds.set(role, { error });
+    }
+  }
+  return builds;
+}
+
 /**
  * Every selected role is built up front and all their probes go to the host in ONE exec (one
  * round trip per host per run), run there concurrently. Each role then plans from its slice, in
@@ -22,7 +50,6 @@ export interface ExtraFacts {
  * left out of an apply's batch: it reads at its turn, after the roles that deploy that service.
  */
 export class HostBatch {
-  private readonly builds = new Map<Role, { build: RoleBuild } | { error: unknown }>();
   private readonly gathered: Promise<Gathered> | undefined;
   private extra: ExtraFacts | undefined;
   private stale = false;
@@ -30,26 +57,17 @@ export class HostBatch {
 
   constructor(
     private readonly transport: Transport,
-    roles: readonly Role[],
-    inputs: ReadonlyMap<Role, RoleInput>,
-    inventory: Inventory,
-    host: HostConfig,
+    private readonly builds: RoleBuilds,
     mode: Mode,
     extra?: ExtraFacts,
   ) {
     const facts: Fact<unknown>[] = [];
-    for (const role of roles) {
-      try {
-        const build = buildRole(role, inventory, host, inputs.get(role));
-        this.builds.set(role, { build });
-        const own = build.resources.flatMap((r) => r.facts());
-        // Apply: a role reading a service's API (NPM) reads it at its turn, once the roles before
-        // it have deployed that service; asked up front, it would wait for a service not yet there.
-        if (mode === 'apply' && own.some((f) => f.fetch)) this.atItsTurn.add(role);
-        else facts.push(...own);
-      } catch (error) {
-        this.builds.set(role, { error });
-      }
+    for (const [role, got] of builds) {
+      if (!('build' in got)) continue;
+      // Apply: a role reading a service's API (NPM) reads it at its turn, once the roles before
+      // it have deployed that service; asked up front, it would wait for a service not yet there.
+      if (mode === 'apply' && got.facts.some((f) => f.fetch)) this.atItsTurn.add(role);
+      else facts.push(...got.facts);
     }
     // As per role: the host-level probes ride only in a batch that runs anyway.
     if (facts.length === 0) return;

@@ -6,7 +6,7 @@ import type { Transport } from '../transports/types.js';
 import { openTransport as defaultOpenTransport, type ConnectionOptions } from '../transports/connect.js';
 import { prepareRole, type RoleInput } from './role-input.js';
 import { runRole } from './run-role.js';
-import { HostBatch } from './host-batch.js';
+import { buildRoles, HostBatch } from './host-batch.js';
 import { errorMessage, failureWhere } from './errors.js';
 import type { Reporter, RunEvent } from './events.js';
 import type { ExitCode, Fact, FactSet } from './types.js';
@@ -166,8 +166,12 @@ async function runHost(
     return [report];
   }
   emit({ type: 'role-started', host: host.name, role: firstRole });
+  // The roles are built while the connection opens (buildRoles: between the handshake's messages).
+  const opening = open(host);
+  opening.catch(() => undefined); // awaited below
+  const builds = await buildRoles(roles, inputs, inventory, host);
   try {
-    transport = await open(host);
+    transport = await opening;
   } catch (err) {
     const report = hostReport(host, firstRole, mode, started, { error: errorMessage(err) });
     emit({ type: 'role-done', report });
@@ -204,7 +208,7 @@ async function runHost(
           }
         : undefined;
     // All roles' probes in one exec; an apply re-reads facts role by role once it changed the host.
-    const batch = new HostBatch(transport, roles, inputs, inventory, host, mode, probe);
+    const batch = new HostBatch(transport, builds, mode, probe);
     for (const [i, role] of roles.entries()) {
       if (signal?.aborted) {
         if (i === 0) {

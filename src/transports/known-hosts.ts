@@ -3,8 +3,8 @@
  * SSH wire blobs (what ssh2's hostVerifier receives), never by fingerprint.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { type BigIntStats, statSync } from 'node:fs';
-import { appendFile, mkdir, open, readFile } from 'node:fs/promises';
+import { type BigIntStats, readFileSync, statSync } from 'node:fs';
+import { appendFile, mkdir, open } from 'node:fs/promises';
 import { fileStamp, stampOf } from './file-stamp.js';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -197,13 +197,17 @@ export async function readKnownHosts(file: string): Promise<readonly KnownHostEn
   }
   const cached = parsed.get(file);
   if (cached?.stamp === stamp) return (await cached.file).entries;
-  const read = readFile(file, 'utf8').then(
-    (text) => ({ entries: parseKnownHosts(text), newlines: countNewlines(text) }),
-    (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return { entries: [], newlines: 0 };
+  // Read at once (a small file, and then the caller's TCP connect goes out before anything else
+  // the run does meanwhile: src/engine/host-batch.ts buildRoles); the promise is what the hosts share.
+  const read = (async () => {
+    try {
+      const text = readFileSync(file, 'utf8');
+      return { entries: parseKnownHosts(text), newlines: countNewlines(text) };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], newlines: 0 };
       throw err;
-    },
-  );
+    }
+  })();
   remember(file, stamp, read);
   return (await read).entries;
 }

@@ -3,7 +3,7 @@
  * at once, known_hosts verification, and errors that name host, step and command.
  */
 import { createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { homedir } from 'node:os';
 import ssh2 from 'ssh2';
@@ -95,7 +95,8 @@ const identities = new Map<string, { stamp: string; identity: Promise<Identity> 
 async function readIdentity(file: string, passphrase: string | undefined): Promise<Identity> {
   let data: Buffer;
   try {
-    data = await readFile(file);
+    // At once: a small file, and the TCP connect then goes out before the run's other work (see known-hosts.ts).
+    data = readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (err as Error).message})`;
