@@ -8,6 +8,9 @@ import { runPlaybook } from '../../src/engine/run.js';
 import type { HostReport, Mode, Role } from '../../src/engine/types.js';
 import { composeCacheFile, composeConfigHashesFact, composeHashesFact } from '../../src/facts/compose.js';
 import { containerHttpFact, parseContainerHttp } from '../../src/facts/container-http.js';
+import { containersFact, parseContainers } from '../../src/facts/containers.js';
+import { imagesFact, parseImages } from '../../src/facts/images.js';
+import { networksFact, parseNetworks } from '../../src/facts/networks.js';
 import { CURL_PRESENT, DOCKER_ENGINE_PROBE, parseDockerEngineProbe } from '../../src/facts/docker.js';
 import { fail2banFact, parseFail2banProbe } from '../../src/facts/fail2ban.js';
 import { parseUfwStatusVerbose, ufwState } from '../../src/facts/ufw.js';
@@ -229,6 +232,64 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
     } finally {
       await t.close();
       await sh('docker rm -f probe-http probe-http-stopped >/dev/null; docker network rm probe-http-b >/dev/null');
+    }
+  }, 120_000);
+
+  it('containers, networks and images from the Engine API say what docker inspect says: running, exited, removed meanwhile', async () => {
+    await sh(`docker network create probe-objects >/dev/null && docker tag ${IMAGE} hostkit-probe/second:tag`);
+    await sh(
+      `docker run -d --name probe-objects-up --network probe-objects --label 'probe=a "quoted" label' ${IMAGE} sleep 600 >/dev/null`,
+    );
+    await sh(`docker run --name probe-objects-exited ${IMAGE} sh -c 'exit 3' || true`);
+    const t = await openTransport(inventory.hosts[0]!, {});
+    const byName = <T extends { name: string }>(list: T[]) => [...list].sort((a, b) => a.name.localeCompare(b.name));
+    try {
+      const both = async (command: string) => {
+        const api = await t.exec(command);
+        const cli = await t.exec(replaced(command, CURL_PRESENT, 'false'));
+        expect(api.stdout).toMatch(/^#hostkit: engine api/);
+        expect(cli.stdout).toMatch(/^\[/);
+        return { api, cli };
+      };
+      const containers = await both(containersFact.command);
+      const fromApi = parseContainers(containers.api);
+      expect(fromApi).toEqual(parseContainers(containers.cli));
+      expect(fromApi.containers.find((c) => c.name === 'probe-objects-exited')).toMatchObject({ status: 'exited', exitCode: 3 });
+      expect(fromApi.containers.find((c) => c.name === 'probe-objects-up')?.labels.probe).toBe('a "quoted" label');
+      // `docker network ls` sorts by name, the API does not: the same networks, each the same.
+      const networks = await both(networksFact.command);
+      const nets = parseNetworks(networks.api);
+      expect(byName(nets.networks)).toEqual(byName(parseNetworks(networks.cli).networks));
+      expect(nets.networks.find((n) => n.name === 'probe-objects')?.containers.map((c) => c.name)).toEqual(['probe-objects-up']);
+      const images = await both(imagesFact().command);
+      const tags = parseImages(images.api);
+      expect(tags).toEqual(parseImages(images.cli));
+      expect(tags.byTag.get('hostkit-probe/second:tag')?.id).toBe(tags.byTag.get(IMAGE)?.id);
+
+      // A container removed between the list and the inspects: left out, the others kept, on both paths.
+      const gone = () => sh(`docker run -d --name probe-gone ${IMAGE} sleep 600 >/dev/null`);
+      await gone();
+      const api = await t.exec(
+        replaced(containersFact.command, '); { [ -z "$ids" ]', '); docker rm -f probe-gone >/dev/null; { [ -z "$ids" ]'),
+      );
+      await gone();
+      const cli = await t.exec(
+        replaced(
+          replaced(containersFact.command, CURL_PRESENT, 'false'),
+          'docker inspect $ids',
+          'docker rm -f probe-gone >/dev/null; docker inspect $ids',
+        ),
+      );
+      expect(api.stdout).toContain('@@hostkit-api 404@@');
+      const left = parseContainers(api);
+      expect(left.containers.map((c) => c.name)).toEqual(expect.arrayContaining(['probe-objects-up', 'probe-objects-exited']));
+      expect(left.containers.map((c) => c.name)).not.toContain('probe-gone');
+      expect(left).toEqual(parseContainers(cli));
+    } finally {
+      await t.close();
+      await sh(
+        'docker rm -f probe-objects-up probe-objects-exited probe-gone >/dev/null 2>&1; docker network rm probe-objects >/dev/null; docker rmi hostkit-probe/second:tag >/dev/null',
+      );
     }
   }, 120_000);
 

@@ -25,6 +25,7 @@ const PARSER_CASES: Record<string, string> = {
   parseComposeHashes: 'docker.compose-hashes',
   parseComposeConfigHashes: 'docker.compose-config-hashes',
   parseContainers: 'docker.containers',
+  parseApiAnswers: 'docker.containers',
   parseContainerHttp: 'container.http',
   parseDockerUserProbe: 'docker.user-chains',
   splitSections: 'docker.engine',
