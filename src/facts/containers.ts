@@ -5,6 +5,7 @@ import { API_ANSWERS, DOCKER_API_SOCKET, DOCKERD_RUNNING, apiGet, apiGetEach, ap
 /** The compose labels every container of a compose project carries (docker/compose api/labels.go). */
 export const COMPOSE_LABEL = {
   project: 'com.docker.compose.project',
+  configFiles: 'com.docker.compose.project.config_files',
   service: 'com.docker.compose.service',
   configHash: 'com.docker.compose.config-hash',
   oneoff: 'com.docker.compose.oneoff',

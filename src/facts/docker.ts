@@ -116,7 +116,7 @@ export function parseApiAnswers<T>(stdout: string): T[] {
  * costs the CLI, the plugin's metadata call and the plugin (3 Go starts), the plugin alone 1.
  * Extra plugin dirs in the CLI's config, or no plugin found: the CLI itself, for its exact words.
  */
-const COMPOSE_PLUGIN = [
+export const COMPOSE_PLUGIN = [
   'plugin=',
   'if ! { [ -f "$cfg/config.json" ] && grep -q cliPluginsExtraDirs "$cfg/config.json"; }; then',
   '  for d in "$cfg/cli-plugins" /usr/local/lib/docker/cli-plugins /usr/local/libexec/docker/cli-plugins /usr/lib/docker/cli-plugins /usr/libexec/docker/cli-plugins; do',

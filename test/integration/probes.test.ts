@@ -6,7 +6,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { gatherFacts } from '../../src/engine/gather.js';
 import { runPlaybook } from '../../src/engine/run.js';
 import type { HostReport, Mode, Role } from '../../src/engine/types.js';
-import { composeCacheFile, composeConfigHashesFact, composeHashesFact } from '../../src/facts/compose.js';
+import {
+  composeCacheFile,
+  composeConfigHashesFact,
+  composeHashesFact,
+  composeProjectsFact,
+  parseComposeLs,
+} from '../../src/facts/compose.js';
 import { containerHttpFact, parseContainerHttp } from '../../src/facts/container-http.js';
 import { containersFact, parseContainers } from '../../src/facts/containers.js';
 import { imagesFact, parseImages } from '../../src/facts/images.js';
@@ -290,6 +296,41 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
       await sh(
         'docker rm -f probe-objects-up probe-objects-exited probe-gone >/dev/null 2>&1; docker network rm probe-objects >/dev/null; docker rmi hostkit-probe/second:tag >/dev/null',
       );
+    }
+  }, 120_000);
+
+  it('compose projects from the Engine API say what `docker compose ls -a` says: states, several and missing config files, foreign labels', async () => {
+    const labels = (project: string, files?: string, hash = 'h') =>
+      [`--label com.docker.compose.project=${project}`, hash ? `--label com.docker.compose.config-hash=${hash}` : '']
+        .concat(files === undefined ? [] : [`--label com.docker.compose.project.config_files=${files}`])
+        .join(' ');
+    const names = ['probe-ls-up', 'probe-ls-exited', 'probe-ls-created', 'probe-ls-na', 'probe-ls-f1', 'probe-ls-f2', 'probe-ls-nohash'];
+    await sh(`docker run -d --name probe-ls-up ${labels('probe-ls', '/srv/ls/compose.yaml')} ${IMAGE} sleep 600 >/dev/null`);
+    await sh(`docker run --name probe-ls-exited ${labels('probe-ls', '/srv/ls/compose.yaml')} ${IMAGE} sh -c 'exit 2' || true`);
+    await sh(`docker create --name probe-ls-created ${labels('probe-ls', '/srv/ls/compose.yaml')} ${IMAGE} true >/dev/null`);
+    // A container without config_files: compose warns and says N/A for its project.
+    await sh(`docker run -d --name probe-ls-na ${labels('Probe-NA')} ${IMAGE} sleep 600 >/dev/null`);
+    await sh(`docker run -d --name probe-ls-f1 ${labels('probe-files', '/x/a.yaml,/x/b.yaml')} ${IMAGE} sleep 600 >/dev/null`);
+    await sh(`docker run -d --name probe-ls-f2 ${labels('probe-files', '/x/b.yaml,/x/c.yaml')} ${IMAGE} sleep 600 >/dev/null`);
+    // No config hash: not compose's, left out by both.
+    await sh(`docker run -d --name probe-ls-nohash ${labels('probe-nohash', '/x/n.yaml', '')} ${IMAGE} sleep 600 >/dev/null`);
+    const t = await openTransport(inventory.hosts[0]!, {});
+    try {
+      const api = await t.exec(composeProjectsFact.command);
+      const cli = await t.exec(replaced(composeProjectsFact.command, CURL_PRESENT, 'false'));
+      expect(api.stdout).toMatch(/^#hostkit: engine api compose containers\n/);
+      expect(cli.stdout).toMatch(/^\[\{"Name"/);
+      const fromApi = parseComposeLs(api);
+      expect(fromApi).toEqual(parseComposeLs(cli));
+      const project = (name: string) => fromApi.projects.find((p) => p.name === name);
+      expect(project('probe-ls')?.status).toBe('created(1), exited(1), running(1)');
+      expect(project('Probe-NA')?.configFiles).toEqual(['N/A']);
+      expect(project('probe-files')?.configFiles).toEqual(expect.arrayContaining(['/x/a.yaml', '/x/b.yaml', '/x/c.yaml']));
+      expect(project('probe-nohash')).toBeUndefined();
+      expect(project('probe-stack')).toMatchObject({ status: 'running(2)', configFiles: [`${DIR}/compose.yaml`] });
+    } finally {
+      await t.close();
+      await sh(`docker rm -f ${names.join(' ')} >/dev/null`);
     }
   }, 120_000);
 
