@@ -3,7 +3,7 @@
 // record), and drift made by hand between two audits always reported (exit 2), whatever is cached.
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gatherFacts } from '../../src/engine/gather.js';
+import { gatherFacts, probesOf } from '../../src/engine/gather.js';
 import { runPlaybook } from '../../src/engine/run.js';
 import type { HostReport, Mode, Role } from '../../src/engine/types.js';
 import {
@@ -15,6 +15,9 @@ import {
 } from '../../src/facts/compose.js';
 import { containerHttpFact, parseContainerHttp } from '../../src/facts/container-http.js';
 import { containersFact, parseContainers } from '../../src/facts/containers.js';
+import { fileContentFact } from '../../src/facts/file-content.js';
+import { fileFact } from '../../src/facts/file.js';
+import { pathFact, pathIdsFact } from '../../src/facts/stat.js';
 import { imagesFact, parseImages } from '../../src/facts/images.js';
 import { networksFact, parseNetworks } from '../../src/facts/networks.js';
 import { CURL_PRESENT, DOCKER_ENGINE_PROBE, parseDockerEngineProbe } from '../../src/facts/docker.js';
@@ -331,6 +334,40 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
     } finally {
       await t.close();
       await sh(`docker rm -f ${names.join(' ')} >/dev/null`);
+    }
+  }, 120_000);
+
+  it("the path facts merged into ONE probe say what each one's own probe says", async () => {
+    const root = '/root/probe-paths';
+    await sh(
+      [
+        `rm -rf ${root} && mkdir -p ${root}/dir && cd ${root}`,
+        "printf 'hello\\n' > file && : > empty && chown 12345:54321 empty && printf '\\000\\001bin' > bin && chmod 4755 bin",
+        'ln -s file link-file && ln -s dir link-dir && ln -s nowhere dangling && mkfifo fifo',
+        `printf x > 'with space' && printf y > "it's \\"q\\"" && printf z > 'a|b'`,
+      ].join('\n'),
+    );
+    const names = ['file', 'empty', 'bin', 'link-file', 'link-dir', 'dangling', 'fifo', 'with space', `it's "q"`, 'dir', 'absent', 'a|b'];
+    const facts = names.flatMap((n) => [
+      pathFact(`${root}/${n}`),
+      pathIdsFact(`${root}/${n}`),
+      fileFact(`${root}/${n}`),
+      fileContentFact(`${root}/${n}`),
+    ]);
+    expect(probesOf(facts)).toHaveLength(1);
+    const t = await openTransport(inventory.hosts[0]!, {});
+    try {
+      const merged = await gatherFacts(t, facts);
+      for (const f of facts) expect(merged.get(f), f.key).toEqual((await gatherFacts(t, [f])).get(f));
+      expect(merged.get(pathIdsFact(`${root}/empty`))).toMatchObject({ owner: '12345', group: '54321' });
+      expect(merged.get(fileFact(`${root}/bin`))).toMatchObject({
+        type: 'file',
+        mode: '4755',
+        content: Buffer.from('\x00\x01bin', 'latin1'),
+      });
+    } finally {
+      await t.close();
+      await sh(`rm -rf ${root}`);
     }
   }, 120_000);
 
