@@ -11,7 +11,7 @@ import type { Transport } from '../transports/types.js';
  * than the 150 probes of a full audit together). A random marker frames each section, so probe
  * output can never be mistaken for a frame.
  */
-export function batchScript(facts: readonly Fact<unknown>[], marker: string): string {
+export function batchScript(facts: readonly { readonly command: string }[], marker: string): string {
   const lines = [
     'set +e',
     `__d=$(mktemp -d 2>/dev/null || { mkdir -m 700 /tmp/.hostkit-probe.$$ && echo /tmp/.hostkit-probe.$$; })`,
@@ -129,28 +129,71 @@ export async function gatherAll(transport: Transport, facts: readonly Fact<unkno
         }
       }),
   );
-  const unique = all.filter((f) => !f.fetch);
-  if (unique.length === 0) {
+  const probes = probesOf(all.filter((f) => !f.fetch));
+  if (probes.length === 0) {
     await fetched;
     return values;
   }
   const marker = `@@hostkit-${randomBytes(6).toString('hex')}@@`;
-  const [result] = await Promise.all([execBatch(transport, batchScript(unique, marker)), fetched]);
+  const [result] = await Promise.all([execBatch(transport, batchScript(probes, marker)), fetched]);
   if (result.exitCode !== 0) {
     throw new Error(
       `${transport.host}: gathering facts failed (exit ${result.exitCode}): ${result.stderr.trim().split('\n').slice(-5).join('\n')}`,
     );
   }
-  const outputs = splitBatchOutput(result.stdout, unique.length, marker);
-  unique.forEach((fact, i) => {
-    const output = outputs[i]!;
+  const outputs = splitBatchOutput(result.stdout, probes.length, marker);
+  const parse = (fact: Fact<unknown>, output: ProbeOutput) => {
     try {
       values.set(fact.key, { value: fact.parse(output) });
     } catch (err) {
       values.set(fact.key, { error: new ProbeError(transport.host, fact, output, err) });
     }
-  });
+  };
+  for (const [i, probe] of probes.entries()) {
+    const output = outputs[i]!;
+    if (probe.facts.length === 1) {
+      parse(probe.facts[0]!, output);
+      continue;
+    }
+    let own: ProbeOutput[];
+    try {
+      own = probe.split(output);
+      if (own.length !== probe.facts.length) throw new Error(`the group's output has ${own.length} parts for ${probe.facts.length} facts`);
+    } catch (err) {
+      for (const fact of probe.facts) values.set(fact.key, { error: new ProbeError(transport.host, fact, output, err) });
+      continue;
+    }
+    for (const [j, fact] of probe.facts.entries()) parse(fact, own[j]!);
+  }
   return values;
+}
+
+/** One probe of a batch: one fact's command, or the command of a group's facts (two or more). */
+interface Probe {
+  command: string;
+  facts: Fact<unknown>[];
+  split(output: ProbeOutput): ProbeOutput[];
+}
+
+/** The batch's probes, in the facts' order (a group where its first fact was). */
+export function probesOf(facts: readonly Fact<unknown>[]): Probe[] {
+  const byGroup = new Map<string, Fact<unknown>[]>();
+  for (const f of facts) if (f.group) byGroup.set(f.group.id, [...(byGroup.get(f.group.id) ?? []), f]);
+  const probes: Probe[] = [];
+  const seen = new Set<string>();
+  for (const fact of facts) {
+    const members = fact.group ? byGroup.get(fact.group.id)! : [fact];
+    if (members.length === 1) {
+      probes.push({ command: fact.command, facts: [fact], split: (output) => [output] });
+      continue;
+    }
+    const group = fact.group!;
+    if (seen.has(group.id)) continue;
+    seen.add(group.id);
+    const parts = members.map((m) => m.group!.member);
+    probes.push({ command: group.command(parts), facts: members, split: (output) => group.split(output, parts) });
+  }
+  return probes;
 }
 
 /** The FactSet of `facts` out of a batch; throws the first parse error among them (in their order). */

@@ -29,6 +29,26 @@ export interface Fact<T> {
    * instead of running `command` in the probe batch (concurrently with the batch). Read-only.
    */
   fetch?(transport: Transport): Promise<T>;
+  /**
+   * Facts of one group (path.stat of many paths, ...) are probed by ONE command in the batch
+   * when there are two or more of them (src/engine/gather.ts): each still parses its own output,
+   * as its own `command` would print it, so a bad one fails only the roles that read it.
+   */
+  readonly group?: FactGroup;
+}
+
+/**
+ * How facts of one kind are probed together: the group's command for its members, and each
+ * member's own output (as its fact's `command` would print it) out of the command's output.
+ */
+export interface FactGroup<M = unknown> {
+  /** Facts whose groups have the same id are merged. */
+  readonly id: string;
+  /** This fact's part of the group's probe (its path, what it needs). */
+  readonly member: M;
+  command(members: readonly M[]): string;
+  /** One output per member, in order; throws when the output is not the group's. */
+  split(output: ProbeOutput, members: readonly M[]): ProbeOutput[];
 }
 
 export interface ProbeOutput {

@@ -1,9 +1,11 @@
 import type { Fact, ProbeOutput } from '../engine/types.js';
 import { defineFact } from './define.js';
+import { API_ANSWERS, DOCKER_API_SOCKET, DOCKERD_RUNNING, apiGet, apiGetEach, apiListIds, parseApiAnswers } from './docker.js';
 
 /** The compose labels every container of a compose project carries (docker/compose api/labels.go). */
 export const COMPOSE_LABEL = {
   project: 'com.docker.compose.project',
+  configFiles: 'com.docker.compose.project.config_files',
   service: 'com.docker.compose.service',
   configHash: 'com.docker.compose.config-hash',
   oneoff: 'com.docker.compose.oneoff',
@@ -49,13 +51,20 @@ interface InspectedContainer {
 
 /**
  * Every container on the host (any state), from `docker inspect` JSON: labels, state, health and
- * networks. One probe shared by the stacks and networks roles.
+ * networks. One probe shared by the stacks and networks roles. Where the docker CLI would ask the
+ * daemon's socket and the daemon runs (src/facts/docker.ts), the Engine API itself through curl:
+ * the list (`docker ps -a`'s request), then every container's JSON (what `docker inspect` prints)
+ * in one more curl: two curl starts instead of two Go CLI starts and a round trip per container.
  */
 export const containersFact: Fact<ContainersState> = defineFact(
   'docker.containers',
   [],
   [
     WHEN_DOCKER,
+    ...DOCKER_API_SOCKET,
+    `if ${DOCKERD_RUNNING} && ${apiGet('/containers/json?all=1')}; then`,
+    `  echo '${API_ANSWERS}'; ids=$(${apiListIds('{"Id":"')}); ${apiGetEach('/containers/%s/json')}; exit`,
+    'fi',
     'ids=$(docker ps -aq --no-trunc) || exit 1',
     '[ -n "$ids" ] || { echo "[]"; exit 0; }',
     '# a container removed meanwhile makes inspect exit 1 with the others printed',
@@ -66,6 +75,10 @@ export const containersFact: Fact<ContainersState> = defineFact(
 
 export function parseContainers({ stdout, stderr, exitCode }: ProbeOutput): ContainersState {
   if (stdout.trim() === NO_DOCKER) return { dockerInstalled: false, containers: [] };
+  if (stdout.startsWith(API_ANSWERS)) {
+    if (exitCode !== 0) throw new Error(`the Engine API's container inspects failed (exit ${exitCode}): ${stderr.trim()}`);
+    return { dockerInstalled: true, containers: parseApiAnswers<InspectedContainer>(stdout).map(containerInfo) };
+  }
   if (exitCode !== 0) throw new Error(`docker ps failed: ${stderr.trim()}`);
   const list = JSON.parse(stdout.trim() || '[]') as InspectedContainer[];
   return { dockerInstalled: true, containers: list.map(containerInfo) };

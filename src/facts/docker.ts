@@ -1,5 +1,6 @@
 import type { Fact, ProbeOutput } from '../engine/types.js';
 import { defineFact } from './define.js';
+import { quote } from '../transports/quote.js';
 
 /**
  * Docker facts: the engine's and compose's versions (JSON of the Engine API or the CLI) and the
@@ -59,7 +60,55 @@ export const CURL_PRESENT = 'command -v curl >/dev/null 2>&1';
 
 /** A shell condition: GET `path` from the Engine API on $sock into $api; false (use the CLI) when it cannot. */
 export const apiGet = (path: string): string =>
-  `[ -n "$sock" ] && [ -S "$sock" ] && ${CURL_PRESENT} && api=$(curl -sS --fail --max-time 20 --unix-socket "$sock" http://localhost${path} 2>/dev/null)`;
+  `[ -n "$sock" ] && [ -S "$sock" ] && ${CURL_PRESENT} && api=$(curl -sS --fail --max-time 20 --unix-socket "$sock" ${quote(`http://localhost${path}`)} 2>/dev/null)`;
+
+/** The first line of a probe's output when it took the Engine API path (apiGetEach's answers follow). */
+export const API_ANSWERS = '#hostkit: engine api';
+const ANSWER_MARK = '@@hostkit-api';
+
+/**
+ * A shell pipeline: the ids of the Engine API list in $api (one line of compact JSON) into stdout,
+ * one a line. `element` is a BRE for the start of one list element up to its 64-hex id, e.g.
+ * `{"Id":"` (Go writes the fields in declaration order); an element starts the list (`[`) or
+ * follows the previous one (`},`), which no nested object or string can (a quote inside a string
+ * is escaped), so a label that happens to hold an id is never taken for one.
+ */
+export const apiListIds = (element: string): string =>
+  `printf '%s\\n' "$api" | grep -o '\\(^\\[\\|},\\)${element}[0-9a-f]\\{64\\}' | grep -o '[0-9a-f]\\{64\\}$'`;
+
+/**
+ * GETs the Engine API path `template` (its %s replaced by each word of $ids) in ONE curl on $sock:
+ * the URLs come in on stdin as curl config lines (printf repeats its format per word) and go over
+ * one kept-alive connection; each answer is followed by a line with its HTTP status (--write-out),
+ * since an object removed after the list answers 404 while the others answer 200. -q: no ~/.curlrc.
+ */
+export const apiGetEach = (template: string): string =>
+  `{ [ -z "$ids" ] || printf 'url = "http://localhost${template}"\\n' $ids | curl -q -sS --max-time 20 --unix-socket "$sock" -w '\\n${ANSWER_MARK} %{http_code}@@\\n' -K -; }`;
+
+/**
+ * The objects of apiGetEach's answers (after the API_ANSWERS line), in order: a 404 (removed after
+ * the list, as the CLI's `docker inspect ... || true` skips it) is left out, any other status or an
+ * answer cut short is an error.
+ */
+export function parseApiAnswers<T>(stdout: string): T[] {
+  if (!stdout.startsWith(`${API_ANSWERS}\n`)) throw new Error(`not the Engine API's answers: ${stdout.slice(0, 200)}`);
+  const text = stdout.slice(API_ANSWERS.length + 1);
+  const parts = text.split(new RegExp(`\\n${ANSWER_MARK} (\\d{3})@@\\n`));
+  if ((parts.at(-1) ?? '') !== '') throw new Error(`the Engine API's answers are cut short: ${(parts.at(-1) ?? '').slice(0, 200)}`);
+  const objects: T[] = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const body = parts[i] ?? '';
+    const status = Number(parts[i + 1]);
+    if (status === 404) continue;
+    if (status !== 200) throw new Error(`the Engine API answered ${status}: ${body.trim().slice(0, 200)}`);
+    try {
+      objects.push(JSON.parse(body) as T);
+    } catch (err) {
+      throw new Error(`the Engine API's answer is not JSON: ${body.slice(0, 200)}`, { cause: err });
+    }
+  }
+  return objects;
+}
 
 /**
  * The compose plugin the docker CLI would run (docker/cli's plugin manager: the config dir's
@@ -67,7 +116,7 @@ export const apiGet = (path: string): string =>
  * costs the CLI, the plugin's metadata call and the plugin (3 Go starts), the plugin alone 1.
  * Extra plugin dirs in the CLI's config, or no plugin found: the CLI itself, for its exact words.
  */
-const COMPOSE_PLUGIN = [
+export const COMPOSE_PLUGIN = [
   'plugin=',
   'if ! { [ -f "$cfg/config.json" ] && grep -q cliPluginsExtraDirs "$cfg/config.json"; }; then',
   '  for d in "$cfg/cli-plugins" /usr/local/lib/docker/cli-plugins /usr/local/libexec/docker/cli-plugins /usr/lib/docker/cli-plugins /usr/libexec/docker/cli-plugins; do',

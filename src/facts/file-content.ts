@@ -1,6 +1,7 @@
 import type { Fact, ProbeOutput } from '../engine/types.js';
 import { defineFact } from './define.js';
 import { sh } from '../transports/quote.js';
+import { inPathGroup, printed, statFailed, type PathMember } from './paths.js';
 
 export interface FileContent {
   path: string;
@@ -15,12 +16,29 @@ export interface FileContent {
 /** A regular file's content and metadata (base64 on the wire, so any byte survives the batch framing). */
 export function fileContentFact(path: string): Fact<FileContent> {
   const p = sh([path]);
-  return defineFact(
+  const fact = defineFact(
     'file.content',
     [path],
     `if [ -f ${p} ]; then stat -c '%a %U %G' -- ${p} && base64 -w0 -- ${p}; else echo absent; fi`,
     (out) => parseFileContent(path, out),
   );
+  return inPathGroup(fact, contentMember(path));
+}
+
+/** The part of the paths probe (src/facts/paths.ts) file.content reads: what its command prints ([ -f ] follows a symlink, stat does not). */
+function contentMember(path: string): PathMember {
+  return {
+    path,
+    statFor: 'fL',
+    bytesFor: 'fL',
+    render(c, s, bytes) {
+      if (c !== 'f' && c !== 'L') return printed('absent\n');
+      if (!s) return statFailed;
+      const head = `${s.mode} ${s.owner} ${s.group}\n`;
+      if (bytes?.exitCode !== 0) return { stdout: head + (bytes?.base64 ?? ''), stderr: '', exitCode: bytes?.exitCode || 1 };
+      return printed(head + bytes.base64);
+    },
+  };
 }
 
 export function parseFileContent(path: string, { stdout, stderr, exitCode }: ProbeOutput): FileContent {

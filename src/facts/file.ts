@@ -1,6 +1,7 @@
 import type { Fact } from '../engine/types.js';
 import { defineFact } from './define.js';
 import { quote } from '../transports/quote.js';
+import { inPathGroup, printed, statFailed, type PathClass, type PathMember, type StatFields } from './paths.js';
 
 export type FileState =
   | { path: string; exists: false }
@@ -14,7 +15,7 @@ export type FileState =
  */
 export function fileFact(path: string): Fact<FileState> {
   const p = quote(path);
-  return defineFact(
+  const fact = defineFact(
     'file.bytes',
     [path],
     `if [ -L ${p} ]; then echo 'other|symbolic link'; ` +
@@ -26,6 +27,25 @@ export function fileFact(path: string): Fact<FileState> {
       return parseFileProbe(path, stdout);
     },
   );
+  return inPathGroup(fact, fileMember(path));
+}
+
+/** The part of the paths probe (src/facts/paths.ts) file.bytes reads: what its command prints. */
+function fileMember(path: string): PathMember {
+  return {
+    path,
+    statFor: 'fe',
+    bytesFor: 'f',
+    render(c: PathClass, s: StatFields | undefined, bytes) {
+      if (c === 'l' || c === 'L' || c === 'S') return printed('other|symbolic link\n');
+      if (c === 'a') return printed('absent\n');
+      if (!s) return statFailed;
+      if (c === 'e') return printed(`other|${s.type}\n`);
+      const head = `file|${s.owner}|${s.group}|${s.mode}\n`;
+      if (bytes?.exitCode !== 0) return { stdout: head + (bytes?.base64 ?? ''), stderr: '', exitCode: bytes?.exitCode || 1 };
+      return printed(`${head}${bytes.base64}\n`);
+    },
+  };
 }
 
 export function parseFileProbe(path: string, stdout: string): FileState {

@@ -1,6 +1,7 @@
 import type { Fact, ProbeOutput } from '../engine/types.js';
 import { defineFact } from './define.js';
 import { COMPOSE_LABEL, NO_DOCKER, WHEN_DOCKER } from './containers.js';
+import { API_ANSWERS, DOCKER_API_SOCKET, DOCKERD_RUNNING, apiGet, apiGetEach, apiListIds, parseApiAnswers } from './docker.js';
 
 export interface NetworkInfo {
   id: string;
@@ -22,12 +23,21 @@ interface InspectedNetwork {
   Containers?: Record<string, { Name?: string }> | null;
 }
 
-/** Every Docker network with its labels and attached containers, from `docker network inspect` JSON. */
+/**
+ * Every Docker network with its labels and attached containers, from `docker network inspect` JSON;
+ * through the Engine API where the CLI would ask the daemon's socket (as docker.containers): the
+ * list (elements start with Name, then Id), then every network's JSON in one curl. The list alone
+ * has no Containers.
+ */
 export const networksFact: Fact<NetworksState> = defineFact(
   'docker.networks',
   [],
   [
     WHEN_DOCKER,
+    ...DOCKER_API_SOCKET,
+    `if ${DOCKERD_RUNNING} && ${apiGet('/networks')}; then`,
+    `  echo '${API_ANSWERS}'; ids=$(${apiListIds('{"Name":"\\([^"\\\\]\\|\\\\.\\)*","Id":"')}); ${apiGetEach('/networks/%s')}; exit`,
+    'fi',
     'ids=$(docker network ls -q --no-trunc) || exit 1',
     '[ -n "$ids" ] || { echo "[]"; exit 0; }',
     'docker network inspect $ids || true',
@@ -37,8 +47,9 @@ export const networksFact: Fact<NetworksState> = defineFact(
 
 export function parseNetworks({ stdout, stderr, exitCode }: ProbeOutput): NetworksState {
   if (stdout.trim() === NO_DOCKER) return { dockerInstalled: false, networks: [] };
-  if (exitCode !== 0) throw new Error(`docker network ls failed: ${stderr.trim()}`);
-  const list = JSON.parse(stdout.trim() || '[]') as InspectedNetwork[];
+  const api = stdout.startsWith(API_ANSWERS);
+  if (exitCode !== 0) throw new Error(`${api ? "the Engine API's network inspects" : 'docker network ls'} failed: ${stderr.trim()}`);
+  const list = api ? parseApiAnswers<InspectedNetwork>(stdout) : (JSON.parse(stdout.trim() || '[]') as InspectedNetwork[]);
   return {
     dockerInstalled: true,
     networks: list.map((n) => ({

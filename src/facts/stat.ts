@@ -1,6 +1,15 @@
 import type { Fact } from '../engine/types.js';
 import { defineFact } from './define.js';
 import { sh } from '../transports/quote.js';
+import { inPathGroup, printed, statFailed, type StatFields } from './paths.js';
+
+/** The part of the paths probe (src/facts/paths.ts) a stat fact reads: its command's one line. */
+const statMember = (path: string, line: (s: StatFields) => string) => ({
+  path,
+  statFor: 'lLSfe',
+  bytesFor: '',
+  render: (c: string, s: StatFields | undefined) => (c === 'a' ? printed('absent\n') : s ? printed(`${line(s)}\n`) : statFailed),
+});
 
 export interface PathState {
   path: string;
@@ -14,7 +23,7 @@ export interface PathState {
 
 /** stat(1) of one path, without following a final symlink (a symlink is never a directory). */
 export function pathFact(path: string): Fact<PathState> {
-  return defineFact(
+  const fact = defineFact(
     'path.stat',
     [path],
     `if [ -e ${sh([path])} ] || [ -L ${sh([path])} ]; then stat -c '%F|%U|%G|%a' -- ${sh([path])}; else echo absent; fi`,
@@ -23,6 +32,10 @@ export function pathFact(path: string): Fact<PathState> {
       return parseStat(path, stdout.trim());
     },
   );
+  return inPathGroup(
+    fact,
+    statMember(path, (s) => `${s.type}|${s.owner}|${s.group}|${s.mode}`),
+  );
 }
 
 /**
@@ -30,7 +43,7 @@ export function pathFact(path: string): Fact<PathState> {
  * image runs as, which need not have a name on the host (stat prints UNKNOWN for those).
  */
 export function pathIdsFact(path: string): Fact<PathState> {
-  return defineFact(
+  const fact = defineFact(
     'path.stat-ids',
     [path],
     `if [ -e ${sh([path])} ] || [ -L ${sh([path])} ]; then stat -c '%F|%u|%g|%a' -- ${sh([path])}; else echo absent; fi`,
@@ -38,6 +51,10 @@ export function pathIdsFact(path: string): Fact<PathState> {
       if (exitCode !== 0) throw new Error(`stat failed: ${stderr.trim()}`);
       return parseStat(path, stdout.trim());
     },
+  );
+  return inPathGroup(
+    fact,
+    statMember(path, (s) => `${s.type}|${s.uid}|${s.gid}|${s.mode}`),
   );
 }
 

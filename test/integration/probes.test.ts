@@ -3,11 +3,23 @@
 // record), and drift made by hand between two audits always reported (exit 2), whatever is cached.
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gatherFacts } from '../../src/engine/gather.js';
+import { gatherFacts, probesOf } from '../../src/engine/gather.js';
 import { runPlaybook } from '../../src/engine/run.js';
 import type { HostReport, Mode, Role } from '../../src/engine/types.js';
-import { composeCacheFile, composeConfigHashesFact, composeHashesFact } from '../../src/facts/compose.js';
+import {
+  composeCacheFile,
+  composeConfigHashesFact,
+  composeHashesFact,
+  composeProjectsFact,
+  parseComposeLs,
+} from '../../src/facts/compose.js';
 import { containerHttpFact, parseContainerHttp } from '../../src/facts/container-http.js';
+import { containersFact, parseContainers } from '../../src/facts/containers.js';
+import { fileContentFact } from '../../src/facts/file-content.js';
+import { fileFact } from '../../src/facts/file.js';
+import { pathFact, pathIdsFact } from '../../src/facts/stat.js';
+import { imagesFact, parseImages } from '../../src/facts/images.js';
+import { networksFact, parseNetworks } from '../../src/facts/networks.js';
 import { CURL_PRESENT, DOCKER_ENGINE_PROBE, parseDockerEngineProbe } from '../../src/facts/docker.js';
 import { fail2banFact, parseFail2banProbe } from '../../src/facts/fail2ban.js';
 import { parseUfwStatusVerbose, ufwState } from '../../src/facts/ufw.js';
@@ -229,6 +241,133 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
     } finally {
       await t.close();
       await sh('docker rm -f probe-http probe-http-stopped >/dev/null; docker network rm probe-http-b >/dev/null');
+    }
+  }, 120_000);
+
+  it('containers, networks and images from the Engine API say what docker inspect says: running, exited, removed meanwhile', async () => {
+    await sh(`docker network create probe-objects >/dev/null && docker tag ${IMAGE} hostkit-probe/second:tag`);
+    await sh(
+      `docker run -d --name probe-objects-up --network probe-objects --label 'probe=a "quoted" label' ${IMAGE} sleep 600 >/dev/null`,
+    );
+    await sh(`docker run --name probe-objects-exited ${IMAGE} sh -c 'exit 3' || true`);
+    const t = await openTransport(inventory.hosts[0]!, {});
+    const byName = <T extends { name: string }>(list: T[]) => [...list].sort((a, b) => a.name.localeCompare(b.name));
+    try {
+      const both = async (command: string) => {
+        const api = await t.exec(command);
+        const cli = await t.exec(replaced(command, CURL_PRESENT, 'false'));
+        expect(api.stdout).toMatch(/^#hostkit: engine api/);
+        expect(cli.stdout).toMatch(/^\[/);
+        return { api, cli };
+      };
+      const containers = await both(containersFact.command);
+      const fromApi = parseContainers(containers.api);
+      expect(fromApi).toEqual(parseContainers(containers.cli));
+      expect(fromApi.containers.find((c) => c.name === 'probe-objects-exited')).toMatchObject({ status: 'exited', exitCode: 3 });
+      expect(fromApi.containers.find((c) => c.name === 'probe-objects-up')?.labels.probe).toBe('a "quoted" label');
+      // `docker network ls` sorts by name, the API does not: the same networks, each the same.
+      const networks = await both(networksFact.command);
+      const nets = parseNetworks(networks.api);
+      expect(byName(nets.networks)).toEqual(byName(parseNetworks(networks.cli).networks));
+      expect(nets.networks.find((n) => n.name === 'probe-objects')?.containers.map((c) => c.name)).toEqual(['probe-objects-up']);
+      const images = await both(imagesFact().command);
+      const tags = parseImages(images.api);
+      expect(tags).toEqual(parseImages(images.cli));
+      expect(tags.byTag.get('hostkit-probe/second:tag')?.id).toBe(tags.byTag.get(IMAGE)?.id);
+
+      // A container removed between the list and the inspects: left out, the others kept, on both paths.
+      const gone = () => sh(`docker run -d --name probe-gone ${IMAGE} sleep 600 >/dev/null`);
+      await gone();
+      const api = await t.exec(
+        replaced(containersFact.command, '); { [ -z "$ids" ]', '); docker rm -f probe-gone >/dev/null; { [ -z "$ids" ]'),
+      );
+      await gone();
+      const cli = await t.exec(
+        replaced(
+          replaced(containersFact.command, CURL_PRESENT, 'false'),
+          'docker inspect $ids',
+          'docker rm -f probe-gone >/dev/null; docker inspect $ids',
+        ),
+      );
+      expect(api.stdout).toContain('@@hostkit-api 404@@');
+      const left = parseContainers(api);
+      expect(left.containers.map((c) => c.name)).toEqual(expect.arrayContaining(['probe-objects-up', 'probe-objects-exited']));
+      expect(left.containers.map((c) => c.name)).not.toContain('probe-gone');
+      expect(left).toEqual(parseContainers(cli));
+    } finally {
+      await t.close();
+      await sh(
+        'docker rm -f probe-objects-up probe-objects-exited probe-gone >/dev/null 2>&1; docker network rm probe-objects >/dev/null; docker rmi hostkit-probe/second:tag >/dev/null',
+      );
+    }
+  }, 120_000);
+
+  it('compose projects from the Engine API say what `docker compose ls -a` says: states, several and missing config files, foreign labels', async () => {
+    const labels = (project: string, files?: string, hash = 'h') =>
+      [`--label com.docker.compose.project=${project}`, hash ? `--label com.docker.compose.config-hash=${hash}` : '']
+        .concat(files === undefined ? [] : [`--label com.docker.compose.project.config_files=${files}`])
+        .join(' ');
+    const names = ['probe-ls-up', 'probe-ls-exited', 'probe-ls-created', 'probe-ls-na', 'probe-ls-f1', 'probe-ls-f2', 'probe-ls-nohash'];
+    await sh(`docker run -d --name probe-ls-up ${labels('probe-ls', '/srv/ls/compose.yaml')} ${IMAGE} sleep 600 >/dev/null`);
+    await sh(`docker run --name probe-ls-exited ${labels('probe-ls', '/srv/ls/compose.yaml')} ${IMAGE} sh -c 'exit 2' || true`);
+    await sh(`docker create --name probe-ls-created ${labels('probe-ls', '/srv/ls/compose.yaml')} ${IMAGE} true >/dev/null`);
+    // A container without config_files: compose warns and says N/A for its project.
+    await sh(`docker run -d --name probe-ls-na ${labels('Probe-NA')} ${IMAGE} sleep 600 >/dev/null`);
+    await sh(`docker run -d --name probe-ls-f1 ${labels('probe-files', '/x/a.yaml,/x/b.yaml')} ${IMAGE} sleep 600 >/dev/null`);
+    await sh(`docker run -d --name probe-ls-f2 ${labels('probe-files', '/x/b.yaml,/x/c.yaml')} ${IMAGE} sleep 600 >/dev/null`);
+    // No config hash: not compose's, left out by both.
+    await sh(`docker run -d --name probe-ls-nohash ${labels('probe-nohash', '/x/n.yaml', '')} ${IMAGE} sleep 600 >/dev/null`);
+    const t = await openTransport(inventory.hosts[0]!, {});
+    try {
+      const api = await t.exec(composeProjectsFact.command);
+      const cli = await t.exec(replaced(composeProjectsFact.command, CURL_PRESENT, 'false'));
+      expect(api.stdout).toMatch(/^#hostkit: engine api compose containers\n/);
+      expect(cli.stdout).toMatch(/^\[\{"Name"/);
+      const fromApi = parseComposeLs(api);
+      expect(fromApi).toEqual(parseComposeLs(cli));
+      const project = (name: string) => fromApi.projects.find((p) => p.name === name);
+      expect(project('probe-ls')?.status).toBe('created(1), exited(1), running(1)');
+      expect(project('Probe-NA')?.configFiles).toEqual(['N/A']);
+      expect(project('probe-files')?.configFiles).toEqual(expect.arrayContaining(['/x/a.yaml', '/x/b.yaml', '/x/c.yaml']));
+      expect(project('probe-nohash')).toBeUndefined();
+      expect(project('probe-stack')).toMatchObject({ status: 'running(2)', configFiles: [`${DIR}/compose.yaml`] });
+    } finally {
+      await t.close();
+      await sh(`docker rm -f ${names.join(' ')} >/dev/null`);
+    }
+  }, 120_000);
+
+  it("the path facts merged into ONE probe say what each one's own probe says", async () => {
+    const root = '/root/probe-paths';
+    await sh(
+      [
+        `rm -rf ${root} && mkdir -p ${root}/dir && cd ${root}`,
+        "printf 'hello\\n' > file && : > empty && chown 12345:54321 empty && printf '\\000\\001bin' > bin && chmod 4755 bin",
+        'ln -s file link-file && ln -s dir link-dir && ln -s nowhere dangling && mkfifo fifo',
+        `printf x > 'with space' && printf y > "it's \\"q\\"" && printf z > 'a|b'`,
+      ].join('\n'),
+    );
+    const names = ['file', 'empty', 'bin', 'link-file', 'link-dir', 'dangling', 'fifo', 'with space', `it's "q"`, 'dir', 'absent', 'a|b'];
+    const facts = names.flatMap((n) => [
+      pathFact(`${root}/${n}`),
+      pathIdsFact(`${root}/${n}`),
+      fileFact(`${root}/${n}`),
+      fileContentFact(`${root}/${n}`),
+    ]);
+    expect(probesOf(facts)).toHaveLength(1);
+    const t = await openTransport(inventory.hosts[0]!, {});
+    try {
+      const merged = await gatherFacts(t, facts);
+      for (const f of facts) expect(merged.get(f), f.key).toEqual((await gatherFacts(t, [f])).get(f));
+      expect(merged.get(pathIdsFact(`${root}/empty`))).toMatchObject({ owner: '12345', group: '54321' });
+      expect(merged.get(fileFact(`${root}/bin`))).toMatchObject({
+        type: 'file',
+        mode: '4755',
+        content: Buffer.from('\x00\x01bin', 'latin1'),
+      });
+    } finally {
+      await t.close();
+      await sh(`rm -rf ${root}`);
     }
   }, 120_000);
 

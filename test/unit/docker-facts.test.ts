@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { factOutput } from '../fixtures/facts/fixture.mjs';
-import { compareVersions, parseDockerEngineProbe, parseOsRelease, versionParts } from '../../src/facts/docker.js';
+import { parseContainers } from '../../src/facts/containers.js';
+import {
+  API_ANSWERS,
+  compareVersions,
+  parseApiAnswers,
+  parseDockerEngineProbe,
+  parseOsRelease,
+  versionParts,
+} from '../../src/facts/docker.js';
 
 /** The recorded outputs , now fact fixtures (test/fixtures/facts/README.md). */
 const MOVED: Record<string, [string, string]> = {
@@ -52,6 +60,31 @@ describe('docker engine probe (recorded on Debian 13)', () => {
 
   it('a cut-short output is an error, never "not installed"', () => {
     expect(() => parseDockerEngineProbe(out('\n@@hostkit-docker version@@\n{"Client"'))).toThrow(/incomplete/);
+  });
+});
+
+describe("the Engine API's answers of one curl (apiGetEach)", () => {
+  const recorded = factOutput('docker.containers', 'removed-meanwhile');
+
+  it('keeps the 200s in order and leaves out a 404 (removed after the list), as docker inspect || true', () => {
+    expect(parseApiAnswers<{ Name: string }>(recorded.stdout).map((c) => c.Name)).toEqual(['/python-dev', '/python-tst']);
+  });
+
+  it('no objects listed: no answers', () => {
+    expect(parseApiAnswers(`${API_ANSWERS}\n`)).toEqual([]);
+  });
+
+  it('an answer cut short, another status, a body that is not JSON: errors', () => {
+    expect(() => parseApiAnswers(recorded.stdout.slice(0, -30))).toThrow(/cut short/);
+    expect(() => parseApiAnswers(`${API_ANSWERS}\n{"message":"boom"}\n\n@@hostkit-api 500@@\n`)).toThrow(
+      /answered 500: \{"message":"boom"\}/,
+    );
+    expect(() => parseApiAnswers(`${API_ANSWERS}\n{"Id":\n\n@@hostkit-api 200@@\n`)).toThrow(/not JSON/);
+    expect(() => parseApiAnswers('[]\n')).toThrow(/not the Engine API/);
+  });
+
+  it('curl failing part way (the daemon gone) fails the fact, whatever was printed', () => {
+    expect(() => parseContainers({ ...recorded, exitCode: 7, stderr: 'curl: (7) Failed to connect' })).toThrow(/exit 7\): curl: \(7\)/);
   });
 });
 

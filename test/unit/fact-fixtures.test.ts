@@ -9,11 +9,18 @@ import { BACKUP_FACTS } from '../../src/backup/facts.js';
 import { splitBatchOutput } from '../../src/engine/gather.js';
 import type { Fact, ProbeOutput } from '../../src/engine/types.js';
 import { buildFact, FACTS } from '../../src/facts/index.js';
+import { type PathMember, splitPaths } from '../../src/facts/paths.js';
 import { factFixtureCases, factFixtureNames, readFactFixture, toPlain } from '../fixtures/facts/fixture.mjs';
 
 /** Fixture folders that exercise a parser which is not a fact of its own. */
 const PARSER_FOLDERS: Record<string, (args: unknown[], out: ProbeOutput) => unknown> = {
   'gather.batch': ([count, marker], out) => splitBatchOutput(out.stdout, count as number, marker as string),
+  // The paths probe of [fact name, path] members (test/fixtures/paths/record.mjs): each member's own output.
+  'host.paths': ([members], out) =>
+    splitPaths(
+      out,
+      (members as [string, string][]).map(([name, path]) => buildFact(name, [path]).group!.member as PathMember),
+    ),
 };
 
 /**
@@ -25,6 +32,7 @@ const PARSER_CASES: Record<string, string> = {
   parseComposeHashes: 'docker.compose-hashes',
   parseComposeConfigHashes: 'docker.compose-config-hashes',
   parseContainers: 'docker.containers',
+  parseApiAnswers: 'docker.containers',
   parseContainerHttp: 'container.http',
   parseDockerUserProbe: 'docker.user-chains',
   splitSections: 'docker.engine',
@@ -58,6 +66,7 @@ const PARSER_CASES: Record<string, string> = {
   splitUfwProbe: 'ufw.state',
   parseUfwProbe: 'ufw.state',
   splitBatchOutput: 'gather.batch',
+  splitPaths: 'host.paths',
   parseBackupState: 'backup.state',
   parseSnapshots: 'backup.state',
   parseLastRun: 'backup.state',
