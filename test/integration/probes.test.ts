@@ -138,28 +138,53 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
     expect(check.reports.map((r) => r.role)).toEqual(['firewall', 'fail2ban', 'probe-stack']);
   }, 600_000);
 
-  it('fail2ban in two client starts says what one client call per jail and command says', async () => {
+  it('fail2ban in ONE client start says what one client call per jail and command says: as applied, a jail added by hand, the server stopped', async () => {
     // The earlier probe: `ufw status` and two client calls per jail.
     const perJail = [
       'printf "@@ufw %s\\n" "$(ufw status 2>/dev/null | head -n1)"',
       'echo "@@installed yes"',
       'printf "@@active %s\\n" "$(systemctl is-active fail2ban 2>/dev/null)"',
-      'out=$(fail2ban-client status 2>&1); echo "@@status"; printf "%s\\n" "$out"',
-      'for j in $(printf "%s\\n" "$out" | sed -n "s/.*Jail list:[[:space:]]*//p" | tr "," " "); do',
-      '  echo "@@jail $j"; fail2ban-client status "$j" 2>&1; echo "@@actions $j"; fail2ban-client get "$j" actions 2>&1',
-      'done',
+      'if out=$(fail2ban-client status 2>&1); then',
+      '  echo "@@status"; printf "%s\\n" "$out"',
+      '  for j in $(printf "%s\\n" "$out" | sed -n "s/.*Jail list:[[:space:]]*//p" | tr "," " "); do',
+      '    echo "@@jail $j"; fail2ban-client status "$j" 2>&1; echo "@@actions $j"; fail2ban-client get "$j" actions 2>&1',
+      '  done',
+      'else echo "@@down"; printf "%s\\n" "$out"; fi',
     ].join('\n');
+    const EXTRA = '/etc/fail2ban/jail.d/zz-probe-by-hand.local';
     const t = await openTransport(inventory.hosts[0]!, {});
+    const both = async () => ({
+      ours: (await gatherFacts(t, [fail2banFact])).get(fail2banFact),
+      theirs: parseFail2banProbe((await t.exec(perJail)).stdout),
+    });
     try {
-      const ours = (await gatherFacts(t, [fail2banFact])).get(fail2banFact);
-      const theirs = parseFail2banProbe((await t.exec(perJail)).stdout);
-      expect(ours.jails).toEqual(['recidive', 'sshd']);
-      expect(ours.ufwActive).toBe(true);
-      expect(ours).toEqual(theirs);
+      const applied = await both();
+      expect(applied.ours.jails).toEqual(['recidive', 'sshd']);
+      expect(applied.ours.ufwActive).toBe(true);
+      expect(applied.ours).toEqual(applied.theirs);
+
+      // A jail no inventory declares, started by hand: seen and described by the same session.
+      await sh(
+        `printf '[probe-by-hand]\\nenabled = true\\nfilter = sshd\\nbackend = systemd\\n' >${EXTRA} && fail2ban-client reload >/dev/null`,
+      );
+      const byHand = await both();
+      expect(byHand.ours.jails).toEqual(['probe-by-hand', 'recidive', 'sshd']);
+      expect(byHand.ours.status.get('probe-by-hand')).toMatchObject({ journalMatches: expect.any(String), actions: ['ufw'] });
+      expect(byHand.ours).toEqual(byHand.theirs);
+
+      // The server stopped: down, in the client's own words (its log line's time and pid aside).
+      await sh('systemctl stop fail2ban');
+      const down = await both();
+      const words = (s: typeof down.ours) => ({ ...s, error: s.error?.replace(/^.*?\[\d+\]:\s*/, '') });
+      expect(down.ours).toMatchObject({ running: false, active: 'inactive', error: expect.stringContaining('fail2ban.sock') });
+      expect(words(down.ours)).toEqual(words(down.theirs));
     } finally {
       await t.close();
+      await sh(
+        `rm -f ${EXTRA}; systemctl start fail2ban; for i in $(seq 100); do fail2ban-client ping >/dev/null 2>&1 && exit 0; sleep 0.2; done; exit 1`,
+      );
     }
-  }, 120_000);
+  }, 180_000);
 
   it("published ports from the Engine API's container list say what docker inspect says, a published port included", async () => {
     await sh(`docker run -d --name probe-published -p 127.0.0.1:18080:80 -p 18081:81/udp ${IMAGE} sleep 600 >/dev/null`);
