@@ -6,7 +6,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { gatherFacts } from '../../src/engine/gather.js';
 import { runPlaybook } from '../../src/engine/run.js';
 import type { HostReport, Mode, Role } from '../../src/engine/types.js';
-import { composeCacheFile, composeConfigHashesFact, composeHashesFact } from '../../src/facts/compose.js';
+import {
+  composeCacheFile,
+  composeConfigHashesFact,
+  composeHashesFact,
+  configHashesOf,
+  recordComposeHashesScript,
+} from '../../src/facts/compose.js';
 import { containerHttpFact, parseContainerHttp } from '../../src/facts/container-http.js';
 import { CURL_PRESENT, DOCKER_ENGINE_PROBE, parseDockerEngineProbe } from '../../src/facts/docker.js';
 import { fail2banFact, parseFail2banProbe } from '../../src/facts/fail2ban.js';
@@ -103,8 +109,8 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
   const bothHashes = async () => {
     const t = await openTransport(inventory.hosts[0]!, {});
     try {
-      const facts = await gatherFacts(t, [composeHashesFact(DIR), composeConfigHashesFact(DIR)]);
-      return { compose: facts.get(composeHashesFact(DIR)), cached: facts.get(composeConfigHashesFact(DIR)) };
+      const facts = await gatherFacts(t, [composeHashesFact(DIR), composeConfigHashesFact([DIR])]);
+      return { compose: facts.get(composeHashesFact(DIR)), cached: configHashesOf(facts.get(composeConfigHashesFact([DIR])), DIR) };
     } finally {
       await t.close();
     }
@@ -302,6 +308,40 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
     expect((await bothHashes()).cached).toMatchObject({ cached: true });
     expect(changed((await run('apply')).reports)).toEqual([]);
   }, 600_000);
+
+  it("ONE probe for a host's stacks says what compose says of each: recorded, edited by hand, invalid, without a file", async () => {
+    const copies = ['edited', 'invalid', 'no-file', 'recorded'].map((s) => `/opt/hostkit/stacks/probe-copy-${s}`);
+    const [edited, invalid, noFile, recorded] = copies as [string, string, string, string];
+    try {
+      for (const dir of copies) {
+        await sh(`mkdir -p ${dir} && cp ${DIR}/compose.yaml ${DIR}/.env ${dir}/ && rm -f ${composeCacheFile(dir)}`);
+        await sh(recordComposeHashesScript(dir));
+      }
+      await sh(`sed -i 's/"86400"/"86403"/' ${edited}/compose.yaml`);
+      await sh(`printf 'services:\\n  a: [oops\\n' >${invalid}/compose.yaml`);
+      await sh(`rm ${noFile}/compose.yaml`);
+      const all = [DIR, ...copies];
+      const t = await openTransport(inventory.hosts[0]!, {});
+      try {
+        const facts = await gatherFacts(t, [composeConfigHashesFact(all), ...all.map((d) => composeHashesFact(d))]);
+        const host = facts.get(composeConfigHashesFact(all));
+        for (const dir of all) {
+          const own = facts.get(composeHashesFact(dir));
+          const { cached: _cached, ...answer } = configHashesOf(host, dir);
+          expect(answer, dir).toEqual(own);
+        }
+        expect(configHashesOf(host, recorded)).toMatchObject({ state: 'ok', cached: true });
+        expect(configHashesOf(host, DIR)).toMatchObject({ state: 'ok', cached: true });
+        expect(configHashesOf(host, edited)).toMatchObject({ state: 'ok', cached: false });
+        expect(configHashesOf(host, invalid)).toMatchObject({ state: 'invalid' });
+        expect(configHashesOf(host, noFile)).toEqual({ state: 'no-file' });
+      } finally {
+        await t.close();
+      }
+    } finally {
+      await sh(`rm -rf ${copies.flatMap((d) => [d, composeCacheFile(d)]).join(' ')}`);
+    }
+  }, 300_000);
 
   it('drift made by hand between two audits is reported (exit 2), then apply repairs it', async () => {
     expect((await run('check')).exitCode).toBe(0);
