@@ -163,18 +163,23 @@ export function parseComposeHashes({ stdout, stderr, exitCode }: ProbeOutput): C
 // the compose plugin and loads the whole project (~0.1 s of CPU per stack): too much for every
 // stack on every audit. The apply records compose's answer together with a KEY of everything
 // that answer depends on; the probe gives the recorded answer only while the key is unchanged,
-// and asks compose otherwise. The key (sha256) covers:
-// - the bytes of compose.yaml and .env (compose's only inputs with `-f compose.yaml`: no
+// and asks compose otherwise. The key covers:
+// - the bytes of compose.yaml and .env (sha256; compose's only inputs with `-f compose.yaml`: no
 //   override file is read; .env is the interpolation source) and the project directory;
 // - the docker CLI and every compose plugin it could run (path, device, inode, size, mtime:
 //   any upgrade or replacement of either is a new key, a stricter test than the version);
 // - the environment compose reads (COMPOSE_*, DOCKER_*) and the variables the rendered files
 //   interpolate (HOSTKIT_*), which would override .env.
-// A stale or missing record only costs compose's own run; it is never read as an answer.
+// ONE probe reads all stacks of a host (like docker.images): one stat, env and sha256sum for all
+// of them (the CLI, plugins and environment hashed once, every stack's files in the same
+// sha256sum), the records read with shell builtins; compose runs only for a stack whose record
+// does not hold (those in parallel). A stale or missing record only costs compose's own run; it
+// is never read as an answer.
 // ---------------------------------------------------------------------------------------------
 
 export const COMPOSE_CACHE_DIR = '/var/lib/hostkit/compose-hashes';
-const CACHE_HEADER = 'hostkit-compose-hashes v1';
+/** v2: the key in clear (host part, file hashes, directory); a v1 record (one sha256) never matches. */
+const CACHE_HEADER = 'hostkit-compose-hashes v2';
 const CACHED = '#hostkit: cached';
 const COMPUTED = '#hostkit: computed';
 /** Where the docker CLI looks for plugins (cli-plugins/manager), user config dir first. */
@@ -188,53 +193,159 @@ const PLUGIN_DIRS = [
 
 /** The record of a stack directory (one file per directory, a name safe in any shell). */
 export function composeCacheFile(dir: string): string {
-  return `${COMPOSE_CACHE_DIR}/${dir.replace(/\/+$/, '').replace(/[^A-Za-z0-9._-]/g, '_')}`;
+  return `${COMPOSE_CACHE_DIR}/${trimDir(dir).replace(/[^A-Za-z0-9._-]/g, '_')}`;
 }
 
-/** Shell function printing the key of the compose project in the current directory (see above). */
-const KEY_FUNCTION = [
-  '__hostkit_compose_key() {',
-  '  { pwd',
+const trimDir = (dir: string) => dir.replace(/\/+$/, '');
+
+/**
+ * Shell functions computing the keys (see above), shared by the probe and the apply's record:
+ * `__hk_sums FILE...` hashes the host part (stdin, `-`) and the files in ONE sha256sum;
+ * `__hk_key DIR` sets k to DIR's record header, empty when a file exists but was not hashed
+ * (unreadable, or a name sha256sum escapes): such a stack is never answered from a record.
+ */
+const KEY_FUNCTIONS = [
+  "set -f; nl='\n'",
+  '__hk_sums() {',
+  '  sums=$( {',
   `    stat -L -c '%n %d %i %s %Y' "$(command -v docker)" ${PLUGIN_DIRS.map((d) => `${d}/docker-compose`).join(' ')} 2>/dev/null`,
   "    env | grep -E '^(COMPOSE_|DOCKER_|HOSTKIT_)' | LC_ALL=C sort",
-  '    sha256sum compose.yaml .env 2>&1',
-  '  } | sha256sum | cut -c1-64',
+  '  } | sha256sum - "$@" 2>/dev/null)',
+  '}',
+  // hk_s: the sha256 of $1 from $sums ("<hash>  <name>" lines), "-" for a file that does not exist.
+  '__hk_sum() {',
+  "  hk_s=''; IFS=$nl",
+  '  for l in $sums; do [ "${l#*  }" = "$1" ] && { hk_s=${l%%  *}; break; }; done',
+  '  unset IFS; [ -n "$hk_s" ] || [ -e "$1" ] || [ "$1" = - ] || hk_s=-',
+  '}',
+  '__hk_key() {',
+  '  k=\'\'; __hk_sum -; [ -n "$hk_s" ] || return 0; hk_h=$hk_s',
+  '  __hk_sum "$1/compose.yaml"; [ -n "$hk_s" ] || return 0; hk_c=$hk_s',
+  '  __hk_sum "$1/.env"; [ -n "$hk_s" ] || return 0',
+  `  k="${CACHE_HEADER} $hk_h $hk_c $hk_s $1"`,
   '}',
 ].join('\n');
 
 /**
- * The config hashes of the compose file deployed in `dir`, as `composeHashesFact` gives them
- * (compose's own answer), from the apply's record while its key holds (`cached` says which).
+ * Per stack: a frame `@@compose INDEX cached|computed RC|no-file|no-compose`, then its lines,
+ * each prefixed (`o ` compose's stdout or the record, `e ` compose's stderr), so nothing a
+ * compose file or an error says can pass for a frame; `@@compose end` closes a complete answer.
  */
-export function composeConfigHashesFact(dir: string): Fact<ComposeHashes & { cached?: boolean }> {
-  const file = `${dir.replace(/\/+$/, '')}/compose.yaml`;
-  const cache = sh([composeCacheFile(dir)]);
+const CHECK_FUNCTION = [
+  // Is compose there at all (asked once, and only when a stack has no file or no record).
+  '__hk_compose() {',
+  '  [ -n "$has_compose" ] || { docker compose version >/dev/null 2>&1 && has_compose=yes || has_compose=no; }',
+  '  [ "$has_compose" = yes ]',
+  '}',
+  // INDEX DIR RECORD: the record's answer, or compose started in the background (printed at the end).
+  '__hk_check() {',
+  // As composeHashesFact: no compose wins over no file.
+  '  if [ ! -f "$2/compose.yaml" ]; then',
+  '    if __hk_compose; then echo "@@compose $1 no-file"; else echo "@@compose $1 no-compose"; fi; return 0',
+  '  fi',
+  '  __hk_key "$2"',
+  '  if [ -n "$k" ] && [ -f "$3" ] && IFS= read -r head <"$3" && [ "$head" = "$k" ]; then',
+  '    echo "@@compose $1 cached"',
+  '    { IFS= read -r head; while IFS= read -r l || [ -n "$l" ]; do printf "o %s\\n" "$l"; done; } <"$3"',
+  '    return 0',
+  '  fi',
+  '  __hk_compose || { echo "@@compose $1 no-compose"; return 0; }',
+  '  [ -n "$tmp" ] || tmp=$(mktemp -d 2>/dev/null || { mkdir -m 700 /tmp/.hostkit-compose.$$ && echo /tmp/.hostkit-compose.$$; }) || exit 1',
+  `  { ( cd "$2" && exec docker compose -f compose.yaml config --hash '*' ) >"$tmp/$1.o" 2>"$tmp/$1.e" </dev/null; echo $? >"$tmp/$1.rc"; } &`,
+  '  todo="$todo $1"',
+  '}',
+].join('\n');
+
+/**
+ * The config hashes of the compose files deployed in `dirs` (a host's stacks, in ONE probe), as
+ * `composeHashesFact` gives them (compose's own answer), from the apply's records while their
+ * keys hold (`cached` says which). Read one stack's with `configHashesOf`.
+ */
+export function composeConfigHashesFact(dirs: readonly string[]): Fact<Map<string, CachedComposeHashes>> {
+  const list = [...new Set(dirs.map(trimDir))].sort();
+  const files = list.flatMap((d) => [`${d}/compose.yaml`, `${d}/.env`]);
   return defineFact(
     'docker.compose-config-hashes',
-    [dir],
+    [list],
     [
       WHEN_DOCKER,
-      // As composeHashesFact: no compose wins over no file (the version check only then).
-      `[ -f ${sh([file])} ] || { docker compose version >/dev/null 2>&1 || { echo '${NO_COMPOSE}'; exit 0; }; echo '${NO_FILE}'; exit 0; }`,
-      `cd ${sh([dir])} || exit 1`,
-      KEY_FUNCTION,
-      'k=$(__hostkit_compose_key)',
-      `if [ -f ${cache} ] && [ "$(head -n 1 ${cache})" = "${CACHE_HEADER} $k" ]; then echo "${CACHED}"; tail -n +2 ${cache}; exit 0; fi`,
-      `docker compose version >/dev/null 2>&1 || { echo '${NO_COMPOSE}'; exit 0; }`,
-      `echo "${COMPUTED}"`,
-      `docker compose -f compose.yaml config --hash '*'`,
+      KEY_FUNCTIONS,
+      CHECK_FUNCTION,
+      "tmp=''; todo=''; has_compose=''",
+      `__hk_sums ${sh(files)}`,
+      ...list.map((d, i) => `__hk_check ${i} ${sh([d, composeCacheFile(d)])}`),
+      'wait',
+      'for i in $todo; do',
+      '  rc=1; read -r rc <"$tmp/$i.rc"',
+      '  echo "@@compose $i computed $rc"',
+      '  while IFS= read -r l || [ -n "$l" ]; do printf "o %s\\n" "$l"; done <"$tmp/$i.o"',
+      '  while IFS= read -r l || [ -n "$l" ]; do printf "e %s\\n" "$l"; done <"$tmp/$i.e"',
+      'done',
+      '[ -z "$tmp" ] || rm -rf "$tmp"',
+      'echo "@@compose end"',
     ].join('\n'),
-    parseComposeConfigHashes,
+    (output) => parseComposeConfigHashesProbe(list, output),
   );
 }
 
-/** As parseComposeHashes, after the header line that says whether the answer was the record. */
-export function parseComposeConfigHashes(output: ProbeOutput): ComposeHashes & { cached?: boolean } {
+export type CachedComposeHashes = ComposeHashes & { cached?: boolean };
+
+/** One stack's answer out of the host's (its directory must be one the fact was made for). */
+export function configHashesOf(all: ReadonlyMap<string, CachedComposeHashes>, dir: string): CachedComposeHashes {
+  const got = all.get(trimDir(dir));
+  if (!got) throw new Error(`docker.compose-config-hashes: ${dir} was not probed`);
+  return got;
+}
+
+/** The probe's frames -> each directory's answer, parsed as compose's own output is. */
+export function parseComposeConfigHashesProbe(dirs: readonly string[], output: ProbeOutput): Map<string, CachedComposeHashes> {
+  const text = output.stdout.trim();
+  if (text === NO_DOCKER) return new Map(dirs.map((d) => [d, { state: 'no-compose' } as const]));
+  const lines = output.stdout.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  if (output.exitCode !== 0 || lines.at(-1) !== '@@compose end') {
+    throw new Error(`compose config hashes probe: incomplete answer (exit ${output.exitCode}): ${output.stderr.trim().slice(-300)}`);
+  }
+  const frames = new Map<number, { kind: string; rc: number; out: string[]; err: string[] }>();
+  let current: { kind: string; rc: number; out: string[]; err: string[] } | undefined;
+  for (const line of lines.slice(0, -1)) {
+    const frame = /^@@compose (\d+) (cached|computed (\d+)|no-file|no-compose)$/.exec(line);
+    if (frame) {
+      const index = Number(frame[1]);
+      if (index >= dirs.length || frames.has(index)) throw new Error(`compose config hashes probe: unexpected frame "${line}"`);
+      current = { kind: frame[2]!.split(' ')[0]!, rc: Number(frame[3] ?? 0), out: [], err: [] };
+      frames.set(index, current);
+    } else if (current && line.startsWith('o ')) current.out.push(line.slice(2));
+    else if (current && line.startsWith('e ')) current.err.push(line.slice(2));
+    else throw new Error(`compose config hashes probe: unexpected line "${line.slice(0, 200)}"`);
+  }
+  const result = new Map<string, CachedComposeHashes>();
+  dirs.forEach((dir, i) => {
+    const f = frames.get(i);
+    if (!f) throw new Error(`compose config hashes probe: no answer for ${dir}`);
+    const body = (head: string) => [head, ...f.out, ''].join('\n');
+    const err = f.err.length ? `${f.err.join('\n')}\n` : '';
+    if (f.kind === 'no-file') result.set(dir, { state: 'no-file' });
+    else if (f.kind === 'no-compose') result.set(dir, { state: 'no-compose' });
+    else result.set(dir, parseRecordedOrComputed({ stdout: body(f.kind === 'cached' ? CACHED : COMPUTED), stderr: err, exitCode: f.rc }));
+  });
+  return result;
+}
+
+/**
+ * As parseComposeHashes, after the header line that says whether the answer was the record. A
+ * record is hostkit's own: any line of it that is not "service sha256" is refused, never skipped.
+ */
+function parseRecordedOrComputed(output: ProbeOutput): CachedComposeHashes {
   const [first = '', ...rest] = output.stdout.split('\n');
-  const head = first.trim();
-  if (head !== CACHED && head !== COMPUTED) return parseComposeHashes(output);
   const parsed = parseComposeHashes({ ...output, stdout: rest.join('\n') });
-  return parsed.state === 'ok' ? { ...parsed, cached: head === CACHED } : parsed;
+  const cached = first === CACHED;
+  if (cached) {
+    const lines = rest.filter((l) => l.trim() !== '');
+    if (parsed.state !== 'ok' || lines.length === 0 || lines.length !== parsed.byService.size)
+      throw new Error(`compose config hashes: a garbled record: ${lines.join(' | ').slice(0, 200)}`);
+  }
+  return parsed.state === 'ok' ? { ...parsed, cached } : parsed;
 }
 
 /**
@@ -243,16 +354,20 @@ export function parseComposeConfigHashes(output: ProbeOutput): ComposeHashes & {
  * atomically, root only. Exits 0 either way: without a record the probe asks compose itself.
  */
 export function recordComposeHashesScript(dir: string): string {
-  const cache = sh([composeCacheFile(dir)]);
+  const d = trimDir(dir);
+  const cache = sh([composeCacheFile(d)]);
+  const key = `__hk_sums ${sh([`${d}/compose.yaml`, `${d}/.env`])}; __hk_key ${sh([d])}`;
   return [
     '(',
-    `cd ${sh([dir])} || exit 0`,
-    KEY_FUNCTION,
-    'k=$(__hostkit_compose_key)',
-    `h=$(docker compose -f compose.yaml config --hash '*' 2>/dev/null) || exit 0`,
-    '[ "$k" = "$(__hostkit_compose_key)" ] || exit 0',
+    `cd ${sh([d])} || exit 0`,
+    KEY_FUNCTIONS,
+    key,
+    '[ -n "$k" ] || exit 0; was=$k',
+    `answer=$(docker compose -f compose.yaml config --hash '*' 2>/dev/null) && [ -n "$answer" ] || exit 0`,
+    key,
+    '[ "$k" = "$was" ] || exit 0',
     `umask 077; mkdir -p ${sh([COMPOSE_CACHE_DIR])} || exit 0`,
-    `printf '%s\\n%s\\n' "${CACHE_HEADER} $k" "$h" >${cache}.tmp && mv -f ${cache}.tmp ${cache}`,
+    `printf '%s\\n%s\\n' "$k" "$answer" >${cache}.tmp && mv -f ${cache}.tmp ${cache}`,
     ') || true',
   ].join('\n');
 }

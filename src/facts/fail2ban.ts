@@ -53,12 +53,59 @@ const UFW_STATUS_LINE = [
 ].join('\n');
 
 /**
+ * ONE client start (Python, ~0.06-0.15 s of CPU each) for the whole state: `fail2ban-client -i
+ * status` as a coprocess on two fifos. Its first answer is the server's status (flushed before
+ * the interactive banner: fail2banclient.py's __processCmd); the commands for every RUNNING jail it
+ * lists (`status <jail>`, `get <jail> actions`) are written to its stdin only then, and stdin is
+ * closed so the session ends (EOF: the client exits 255). A server that does not answer ends the
+ * client before its prompt: what it said is the @@down section, as `fail2ban-client status 2>&1`
+ * says it. The answers are re-framed into the @@jail / @@actions sections one client call per
+ * command gave (the `fail2ban> ` prompt starts each answer); everything after the last one is
+ * read and dropped (the client is never cut off by a closed pipe). Builtins only besides the
+ * client, mktemp, mkfifo and rm.
+ */
+const SESSION = [
+  "set -f; nl='\n'",
+  'd=$(mktemp -d 2>/dev/null || { mkdir -m 700 /tmp/.hostkit-f2b.$$ && echo /tmp/.hostkit-f2b.$$; }) && mkfifo "$d/i" "$d/o" || exit 1',
+  'fail2ban-client -i status <"$d/i" >"$d/o" 2>&1 &',
+  'client=$!',
+  // Opened in the order the client opens them (stdin, then stdout): neither side waits for the other.
+  'exec 3>"$d/i" 4<"$d/o"',
+  'rm -rf "$d"',
+  // The status answer ends with its "Jail list:" line; the banner follows only a command the server answered.
+  "out=''; answered=''; jails=''",
+  'while IFS= read -r line <&4 || [ -n "$line" ]; do',
+  '  out="$out$line$nl"',
+  "  case $line in *'Jail list:'*) answered=1; jails=${line#*Jail list:}; break ;; 'Fail2Ban v'*) answered=1; break ;; esac",
+  'done',
+  'if [ -n "$answered" ]; then',
+  '  echo "@@status"; printf "%s" "$out"',
+  "  IFS=', \t'; set -- $jails; unset IFS",
+  '  for j; do printf "status %s\\nget %s actions\\n" "$j" "$j"; done >&3',
+  '  exec 3>&-',
+  "  next=status; keep=''",
+  '  while IFS= read -r line <&4 || [ -n "$line" ]; do',
+  "    case $line in 'fail2ban> '*)",
+  "      line=${line#'fail2ban> '}",
+  `      if [ $# = 0 ]; then keep=''; elif [ $next = status ]; then next=actions; keep=1; echo "@@jail $1"; else next=status; echo "@@actions $1"; shift; fi`,
+  '    esac',
+  '    [ -z "$keep" ] || printf "%s\\n" "$line"',
+  '  done',
+  'else',
+  '  exec 3>&-',
+  // As "$(fail2ban-client status 2>&1)" gives it: trailing newlines stripped.
+  '  while [ "$out" != "${out%"$nl"}" ]; do out=${out%"$nl"}; done',
+  '  echo "@@down"; printf "%s\\n" "$out"',
+  'fi',
+  // The session ended on EOF, which the client answers with exit 255.
+  'wait "$client"',
+  'exit 0',
+].join('\n');
+
+/**
  * fail2ban's state: service, running jails and each jail's counters and journal matches. The
  * client only speaks prose; it is parsed here and nowhere else (recorded outputs:
- * test/fixtures/facts/fail2ban.state/). Two client starts (Python, ~0.1-0.3 s each) whatever
- * the number of jails: `status` for the jail list, then ONE interactive session (`-i`, commands
- * on stdin) for every jail's status and actions, re-framed into the same @@jail / @@actions
- * sections one client call per command gave (the `fail2ban> ` prompt starts each answer).
+ * test/fixtures/facts/fail2ban.state/), from one client session (SESSION above).
  */
 export const fail2banFact: Fact<Fail2banState> = defineFact(
   'fail2ban.state',
@@ -70,18 +117,7 @@ export const fail2banFact: Fact<Fail2banState> = defineFact(
     'if ! command -v fail2ban-client >/dev/null 2>&1; then echo "@@installed no"; exit 0; fi',
     'echo "@@installed yes"',
     'printf "@@active %s\\n" "$(systemctl is-active fail2ban 2>/dev/null)"',
-    'if out=$(fail2ban-client status 2>&1); then',
-    '  echo "@@status"; printf "%s\\n" "$out"',
-    '  jails=$(printf "%s\\n" "$out" | sed -n "s/.*Jail list:[[:space:]]*//p" | tr "," " ")',
-    '  if [ -n "$(echo $jails)" ]; then',
-    '    for j in $jails; do printf "status %s\\nget %s actions\\n" "$j" "$j"; done | fail2ban-client -i 2>/dev/null |',
-    '      awk -v jails="$jails" \'BEGIN { n = split(jails, J, " ") }',
-    '        /^fail2ban> / { k++; sub(/^fail2ban> /, ""); if (k > 2 * n) exit; print (k % 2 ? "@@jail " : "@@actions ") J[int((k + 1) / 2)] }',
-    "        k >= 1 && k <= 2 * n { print }'",
-    '  fi',
-    'else',
-    '  echo "@@down"; printf "%s\\n" "$out"',
-    'fi',
+    SESSION,
   ].join('\n'),
   ({ stdout }) => parseFail2banProbe(stdout),
 );

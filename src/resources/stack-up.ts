@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { parse } from 'yaml';
 import type { Change, FactSet, PlanContext } from '../engine/types.js';
 import { BaseResource, type ResourceOptions } from '../engine/resource.js';
-import { composeConfigHashesFact, composeProjectsFact, recordComposeHashesScript } from '../facts/compose.js';
+import { composeConfigHashesFact, composeProjectsFact, configHashesOf, recordComposeHashesScript } from '../facts/compose.js';
 import { COMPOSE_LABEL, containersFact, describeState, projectContainers } from '../facts/containers.js';
 import { imageOf, imagesFact } from '../facts/images.js';
 import { runImage, secretVariable, type StackModel } from '../platform/model.js';
@@ -32,6 +32,11 @@ export interface StackUpSpec {
   waitTimeoutS: number;
   /** The stack's files: a change to them tells which services compose recreates. */
   files: { env: StackEnvFile; compose: StackComposeFile };
+  /**
+   * Every stack directory of the host (this one included): their config hashes are read in ONE
+   * probe that all the stacks share. Default: this stack's alone.
+   */
+  hostStackDirs?: readonly string[];
 }
 
 export class StackUp extends BaseResource<StackUpSpec> {
@@ -47,7 +52,9 @@ export class StackUp extends BaseResource<StackUpSpec> {
     this.stack = spec.stack;
     this.waitTimeoutS = spec.waitTimeoutS;
     this.files = spec.files;
-    this.hashes = composeConfigHashesFact(spec.stack.dir);
+    const dirs = spec.hostStackDirs ?? [spec.stack.dir];
+    if (!dirs.includes(spec.stack.dir)) throw new Error(`stack ${spec.stack.name}: hostStackDirs lacks its directory ${spec.stack.dir}`);
+    this.hashes = composeConfigHashesFact(dirs);
     this.images = imagesFact();
   }
 
@@ -68,7 +75,7 @@ export class StackUp extends BaseResource<StackUpSpec> {
   plan(facts: FactSet, ctx: PlanContext): Change[] {
     const { stack } = this;
     const containers = projectContainers(facts.get(containersFact), stack.name);
-    const hashes = facts.get(this.hashes);
+    const hashes = configHashesOf(facts.get(this.hashes), stack.dir);
     const images = facts.get(this.images);
     const filesPending = ctx.pendingPrerequisites.some((id) => id === this.files.env.id || id === this.files.compose.id);
     const recreatedByFiles = filesPending ? this.servicesChangedByFiles(facts) : new Map<string, string>();

@@ -59,6 +59,7 @@ export function stackResources(p: PreparedPlatform): Resource[] {
 
   const root = new Directory({ path: platform.stacksDir, owner: 'root', group: 'root', mode: '0755' });
   resources.push(root);
+  const hostStackDirs = platform.stacks.map((s) => s.dir);
   for (const stack of platform.stacks) {
     const dir = new Directory({ path: stack.dir, owner: 'root', group: 'root', mode: '0750' }, { requires: [root] });
     const env = new StackEnvFile({ stack: stack.name, dir: stack.dir, content: renderEnvFile(stack, p.secrets) }, { requires: [dir] });
@@ -102,7 +103,7 @@ export function stackResources(p: PreparedPlatform): Resource[] {
         : [],
     );
     const up = new StackUp(
-      { stack, waitTimeoutS: platform.waitTimeoutS, files: { env, compose } },
+      { stack, waitTimeoutS: platform.waitTimeoutS, files: { env, compose }, hostStackDirs },
       { requires: [dir, env, compose, ...images, ...files, ...dbs] },
     );
     resources.push(...files, ...dbs, up);

@@ -11,7 +11,9 @@ import {
   composeConfigHashesFact,
   composeHashesFact,
   composeProjectsFact,
+  configHashesOf,
   parseComposeLs,
+  recordComposeHashesScript,
 } from '../../src/facts/compose.js';
 import { containerHttpFact, parseContainerHttp } from '../../src/facts/container-http.js';
 import { containersFact, parseContainers } from '../../src/facts/containers.js';
@@ -115,8 +117,8 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
   const bothHashes = async () => {
     const t = await openTransport(inventory.hosts[0]!, {});
     try {
-      const facts = await gatherFacts(t, [composeHashesFact(DIR), composeConfigHashesFact(DIR)]);
-      return { compose: facts.get(composeHashesFact(DIR)), cached: facts.get(composeConfigHashesFact(DIR)) };
+      const facts = await gatherFacts(t, [composeHashesFact(DIR), composeConfigHashesFact([DIR])]);
+      return { compose: facts.get(composeHashesFact(DIR)), cached: configHashesOf(facts.get(composeConfigHashesFact([DIR])), DIR) };
     } finally {
       await t.close();
     }
@@ -150,28 +152,53 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
     expect(check.reports.map((r) => r.role)).toEqual(['firewall', 'fail2ban', 'probe-stack']);
   }, 600_000);
 
-  it('fail2ban in two client starts says what one client call per jail and command says', async () => {
+  it('fail2ban in ONE client start says what one client call per jail and command says: as applied, a jail added by hand, the server stopped', async () => {
     // The earlier probe: `ufw status` and two client calls per jail.
     const perJail = [
       'printf "@@ufw %s\\n" "$(ufw status 2>/dev/null | head -n1)"',
       'echo "@@installed yes"',
       'printf "@@active %s\\n" "$(systemctl is-active fail2ban 2>/dev/null)"',
-      'out=$(fail2ban-client status 2>&1); echo "@@status"; printf "%s\\n" "$out"',
-      'for j in $(printf "%s\\n" "$out" | sed -n "s/.*Jail list:[[:space:]]*//p" | tr "," " "); do',
-      '  echo "@@jail $j"; fail2ban-client status "$j" 2>&1; echo "@@actions $j"; fail2ban-client get "$j" actions 2>&1',
-      'done',
+      'if out=$(fail2ban-client status 2>&1); then',
+      '  echo "@@status"; printf "%s\\n" "$out"',
+      '  for j in $(printf "%s\\n" "$out" | sed -n "s/.*Jail list:[[:space:]]*//p" | tr "," " "); do',
+      '    echo "@@jail $j"; fail2ban-client status "$j" 2>&1; echo "@@actions $j"; fail2ban-client get "$j" actions 2>&1',
+      '  done',
+      'else echo "@@down"; printf "%s\\n" "$out"; fi',
     ].join('\n');
+    const EXTRA = '/etc/fail2ban/jail.d/zz-probe-by-hand.local';
     const t = await openTransport(inventory.hosts[0]!, {});
+    const both = async () => ({
+      ours: (await gatherFacts(t, [fail2banFact])).get(fail2banFact),
+      theirs: parseFail2banProbe((await t.exec(perJail)).stdout),
+    });
     try {
-      const ours = (await gatherFacts(t, [fail2banFact])).get(fail2banFact);
-      const theirs = parseFail2banProbe((await t.exec(perJail)).stdout);
-      expect(ours.jails).toEqual(['recidive', 'sshd']);
-      expect(ours.ufwActive).toBe(true);
-      expect(ours).toEqual(theirs);
+      const applied = await both();
+      expect(applied.ours.jails).toEqual(['recidive', 'sshd']);
+      expect(applied.ours.ufwActive).toBe(true);
+      expect(applied.ours).toEqual(applied.theirs);
+
+      // A jail no inventory declares, started by hand: seen and described by the same session.
+      await sh(
+        `printf '[probe-by-hand]\\nenabled = true\\nfilter = sshd\\nbackend = systemd\\n' >${EXTRA} && fail2ban-client reload >/dev/null`,
+      );
+      const byHand = await both();
+      expect(byHand.ours.jails).toEqual(['probe-by-hand', 'recidive', 'sshd']);
+      expect(byHand.ours.status.get('probe-by-hand')).toMatchObject({ journalMatches: expect.any(String), actions: ['ufw'] });
+      expect(byHand.ours).toEqual(byHand.theirs);
+
+      // The server stopped: down, in the client's own words (its log line's time and pid aside).
+      await sh('systemctl stop fail2ban');
+      const down = await both();
+      const words = (s: typeof down.ours) => ({ ...s, error: s.error?.replace(/^.*?\[\d+\]:\s*/, '') });
+      expect(down.ours).toMatchObject({ running: false, active: 'inactive', error: expect.stringContaining('fail2ban.sock') });
+      expect(words(down.ours)).toEqual(words(down.theirs));
     } finally {
       await t.close();
+      await sh(
+        `rm -f ${EXTRA}; systemctl start fail2ban; for i in $(seq 100); do fail2ban-client ping >/dev/null 2>&1 && exit 0; sleep 0.2; done; exit 1`,
+      );
     }
-  }, 120_000);
+  }, 180_000);
 
   it("published ports from the Engine API's container list say what docker inspect says, a published port included", async () => {
     await sh(`docker run -d --name probe-published -p 127.0.0.1:18080:80 -p 18081:81/udp ${IMAGE} sleep 600 >/dev/null`);
@@ -416,6 +443,40 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
     expect((await bothHashes()).cached).toMatchObject({ cached: true });
     expect(changed((await run('apply')).reports)).toEqual([]);
   }, 600_000);
+
+  it("ONE probe for a host's stacks says what compose says of each: recorded, edited by hand, invalid, without a file", async () => {
+    const copies = ['edited', 'invalid', 'no-file', 'recorded'].map((s) => `/opt/hostkit/stacks/probe-copy-${s}`);
+    const [edited, invalid, noFile, recorded] = copies as [string, string, string, string];
+    try {
+      for (const dir of copies) {
+        await sh(`mkdir -p ${dir} && cp ${DIR}/compose.yaml ${DIR}/.env ${dir}/ && rm -f ${composeCacheFile(dir)}`);
+        await sh(recordComposeHashesScript(dir));
+      }
+      await sh(`sed -i 's/"86400"/"86403"/' ${edited}/compose.yaml`);
+      await sh(`printf 'services:\\n  a: [oops\\n' >${invalid}/compose.yaml`);
+      await sh(`rm ${noFile}/compose.yaml`);
+      const all = [DIR, ...copies];
+      const t = await openTransport(inventory.hosts[0]!, {});
+      try {
+        const facts = await gatherFacts(t, [composeConfigHashesFact(all), ...all.map((d) => composeHashesFact(d))]);
+        const host = facts.get(composeConfigHashesFact(all));
+        for (const dir of all) {
+          const own = facts.get(composeHashesFact(dir));
+          const { cached: _cached, ...answer } = configHashesOf(host, dir);
+          expect(answer, dir).toEqual(own);
+        }
+        expect(configHashesOf(host, recorded)).toMatchObject({ state: 'ok', cached: true });
+        expect(configHashesOf(host, DIR)).toMatchObject({ state: 'ok', cached: true });
+        expect(configHashesOf(host, edited)).toMatchObject({ state: 'ok', cached: false });
+        expect(configHashesOf(host, invalid)).toMatchObject({ state: 'invalid' });
+        expect(configHashesOf(host, noFile)).toEqual({ state: 'no-file' });
+      } finally {
+        await t.close();
+      }
+    } finally {
+      await sh(`rm -rf ${copies.flatMap((d) => [d, composeCacheFile(d)]).join(' ')}`);
+    }
+  }, 300_000);
 
   it('drift made by hand between two audits is reported (exit 2), then apply repairs it', async () => {
     expect((await run('check')).exitCode).toBe(0);

@@ -30,7 +30,7 @@ const PARSER_FOLDERS: Record<string, (args: unknown[], out: ProbeOutput) => unkn
 const PARSER_CASES: Record<string, string> = {
   parseComposeLs: 'docker.compose-projects',
   parseComposeHashes: 'docker.compose-hashes',
-  parseComposeConfigHashes: 'docker.compose-config-hashes',
+  parseComposeConfigHashesProbe: 'docker.compose-config-hashes',
   parseContainers: 'docker.containers',
   parseApiAnswers: 'docker.containers',
   parseContainerHttp: 'container.http',

@@ -85,6 +85,11 @@ beforeAll(async () => {
   );
 });
 
+/** The host's config hashes fact of one stack (as StackUp reads it alone) holding compose's own recorded answer. */
+function composeAnswer(dir: string, output: ProbeOutput): [Fact<unknown>, { value: unknown }] {
+  return [composeConfigHashesFact([dir]), { value: new Map([[dir, parseComposeHashes(output)]]) }];
+}
+
 /** Every fact a stack's resources read, from one recorded case; `over` replaces some. */
 function stackFacts(kase: string, stack: string, over: [Fact<unknown>, ProbeOutput | { value: unknown }][] = []): FactSet {
   const dir = `/opt/hostkit/stacks/${stack}`;
@@ -92,7 +97,7 @@ function stackFacts(kase: string, stack: string, over: [Fact<unknown>, ProbeOutp
     [containersFact, recorded(kase, 'containers')],
     [networksFact, recorded(kase, 'networks')],
     // compose's own answer (recorded), as the cached fact reads it when it has no record.
-    [composeConfigHashesFact(dir), recorded(kase, `hash-${stack}`)],
+    composeAnswer(dir, recorded(kase, `hash-${stack}`)),
     [composeProjectsFact, recorded(kase, 'compose-ls')],
     [fileContentFact(`${dir}/compose.yaml`), recorded(kase, `compose-${stack}`)],
     [fileContentFact(`${dir}/.env`), recorded(kase, `env-${stack}`)],
@@ -266,7 +271,7 @@ describe('stacks: plans from a converged and a drifted real server', () => {
     const s = platform.stacks.find((x) => x.name === 'seller1-prod-stack')!;
     const facts = factSetFrom([
       [containersFact, recorded('no-docker', 'containers')],
-      [composeConfigHashesFact(s.dir), recorded('no-docker', 'hash-seller1-prod-stack')],
+      composeAnswer(s.dir, recorded('no-docker', 'hash-seller1-prod-stack')),
       [fileContentFact(`${s.dir}/compose.yaml`), recorded('no-docker', 'compose-seller1-prod-stack')],
       [fileContentFact(`${s.dir}/.env`), recorded('no-docker', 'env-seller1-prod-stack')],
       [imagesFact(), recorded('no-docker', 'images')],
