@@ -22,8 +22,13 @@ export interface AppRepo {
 
 const GIT_ID = ['-c', 'user.name=hostkit sandbox', '-c', 'user.email=sandbox@hostkit.invalid', '-c', 'commit.gpgsign=false'];
 
+// Fixed dates: the same files, parent and message give the same commit, so a second
+// `provision.mjs --sandbox` (which creates the repositories again) finds the deployed commits
+// current instead of rebuilding every app image.
+const GIT_DATES = { GIT_AUTHOR_DATE: '2000-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2000-01-01T00:00:00Z' };
+
 async function git(dir: string, args: string[]): Promise<string> {
-  const r = await execa('git', [...GIT_ID, '-C', dir, ...args], { reject: false, stdin: 'ignore', env: { LC_ALL: 'C' } });
+  const r = await execa('git', [...GIT_ID, '-C', dir, ...args], { reject: false, stdin: 'ignore', env: { LC_ALL: 'C', ...GIT_DATES } });
   if (r.exitCode !== 0) throw new Error(`git ${args.join(' ')} in ${dir} failed (exit ${r.exitCode}): ${String(r.stderr).trim()}`);
   return String(r.stdout).trim();
 }

@@ -120,6 +120,12 @@ describe('the control machine: ref -> commit -> context', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  it('a sandbox repository created again with the same files has the same commit (a second --sandbox run rebuilds nothing)', async () => {
+    const again = await createAppRepo(join(dir, 'again'), 'python-app', pythonAppFiles('hello 1\n'));
+    expect(await again.head()).toBe(first);
+    expect(await (await createAppRepo(join(dir, 'other'), 'python-app', pythonAppFiles('hello 2\n'))).head()).not.toBe(first);
+  });
+
   it('fetches the ref, resolves it to its commit and archives that commit once', async () => {
     const cache = join(dir, 'cache');
     const src = await fetchAppSource({ git: repo.url, ref: 'main', dockerfile: 'Dockerfile' }, cache);
