@@ -84,6 +84,13 @@ export class HostBatch {
     return got.build;
   }
 
+  /** The role's facts, as listed when it was built (buildRoles). */
+  factsOf(role: Role): Fact<unknown>[] {
+    const got = this.builds.get(role);
+    if (!got || 'error' in got) throw new Error(`${role.name}: no build in this host's batch`);
+    return got.facts;
+  }
+
   /** The host changed since the batch ran (an apply changed something): later reads are fresh. */
   invalidate(): void {
     this.stale = true;

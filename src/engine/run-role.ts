@@ -132,7 +132,8 @@ export async function runRole(
     checkWiring(build.resources, `${host.name}: ${role.name}`);
     handlers = handlersOf(build.resources, build.handlers);
     step = 'facts';
-    const own = build.resources.flatMap((r) => r.facts());
+    // The batch listed the role's facts when it built the role; no second pass over its resources.
+    const own = options.batch ? options.batch.factsOf(role) : build.resources.flatMap((r) => r.facts());
     let facts: FactSet;
     if (options.batch) facts = await options.batch.factsFor(role, own);
     else {

@@ -1,7 +1,7 @@
 import type { Fact, ProbeOutput } from '../engine/types.js';
 import { defineFact } from './define.js';
 import { sh } from '../transports/quote.js';
-import { inPathGroup, printed, statFailed, type PathMember } from './paths.js';
+import { inPathGroup, printed, statFailed, withBytes, type PathMember } from './paths.js';
 
 export interface FileContent {
   path: string;
@@ -34,9 +34,7 @@ function contentMember(path: string): PathMember {
     render(c, s, bytes) {
       if (c !== 'f' && c !== 'L') return printed('absent\n');
       if (!s) return statFailed;
-      const head = `${s.mode} ${s.owner} ${s.group}\n`;
-      if (bytes?.exitCode !== 0) return { stdout: head + (bytes?.base64 ?? ''), stderr: '', exitCode: bytes?.exitCode || 1 };
-      return printed(head + bytes.base64);
+      return withBytes(`${s.mode} ${s.owner} ${s.group}\n`, bytes);
     },
   };
 }

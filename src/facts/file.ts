@@ -1,7 +1,7 @@
 import type { Fact } from '../engine/types.js';
 import { defineFact } from './define.js';
 import { quote } from '../transports/quote.js';
-import { inPathGroup, printed, statFailed, type PathClass, type PathMember, type StatFields } from './paths.js';
+import { inPathGroup, printed, statFailed, withBytes, type PathClass, type PathMember, type StatFields } from './paths.js';
 
 export type FileState =
   | { path: string; exists: false }
@@ -41,9 +41,7 @@ function fileMember(path: string): PathMember {
       if (c === 'a') return printed('absent\n');
       if (!s) return statFailed;
       if (c === 'e') return printed(`other|${s.type}\n`);
-      const head = `file|${s.owner}|${s.group}|${s.mode}\n`;
-      if (bytes?.exitCode !== 0) return { stdout: head + (bytes?.base64 ?? ''), stderr: '', exitCode: bytes?.exitCode || 1 };
-      return printed(`${head}${bytes.base64}\n`);
+      return withBytes(`file|${s.owner}|${s.group}|${s.mode}\n`, bytes, '\n');
     },
   };
 }

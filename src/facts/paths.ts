@@ -125,6 +125,15 @@ export function splitPaths(output: ProbeOutput, members: readonly PathMember[]):
 export const statFailed: ProbeOutput = { stdout: '', stderr: '', exitCode: 1 };
 export const printed = (stdout: string): ProbeOutput => ({ stdout, stderr: '', exitCode: 0 });
 
+/**
+ * A file fact's output from its head line and the file's base64 (then `tail`), as `stat ... &&
+ * base64 ...` prints it: a read that failed keeps what base64 printed and its exit code.
+ */
+export function withBytes(head: string, bytes: { base64: string; exitCode: number } | undefined, tail = ''): ProbeOutput {
+  if (bytes?.exitCode !== 0) return { stdout: head + (bytes?.base64 ?? ''), stderr: '', exitCode: bytes?.exitCode || 1 };
+  return printed(head + bytes.base64 + tail);
+}
+
 /** A fact with its path's member in the paths group (when it can be). */
 export function inPathGroup<F extends object>(fact: F, member: PathMember): F {
   const group = pathGroup(member);

@@ -15,14 +15,9 @@ import type { Inventory } from '../../src/inventory/types.js';
 import { KEEP_ENTRIES, pruneValidated, validatedKey } from '../../src/inventory/validated-cache.js';
 import { ruleObjectOf } from '../../src/roles/firewall-rule.js';
 import { ruleObject } from '../../src/roles/firewall.schema.js';
-import { repoRoot } from '../../src/sandbox/paths.js';
+import { FIXTURES, REAL_INVENTORY } from './real-inventory.js';
 
-const FIXTURES = join(repoRoot(), 'test/fixtures');
-const REAL = [
-  join(repoRoot(), 'inventory.yaml'),
-  join(FIXTURES, 'platform/as-recorded.yaml'),
-  join(FIXTURES, 'inventory/overlay/sandbox.yaml'),
-];
+const REAL = REAL_INVENTORY;
 const BUILD = 'test-build-1';
 const PATHS: (string | number)[][] = [['all'], ['firewall', 'rules', 0], ['all', 'hosts'], ['stacks'], ['nope', 'deeper']];
 

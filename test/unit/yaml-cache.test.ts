@@ -11,14 +11,9 @@ import { parseInventoryWith } from '../../src/inventory/parse.js';
 import { inventorySchemaFor } from '../../src/inventory/slices.js';
 import type { Inventory } from '../../src/inventory/types.js';
 import { cacheDir, isPlainJson, openYamlCache, PARSER } from '../../src/inventory/yaml-cache.js';
-import { repoRoot } from '../../src/sandbox/paths.js';
+import { FIXTURES, REAL_INVENTORY } from './real-inventory.js';
 
-const FIXTURES = join(repoRoot(), 'test/fixtures');
-const REAL = [
-  join(repoRoot(), 'inventory.yaml'),
-  join(FIXTURES, 'platform/as-recorded.yaml'),
-  join(FIXTURES, 'inventory/overlay/sandbox.yaml'),
-];
+const REAL = REAL_INVENTORY;
 
 let dir = '';
 beforeEach(async () => {
