@@ -22,7 +22,7 @@ import { fileFact } from '../../src/facts/file.js';
 import { pathFact, pathIdsFact } from '../../src/facts/stat.js';
 import { imagesFact, parseImages } from '../../src/facts/images.js';
 import { networksFact, parseNetworks } from '../../src/facts/networks.js';
-import { CURL_PRESENT, DOCKER_ENGINE_PROBE, parseDockerEngineProbe } from '../../src/facts/docker.js';
+import { CURL_PRESENT, DOCKER_ENGINE_PROBE, DOCKERD_RUNNING, parseDockerEngineProbe } from '../../src/facts/docker.js';
 import { fail2banFact, parseFail2banProbe } from '../../src/facts/fail2ban.js';
 import { parseUfwStatusVerbose, ufwState } from '../../src/facts/ufw.js';
 import { PUBLISHED_PROBE, parsePublishedProbe } from '../../src/facts/listeners.js';
@@ -246,6 +246,28 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
     } finally {
       await t.close();
     }
+  }, 120_000);
+
+  it("the daemon's liveness from its pid file says what systemctl says: running, a pid file naming another process, none", async () => {
+    // Which path answered: systemd's answer replaced by `false`, so only the pid file can say yes.
+    const pidFileOnly = `if ${replaced(DOCKERD_RUNNING, 'systemctl is-active --quiet docker.service', 'false')}; then echo yes; else echo no; fi`;
+    const both = `if ${DOCKERD_RUNNING}; then echo yes; else echo no; fi`;
+    expect((await sh('systemctl is-active docker.service')).trim()).toBe('active');
+    expect((await sh(pidFileOnly)).trim()).toBe('yes');
+    expect((await sh(both)).trim()).toBe('yes');
+    const pid = (await sh('cat /var/run/docker.pid')).trim();
+    try {
+      // A pid file left by a crash whose number now names another process (PID 1, systemd): systemd decides.
+      await sh('printf 1 >/var/run/docker.pid');
+      expect((await sh(pidFileOnly)).trim()).toBe('no');
+      expect((await sh(both)).trim()).toBe('yes');
+      await sh('rm /var/run/docker.pid');
+      expect((await sh(pidFileOnly)).trim()).toBe('no');
+      expect((await sh(both)).trim()).toBe('yes');
+    } finally {
+      await sh(`printf %s ${pid} >/var/run/docker.pid`);
+    }
+    expect((await sh(pidFileOnly)).trim()).toBe('yes');
   }, 120_000);
 
   it("container.http from the Engine API's JSON of the container says what docker inspect says: running on two networks, stopped, absent", async () => {
