@@ -1,5 +1,6 @@
 import type { FactGroup, ProbeOutput } from '../engine/types.js';
 import { quote } from '../transports/quote.js';
+import { tarMembers } from './tar-members.js';
 
 /**
  * ONE probe for every path fact of a batch (path.stat, path.stat-ids, file.bytes, file.content):
@@ -69,16 +70,67 @@ export function pathsCommand(members: readonly PathMember[]): string {
     lines.push(`__cls ${q}; c${i}=$c; __c=$__c$c${stat ? `; case $c in [${stat}]) set -- "$@" ${q};; esac` : ''}`);
   });
   lines.push(`printf '%s\\n' "$__c"`, `[ $# -eq 0 ] || stat -c '${STAT_FORMAT}' -- "$@"; printf '\\n${MARK} stat %s\\n' "$?"`);
+  // The files whose bytes are needed, in order, into ONE tar (a base64 per file cost a fork each).
+  const files: string[] = ['__b=; set --'];
+  const each: string[] = [];
   paths.forEach((p, i) => {
     const bytes = classes(p.bytesFor);
-    if (bytes) {
-      lines.push(
-        `case $c${i} in [${bytes}]) printf '${MARK} bytes ${i}\\n'; base64 -w0 -- ${quote(p.path)}; printf '\\n${MARK} rc %s\\n' "$?";; esac`,
-      );
-    }
+    if (!bytes) return;
+    const q = quote(p.path);
+    files.push(`case $c${i} in [${bytes}]) __b="$__b ${i}"; set -- "$@" ${q};; esac`);
+    each.push(`case $c${i} in [${bytes}]) printf '${MARK} bytes ${i}\\n'; base64 -w0 -- ${q}; printf '\\n${MARK} rc %s\\n' "$?";; esac`);
   });
+  if (each.length > 0) {
+    lines.push(
+      ...files,
+      '__rc=1',
+      'if [ $# -gt 0 ] && command -v tar >/dev/null 2>&1; then',
+      // -h and --hard-dereference: every member is its file's bytes (a symlink's target, a second
+      // hard link too); -P keeps the names. tar's exit code comes out on fd 4, base64's text on 3.
+      `  printf '${MARK} tar%s\\n' "$__b"; exec 3>&1`,
+      '  __rc=$( { { tar -chPf - --hard-dereference --no-recursion -- "$@"; echo $? >&4; } | base64 -w0 >&3; } 4>&1 )',
+      `  printf '\\n${MARK} tar-rc %s\\n' "$__rc"`,
+      'fi',
+      // A file that could not be read, changed while read (tar pads it) or no tar: each file's own base64.
+      'if [ $# -gt 0 ] && [ "$__rc" != 0 ]; then',
+      ...each.map((l) => `  ${l}`),
+      'fi',
+    );
+  }
   lines.push(`printf '${MARK} done\\n'`);
   return lines.join('\n');
+}
+
+/**
+ * The bytes of the tar frame (pathsCommand): the members are the files in the frame's order, so
+ * a whole archive (tar exited 0) of exactly that many members gives each file its bytes; a member
+ * that is not a regular file (replaced by a directory meanwhile) reads as base64's own failure.
+ */
+function bytesFromTar(
+  stdout: string,
+  from: number,
+  paths: readonly { path: string }[],
+): Map<string, { base64: string; exitCode: number }> | undefined {
+  const frame = new RegExp(`${MARK} tar((?: \\d+)*)\\n([A-Za-z0-9+/=]*)\\n${MARK} tar-rc (\\d+)\\n`, 'y');
+  const at = stdout.indexOf(`${MARK} tar`, from);
+  if (at < 0) return undefined;
+  frame.lastIndex = at;
+  const m = frame.exec(stdout);
+  if (m?.[3] !== '0') return undefined;
+  const order = (m[1] ?? '').trim().split(' ').map(Number);
+  const members = tarMembers(Buffer.from(m[2] ?? '', 'base64'));
+  if (members.length !== order.length) throw new Error(`the paths probe's tar has ${members.length} members for ${order.length} files`);
+  const bytes = new Map<string, { base64: string; exitCode: number }>();
+  order.forEach((index, k) => {
+    const p = paths[index];
+    const member = members[k]!;
+    if (!p) throw new Error(`the paths probe's tar names no path ${index}`);
+    bytes.set(
+      p.path,
+      member.type === '0' || member.type === '\0' ? { base64: member.data.toString('base64'), exitCode: 0 } : { base64: '', exitCode: 1 },
+    );
+  });
+  return bytes;
 }
 
 /** Each member's own output out of the paths probe's (see pathsCommand). */
@@ -105,18 +157,22 @@ export function splitPaths(output: ProbeOutput, members: readonly PathMember[]):
     const [type = '', owner = '', group = '', mode = '', uid = '', gid = '', ...rest] = line.slice(0, -suffix.length).split('|');
     if (rest.length === 0 && gid !== '') fields.set(p.path, { type, owner, group, mode, uid, gid });
   });
-  const bytes = new Map<string, { base64: string; exitCode: number }>();
-  const frame = new RegExp(`${MARK} bytes (\\d+)\\n([A-Za-z0-9+/=]*)\\n${MARK} rc (\\d+)\\n`, 'g');
-  for (const m of stdout.slice(statEnd).matchAll(frame)) {
-    const p = paths[Number(m[1])];
-    if (p) bytes.set(p.path, { base64: m[2] ?? '', exitCode: Number(m[3]) });
+  let bytes = bytesFromTar(stdout, statEnd, paths);
+  if (!bytes) {
+    bytes = new Map();
+    const frame = new RegExp(`${MARK} bytes (\\d+)\\n([A-Za-z0-9+/=]*)\\n${MARK} rc (\\d+)\\n`, 'g');
+    for (const m of stdout.slice(statEnd).matchAll(frame)) {
+      const p = paths[Number(m[1])];
+      if (p) bytes.set(p.path, { base64: m[2] ?? '', exitCode: Number(m[3]) });
+    }
   }
   return members.map((m) => {
     const c = cls[paths.findIndex((p) => p.path === m.path)] as PathClass;
     const out = m.render(c, fields.get(m.path), bytes.get(m.path));
     // A failure's words are in the probe's stderr, shared by its paths: those naming this one.
     if (out.exitCode === 0) return out;
-    const own = stderr.split('\n').filter((l) => l.includes(m.path));
+    // tar's words are of the one archive its failure replaced by each file's own base64: not this fact's.
+    const own = stderr.split('\n').filter((l) => l.includes(m.path) && !l.startsWith('tar: '));
     return { ...out, stderr: own.length > 0 ? `${own.join('\n')}\n` : stderr };
   });
 }

@@ -42,6 +42,7 @@ import { useTarget } from './harness.js';
 const LOCAL_BUSYBOX = 'hostkit-standin-base/scratch';
 const IMAGE = 'hostkit-probe/busybox:1';
 const DIR = '/opt/hostkit/stacks/probe-stack';
+const LONG_NAME = `long-${'n'.repeat(115)}`;
 
 const service = (key: string): ServiceModel => ({
   stack: 'probe-stack',
@@ -394,9 +395,26 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
         "printf 'hello\\n' > file && : > empty && chown 12345:54321 empty && printf '\\000\\001bin' > bin && chmod 4755 bin",
         'ln -s file link-file && ln -s dir link-dir && ln -s nowhere dangling && mkfifo fifo',
         `printf x > 'with space' && printf y > "it's \\"q\\"" && printf z > 'a|b'`,
+        // A second name of `file` and a name past tar's 100 characters: its hard-link and long-name headers.
+        `ln file hard-link && printf 'long\\n' > ${LONG_NAME}`,
       ].join('\n'),
     );
-    const names = ['file', 'empty', 'bin', 'link-file', 'link-dir', 'dangling', 'fifo', 'with space', `it's "q"`, 'dir', 'absent', 'a|b'];
+    const names = [
+      'file',
+      'empty',
+      'bin',
+      'link-file',
+      'link-dir',
+      'dangling',
+      'fifo',
+      'with space',
+      `it's "q"`,
+      'dir',
+      'absent',
+      'a|b',
+      'hard-link',
+      LONG_NAME,
+    ];
     const facts = names.flatMap((n) => [
       pathFact(`${root}/${n}`),
       pathIdsFact(`${root}/${n}`),
@@ -406,9 +424,13 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
     expect(probesOf(facts)).toHaveLength(1);
     const t = await openTransport(inventory.hosts[0]!, {});
     try {
+      // Every file's bytes came from the one tar (the per-file base64 is only its fallback).
+      expect((await t.exec(probesOf(facts)[0]!.command)).stdout).toContain('@@hostkit-paths tar-rc 0\n');
       const merged = await gatherFacts(t, facts);
       for (const f of facts) expect(merged.get(f), f.key).toEqual((await gatherFacts(t, [f])).get(f));
       expect(merged.get(pathIdsFact(`${root}/empty`))).toMatchObject({ owner: '12345', group: '54321' });
+      expect(merged.get(fileContentFact(`${root}/hard-link`))).toMatchObject({ content: 'hello\n' });
+      expect(merged.get(fileContentFact(`${root}/${LONG_NAME}`))).toMatchObject({ content: 'long\n' });
       expect(merged.get(fileFact(`${root}/bin`))).toMatchObject({
         type: 'file',
         mode: '4755',
