@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
 import type { Inventory } from './types.js';
+import { keepNewest } from '../cache/prune.js';
 
 /**
  * Validated inventories, kept between runs. Loading zod, yaml and the schema and validating the
@@ -104,13 +105,5 @@ export const KEEP_ENTRIES = 64;
 
 /** Removes all but the KEEP_ENTRIES newest entries (a write only: a miss, never a hit, pays it). */
 export function pruneValidated(dir: string): void {
-  try {
-    const folder = join(dir, 'inventory');
-    const names = readdirSync(folder).filter((n) => n.endsWith('.v8'));
-    if (names.length <= KEEP_ENTRIES) return;
-    const dated = names.map((n) => ({ file: join(folder, n), at: statSync(join(folder, n)).mtimeMs })).sort((a, b) => b.at - a.at);
-    for (const old of dated.slice(KEEP_ENTRIES)) rmSync(old.file, { force: true });
-  } catch {
-    // Another run pruning at the same time, or an unreadable folder: the next write tries again.
-  }
+  keepNewest(join(dir, 'inventory'), KEEP_ENTRIES, (n) => n.endsWith('.v8'));
 }
