@@ -3,6 +3,7 @@ import { defineFact } from '../facts/define.js';
 import { quote } from '../transports/quote.js';
 import { BACKUP_SCRIPT } from './model.js';
 import { type LastRun, parseLastRun, parseSnapshots, type Snapshot } from './snapshots.js';
+import { DOCKERD_RUNNING } from '../facts/docker.js';
 
 /**
  * The facts of the backup and recover steps. They live here, not in src/facts, because they read
@@ -84,7 +85,10 @@ export function dataRootFact(root: string, containers: readonly string[]): Fact<
     [root, [...containers]],
     [
       `find ${quote(root)} -mindepth 1 ! -type d 2>/dev/null | head -n 3 | sed 's/^/found /'`,
-      containers.length ? `command -v docker >/dev/null && docker ps --format '{{.Names}}' ${filters} | sed 's/^/running /'` : '',
+      // A stopped daemon runs no container, and asking it would start it (DOCKERD_RUNNING).
+      containers.length
+        ? `command -v docker >/dev/null && ${DOCKERD_RUNNING} && docker ps --format '{{.Names}}' ${filters} | sed 's/^/running /'`
+        : '',
       'true',
     ]
       .filter(Boolean)

@@ -1,6 +1,15 @@
 import type { Fact, ProbeOutput } from '../engine/types.js';
 import { defineFact } from './define.js';
-import { API_ANSWERS, DOCKER_API_SOCKET, DOCKERD_RUNNING, apiGet, apiGetEach, apiListIds, parseApiAnswers } from './docker.js';
+import {
+  API_ANSWERS,
+  DOCKER_API_SOCKET,
+  DOCKERD_RUNNING,
+  UNLESS_DOCKERD_STOPPED,
+  apiGet,
+  apiGetEach,
+  apiListIds,
+  parseApiAnswers,
+} from './docker.js';
 
 /** The compose labels every container of a compose project carries (docker/compose api/labels.go). */
 export const COMPOSE_LABEL = {
@@ -65,6 +74,7 @@ export const containersFact: Fact<ContainersState> = defineFact(
     `if ${DOCKERD_RUNNING} && ${apiGet('/containers/json?all=1')}; then`,
     `  echo '${API_ANSWERS}'; ids=$(${apiListIds('{"Id":"')}); ${apiGetEach('/containers/%s/json')}; exit`,
     'fi',
+    UNLESS_DOCKERD_STOPPED,
     'ids=$(docker ps -aq --no-trunc) || exit 1',
     '[ -n "$ids" ] || { echo "[]"; exit 0; }',
     '# a container removed meanwhile makes inspect exit 1 with the others printed',

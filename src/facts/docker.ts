@@ -47,6 +47,14 @@ export const DOCKERD_RUNNING =
   '{ ! [ -d /run/systemd/system ] || { __hk_dp=; __hk_dc=; { { read -r __hk_dp || [ -n "$__hk_dp" ]; } </var/run/docker.pid && read -r __hk_dc <"/proc/$__hk_dp/comm"; } 2>/dev/null && [ "$__hk_dc" = dockerd ]; } || systemctl is-active --quiet docker.service; }';
 
 /**
+ * Before a docker CLI call that needs the daemon (the fallbacks of the Engine API paths): a daemon
+ * that is not running is not asked (DOCKERD_RUNNING), and the probe fails as a daemon that does
+ * not answer does (exit 1, the reason on stderr): the docker CLI would wake it through docker.socket.
+ */
+export const DOCKERD_NOT_ASKED = `echo 'docker.service is not running (not asked: a request would start it through docker.socket)' >&2; exit 1`;
+export const UNLESS_DOCKERD_STOPPED = `${DOCKERD_RUNNING} || { ${DOCKERD_NOT_ASKED}; }`;
+
+/**
  * Sets `sock` to the daemon's unix socket when the docker CLI would talk to exactly that socket
  * (DOCKER_HOST unset or unix://, no DOCKER_CONTEXT, no current context in the CLI's config), and
  * empty otherwise; then `API_GET` asks the Engine API there through curl: one curl start instead

@@ -1,7 +1,7 @@
 import type { Fact, ProbeOutput } from '../engine/types.js';
 import { defineFact } from './define.js';
 import { NO_DOCKER, WHEN_DOCKER } from './containers.js';
-import { DOCKER_API_SOCKET, DOCKERD_RUNNING, apiGet } from './docker.js';
+import { DOCKER_API_SOCKET, DOCKERD_RUNNING, UNLESS_DOCKERD_STOPPED, apiGet } from './docker.js';
 
 export interface ImageInfo {
   id: string;
@@ -62,6 +62,7 @@ export function imagesFact(): Fact<ImagesState> {
       WHEN_DOCKER,
       ...DOCKER_API_SOCKET,
       `if ${DOCKERD_RUNNING} && ${apiGet('/images/json')}; then echo '${API_LIST}'; printf '%s\n' "$api"; exit 0; fi`,
+      UNLESS_DOCKERD_STOPPED,
       'ids=$(docker image ls -q --no-trunc) || exit 1',
       '[ -z "$ids" ] || docker image inspect $ids',
     ].join('\n'),

@@ -1,7 +1,16 @@
 import type { Fact, ProbeOutput } from '../engine/types.js';
 import { defineFact } from './define.js';
 import { COMPOSE_LABEL, NO_DOCKER, WHEN_DOCKER } from './containers.js';
-import { API_ANSWERS, DOCKER_API_SOCKET, DOCKERD_RUNNING, apiGet, apiGetEach, apiListIds, parseApiAnswers } from './docker.js';
+import {
+  API_ANSWERS,
+  DOCKER_API_SOCKET,
+  DOCKERD_RUNNING,
+  UNLESS_DOCKERD_STOPPED,
+  apiGet,
+  apiGetEach,
+  apiListIds,
+  parseApiAnswers,
+} from './docker.js';
 
 export interface NetworkInfo {
   id: string;
@@ -38,6 +47,7 @@ export const networksFact: Fact<NetworksState> = defineFact(
     `if ${DOCKERD_RUNNING} && ${apiGet('/networks')}; then`,
     `  echo '${API_ANSWERS}'; ids=$(${apiListIds('{"Name":"\\([^"\\\\]\\|\\\\.\\)*","Id":"')}); ${apiGetEach('/networks/%s')}; exit`,
     'fi',
+    UNLESS_DOCKERD_STOPPED,
     'ids=$(docker network ls -q --no-trunc) || exit 1',
     '[ -n "$ids" ] || { echo "[]"; exit 0; }',
     'docker network inspect $ids || true',
