@@ -8,7 +8,8 @@ import { tarMembers } from '../../src/facts/tar-members.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hostkit-tar-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const tar = (...names: string[]) => execFileSync('tar', ['-chPf', '-', '--hard-dereference', '--no-recursion', '--', ...names.map((n) => join(dir, n))]);
+const tar = (...names: string[]) =>
+  execFileSync('tar', ['-chPf', '-', '--hard-dereference', '--no-recursion', '--', ...names.map((n) => join(dir, n))]);
 
 describe('tarMembers', () => {
   writeFileSync(join(dir, 'a'), 'alpha\n');
