@@ -69,7 +69,8 @@ export const apiGet = (path: string): string =>
 
 /** The first line of a probe's output when it took the Engine API path (apiGetEach's answers follow). */
 export const API_ANSWERS = '#hostkit: engine api';
-const ANSWER_MARK = '@@hostkit-api';
+/** The line apiGetEach writes after each answer: `@@hostkit-api STATUS@@`. */
+export const ANSWER_MARK = '@@hostkit-api';
 
 /**
  * A shell pipeline: the ids of the Engine API list in $api (one line of compact JSON) into stdout,
