@@ -2,7 +2,7 @@ import type { Fact, FactGroup, ProbeOutput } from '../engine/types.js';
 import { defineFact } from './define.js';
 import { quote, sh } from '../transports/quote.js';
 import { NO_DOCKER, WHEN_DOCKER } from './containers.js';
-import { ANSWER_MARK, CURL_PRESENT, DOCKER_API_SOCKET, DOCKERD_RUNNING, apiGet, apiGetEach } from './docker.js';
+import { ANSWER_MARK, CURL_PRESENT, DOCKER_API_SOCKET, DOCKERD_RUNNING, PLAIN_NAME, apiGet, apiGetEach } from './docker.js';
 
 /**
  * The head of one HTTP answer of a container, asked from the host to the container's address on
@@ -46,9 +46,6 @@ const IPS_FROM_API = `ips=$(printf '%s\\n' "$api" | sed -n '${IP_FROM_JSON}')`;
 
 /** The docker CLI's addresses of a running container (none for a stopped one), space-separated. */
 const INSPECT_IPS = `docker inspect -f '{{if .State.Running}}{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}{{end}}'`;
-
-/** A container name the API's URL can carry as it is (Docker's own name rule). */
-const PLAIN_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /**
  * The daemon not running: no container answers, and asking it (the API or the CLI) would START a

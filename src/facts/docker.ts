@@ -60,6 +60,9 @@ export const DOCKER_API_SOCKET = [
   '[ ! -f "$cfg/config.json" ] || ! grep -q currentContext "$cfg/config.json" || sock=',
 ];
 
+/** A container name the API's URL can carry as it is (Docker's own name rule). */
+export const PLAIN_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
 /** The part of `apiGet` that needs curl: tests put `false` in its place to force the CLI path. */
 export const CURL_PRESENT = 'command -v curl >/dev/null 2>&1';
 
