@@ -68,6 +68,9 @@ export const DOCKER_API_SOCKET = [
   '[ ! -f "$cfg/config.json" ] || ! grep -q currentContext "$cfg/config.json" || sock=',
 ];
 
+/** A container name the API's URL can carry as it is (Docker's own name rule). */
+export const PLAIN_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
 /** The part of `apiGet` that needs curl: tests put `false` in its place to force the CLI path. */
 export const CURL_PRESENT = 'command -v curl >/dev/null 2>&1';
 
@@ -77,7 +80,8 @@ export const apiGet = (path: string): string =>
 
 /** The first line of a probe's output when it took the Engine API path (apiGetEach's answers follow). */
 export const API_ANSWERS = '#hostkit: engine api';
-const ANSWER_MARK = '@@hostkit-api';
+/** The line apiGetEach writes after each answer: `@@hostkit-api STATUS@@`. */
+export const ANSWER_MARK = '@@hostkit-api';
 
 /**
  * A shell pipeline: the ids of the Engine API list in $api (one line of compact JSON) into stdout,

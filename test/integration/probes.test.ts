@@ -16,6 +16,7 @@ import {
   recordComposeHashesScript,
 } from '../../src/facts/compose.js';
 import { containerHttpFact, parseContainerHttp } from '../../src/facts/container-http.js';
+import { databaseObjectsFact } from '../../src/facts/databases.js';
 import { containersFact, parseContainers } from '../../src/facts/containers.js';
 import { fileContentFact } from '../../src/facts/file-content.js';
 import { fileFact } from '../../src/facts/file.js';
@@ -292,6 +293,71 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
       await t.close();
       await sh('docker rm -f probe-http probe-http-stopped >/dev/null; docker network rm probe-http-b >/dev/null');
     }
+  }, 120_000);
+
+  it("the container.http facts merged into ONE probe print what each one's own probe prints: running on two networks, stopped, absent, a refused port", async () => {
+    await sh('docker network create probe-httpg-b >/dev/null');
+    // Port 80: an nc that reads the request to its blank line (a server closing on unread bytes sends
+    // a reset, which can beat its answer: busybox httpd's 404 does) and answers 302; nothing on 81.
+    const server = Buffer.from(
+      `cr=$(printf '\\r')\nwhile read -r l; do case $l in ''|"$cr") break;; esac; done\nprintf 'HTTP/1.1 302 Found\\r\\nLocation: /core/install.php\\r\\n\\r\\n'\n`,
+    ).toString('base64');
+    await sh(
+      `docker run -d --name probe-httpg --network probe-httpg-b ${IMAGE} sh -c 'echo ${server} | base64 -d >/s.sh && exec nc -ll -p 80 -e sh /s.sh' >/dev/null`,
+    );
+    await sh(`docker network connect bridge probe-httpg && docker run --name probe-httpg-stopped ${IMAGE} true >/dev/null`);
+    const facts = [
+      containerHttpFact('probe-httpg', 80, '/', 'probe.example.org'),
+      containerHttpFact('probe-httpg', 81, '/', 'probe.example.org'),
+      containerHttpFact('probe-httpg-stopped', 80, '/', 'x'),
+      containerHttpFact('probe-httpg-absent', 80, '/', 'x'),
+    ];
+    const [probe, ...more] = probesOf(facts);
+    expect(more).toEqual([]);
+    const t = await openTransport(inventory.hosts[0]!, {});
+    try {
+      // The server listens before the first request.
+      await sh(
+        `ip=$(docker inspect -f '{{.NetworkSettings.Networks.bridge.IPAddress}}' probe-httpg); for i in $(seq 50); do bash -c "exec 3<>/dev/tcp/$ip/80" 2>/dev/null && exit 0; sleep 0.2; done; exit 1`,
+      );
+      const merged = probe!.split(await t.exec(probe!.command));
+      const own = await Promise.all(facts.map((f) => t.exec(f.command)));
+      expect(merged.map((o) => o.stdout)).toEqual(own.map((o) => o.stdout));
+      expect(merged.map((o) => parseContainerHttp(o).state)).toEqual(['answered', 'no-answer', 'no-container', 'no-container']);
+      expect(merged[1]!.stdout).toMatch(/^hostkit-http: line 1: \/dev\/tcp\/[\d.]+\/81: Connection refused$/m);
+      // And through the engine, in one batch with another fact.
+      const gathered = await gatherFacts(t, [...facts, containersFact]);
+      for (const [i, f] of facts.entries()) expect(gathered.get(f), f.key).toEqual(parseContainerHttp(own[i]!));
+    } finally {
+      await t.close();
+      await sh('docker rm -f probe-httpg probe-httpg-stopped >/dev/null; docker network rm probe-httpg-b >/dev/null');
+    }
+  }, 120_000);
+
+  it('with docker.service stopped behind an active docker.socket, neither container.http (alone or merged) nor db.objects starts the daemon', async () => {
+    expect((await sh('systemctl is-active docker.socket')).trim()).toBe('active');
+    const http = [containerHttpFact('probe-a', 80, '/', 'x'), containerHttpFact('probe-b', 80, '/', 'x')];
+    const db = databaseObjectsFact('probe-db', 'postgres', 'postgres');
+    const isActive = async () => (await sb.target.exec('systemctl is-active docker.service')).stdout.trim();
+    const t = await openTransport(inventory.hosts[0]!, {});
+    try {
+      await sh('systemctl stop docker.service');
+      expect(await isActive()).toBe('inactive');
+      const merged = await gatherFacts(t, [...http, db]);
+      expect(http.map((f) => merged.get(f))).toEqual([{ state: 'no-container' }, { state: 'no-container' }]);
+      expect(merged.get(db)).toEqual({ state: 'not-ready', detail: 'docker.service is not running' });
+      expect(parseContainerHttp(await t.exec(http[0]!.command))).toEqual({ state: 'no-container' });
+      expect(db.parse(await t.exec(db.command))).toEqual({ state: 'not-ready', detail: 'docker.service is not running' });
+      // Still stopped: nothing asked the socket.
+      expect(await isActive()).toBe('inactive');
+      // The control: the CLI asking the socket does start the service here (socket activation).
+      await sb.target.exec('docker inspect probe-a >/dev/null 2>&1');
+      await sh('for i in $(seq 50); do systemctl is-active --quiet docker.service && exit 0; sleep 0.2; done; exit 1');
+    } finally {
+      await t.close();
+      await sh('systemctl start docker.service && for i in $(seq 100); do docker info >/dev/null 2>&1 && exit 0; sleep 0.2; done; exit 1');
+    }
+    expect(await isActive()).toBe('active');
   }, 120_000);
 
   it('containers, networks and images from the Engine API say what docker inspect says: running, exited, removed meanwhile', async () => {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { BACKUP_FACTS } from '../../src/backup/facts.js';
 import { splitBatchOutput } from '../../src/engine/gather.js';
 import type { Fact, ProbeOutput } from '../../src/engine/types.js';
+import { type HttpMember, splitContainerHttp } from '../../src/facts/container-http.js';
 import { buildFact, FACTS } from '../../src/facts/index.js';
 import { type PathMember, splitPaths } from '../../src/facts/paths.js';
 import { factFixtureCases, factFixtureNames, readFactFixture, toPlain } from '../fixtures/facts/fixture.mjs';
@@ -20,6 +21,12 @@ const PARSER_FOLDERS: Record<string, (args: unknown[], out: ProbeOutput) => unkn
     splitPaths(
       out,
       (members as [string, string][]).map(([name, path]) => buildFact(name, [path]).group!.member as PathMember),
+    ),
+  // The container.http probe of members given by their facts' args (test/fixtures/container-http/record.mjs).
+  'host.container-http': ([members], out) =>
+    splitContainerHttp(
+      out,
+      (members as unknown[][]).map((args) => buildFact('container.http', args).group!.member as HttpMember),
     ),
 };
 
@@ -34,6 +41,7 @@ const PARSER_CASES: Record<string, string> = {
   parseContainers: 'docker.containers',
   parseApiAnswers: 'docker.containers',
   parseContainerHttp: 'container.http',
+  splitContainerHttp: 'host.container-http',
   parseDockerUserProbe: 'docker.user-chains',
   splitSections: 'docker.engine',
   parseDockerEngineProbe: 'docker.engine',
