@@ -2,6 +2,7 @@
 // config hashes from the apply's record equal to compose's own answer (clean, drifted, stale
 // record), and drift made by hand between two audits always reported (exit 2), whatever is cached.
 import { execa } from 'execa';
+import { dataRootFact } from '../../src/backup/facts.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gatherFacts, probesOf } from '../../src/engine/gather.js';
 import { runPlaybook } from '../../src/engine/run.js';
@@ -334,7 +335,7 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
     }
   }, 120_000);
 
-  it('with docker.service stopped behind an active docker.socket, neither container.http (alone or merged) nor db.objects starts the daemon', async () => {
+  it('with docker.service stopped behind an active docker.socket, no Docker probe starts the daemon (container.http alone or merged, db.objects, containers, networks, images, compose ls, the engine, published ports, the recovery)', async () => {
     expect((await sh('systemctl is-active docker.socket')).trim()).toBe('active');
     const http = [containerHttpFact('probe-a', 80, '/', 'x'), containerHttpFact('probe-b', 80, '/', 'x')];
     const db = databaseObjectsFact('probe-db', 'postgres', 'postgres');
@@ -348,6 +349,19 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
       expect(merged.get(db)).toEqual({ state: 'not-ready', detail: 'docker.service is not running' });
       expect(parseContainerHttp(await t.exec(http[0]!.command))).toEqual({ state: 'no-container' });
       expect(db.parse(await t.exec(db.command))).toEqual({ state: 'not-ready', detail: 'docker.service is not running' });
+      // The others, on their Engine API path and on their CLI fallback (curl taken away): they fail
+      // as a daemon that does not answer, without asking it.
+      for (const fact of [containersFact, networksFact, imagesFact(), composeProjectsFact]) {
+        for (const command of [fact.command, replaced(fact.command, CURL_PRESENT, 'false')]) {
+          const out = await t.exec(command);
+          expect(out.exitCode, fact.key).toBe(1);
+          expect(out.stderr, fact.key).toMatch(/docker\.service is not running \(not asked/);
+        }
+      }
+      expect(parseDockerEngineProbe(await t.exec(DOCKER_ENGINE_PROBE))).toMatchObject({ versionError: 'docker.service is not running' });
+      expect(parsePublishedProbe(await t.exec(PUBLISHED_PROBE))).toMatchObject({ running: false });
+      const dataRoot = dataRootFact('/mnt/data', ['probe-db']);
+      expect(dataRoot.parse(await t.exec(dataRoot.command))).toMatchObject({ running: [] });
       // Still stopped: nothing asked the socket.
       expect(await isActive()).toBe('inactive');
       // The control: the CLI asking the socket does start the service here (socket activation).
