@@ -2,7 +2,7 @@ import type { Fact, ProbeOutput } from '../engine/types.js';
 import { defineFact } from './define.js';
 import { sh } from '../transports/quote.js';
 import { COMPOSE_LABEL, NO_DOCKER, WHEN_DOCKER } from './containers.js';
-import { COMPOSE_PLUGIN, DOCKER_API_SOCKET, DOCKERD_NOT_ASKED, DOCKERD_RUNNING, apiGet } from './docker.js';
+import { COMPOSE_PLUGIN, COMPOSE_WITHOUT_WAKING, DOCKER_API_SOCKET, DOCKERD_NOT_ASKED, DOCKERD_RUNNING, apiGet } from './docker.js';
 
 const NO_COMPOSE = '#hostkit: docker compose not installed';
 const NO_FILE = '#hostkit: no compose file';
@@ -253,7 +253,7 @@ const CHECK_FUNCTION = [
   '  fi',
   '  __hk_compose || { echo "@@compose $1 no-compose"; return 0; }',
   '  [ -n "$tmp" ] || tmp=$(mktemp -d 2>/dev/null || { mkdir -m 700 /tmp/.hostkit-compose.$$ && echo /tmp/.hostkit-compose.$$; }) || exit 1',
-  `  { ( cd "$2" && exec docker compose -f compose.yaml config --hash '*' ) >"$tmp/$1.o" 2>"$tmp/$1.e" </dev/null; echo $? >"$tmp/$1.rc"; } &`,
+  `  { ( cd "$2" && ${COMPOSE_WITHOUT_WAKING} && exec docker compose -f compose.yaml config --hash '*' ) >"$tmp/$1.o" 2>"$tmp/$1.e" </dev/null; echo $? >"$tmp/$1.rc"; } &`,
   '  todo="$todo $1"',
   '}',
 ].join('\n');

@@ -55,6 +55,13 @@ export const DOCKERD_NOT_ASKED = `echo 'docker.service is not running (not asked
 export const UNLESS_DOCKERD_STOPPED = `${DOCKERD_RUNNING} || { ${DOCKERD_NOT_ASKED}; }`;
 
 /**
+ * Before `docker compose config`: compose works a file's config out without the daemon but pings
+ * it first, which would start a stopped one through docker.socket; with the daemon stopped it
+ * pings a socket that is not there instead (the same answer: compose goes on without a daemon).
+ */
+export const COMPOSE_WITHOUT_WAKING = `{ ${DOCKERD_RUNNING} || export DOCKER_HOST=unix:///run/hostkit-no-daemon.sock; }`;
+
+/**
  * Sets `sock` to the daemon's unix socket when the docker CLI would talk to exactly that socket
  * (DOCKER_HOST unset or unix://, no DOCKER_CONTEXT, no current context in the CLI's config), and
  * empty otherwise; then `API_GET` asks the Engine API there through curl: one curl start instead

@@ -360,6 +360,10 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
       }
       expect(parseDockerEngineProbe(await t.exec(DOCKER_ENGINE_PROBE))).toMatchObject({ versionError: 'docker.service is not running' });
       expect(parsePublishedProbe(await t.exec(PUBLISHED_PROBE))).toMatchObject({ running: false });
+      // compose's config hashes of a stack with no record: compose runs, and pings no daemon.
+      await sh(`mkdir -p /root/probe-wake && printf 'services:\\n  a:\\n    image: ${IMAGE}\\n' >/root/probe-wake/compose.yaml`);
+      const hashes = composeConfigHashesFact(['/root/probe-wake']);
+      expect(configHashesOf(hashes.parse(await t.exec(hashes.command)), '/root/probe-wake')).toMatchObject({ state: 'ok', cached: false });
       const dataRoot = dataRootFact('/mnt/data', ['probe-db']);
       expect(dataRoot.parse(await t.exec(dataRoot.command))).toMatchObject({ running: [] });
       // Still stopped: nothing asked the socket.
@@ -369,6 +373,7 @@ describe('probes on a real target: one exec per --check, cached compose hashes, 
       await sh('for i in $(seq 50); do systemctl is-active --quiet docker.service && exit 0; sleep 0.2; done; exit 1');
     } finally {
       await t.close();
+      await sh('rm -rf /root/probe-wake');
       await sh('systemctl start docker.service && for i in $(seq 100); do docker info >/dev/null 2>&1 && exit 0; sleep 0.2; done; exit 1');
     }
     expect(await isActive()).toBe('active');
