@@ -1,8 +1,9 @@
 import type { Change, FactSet } from '../engine/types.js';
 import { BaseResource, type ResourceOptions } from '../engine/resource.js';
 import { databaseObjectsFact, dbClient, type DatabaseObjects, type DbServerEngine } from '../facts/databases.js';
-import { quote, sh } from '../transports/quote.js';
+import { quote } from '../transports/quote.js';
 import { driftsWithOneAction } from './changes.js';
+import { composeUpCondition } from './compose-up.js';
 
 /**
  * The databases and roles a database server must have (inventory `database:` on its service):
@@ -109,7 +110,9 @@ export class Databases extends BaseResource<DatabasesSpec> {
     const script = [
       `cd ${quote(dir)} || exit 1`,
       // The server first, healthy (compose leaves it alone when it already runs as declared).
-      `if ! out=$(${sh(up)} </dev/null 2>&1); then printf '%s\\n' "$out" | tail -n 3 >&2; echo ${quote(`${container} did not become healthy`)} >&2; exit 1; fi`,
+      'log=$(mktemp)',
+      `if ! ${composeUpCondition(up, '"$log"')}; then tail -n 3 "$log" >&2; rm -f "$log"; echo ${quote(`${container} did not become healthy`)} >&2; exit 1; fi`,
+      'rm -f "$log"',
       // Retried while the server is not accepting connections yet: "healthy" can be reported by an
       // image's temporary init server (socket only) that is about to shut down.
       'sql=$(cat); i=0',

@@ -9,6 +9,7 @@ import { runImage, secretVariable, type StackModel } from '../platform/model.js'
 import { parseEnvFile } from '../platform/secrets.js';
 import { sh } from '../transports/quote.js';
 import { driftsWithOneAction } from './changes.js';
+import { composeUpCondition } from './compose-up.js';
 import type { StackComposeFile, StackEnvFile } from './stack-files.js';
 
 interface Drift {
@@ -181,7 +182,7 @@ export class StackUp extends BaseResource<StackUpSpec> {
       ...(restarts.length ? [`${sh(['docker', 'compose', 'restart', ...restarts])} >/dev/null 2>&1`] : []),
       'log=$(mktemp)',
       // Its config hashes recorded for --check (src/facts/compose.ts), from the files it ran on.
-      `if ${sh(up)} >"$log" 2>&1; then rm -f "$log"; ${recordComposeHashesScript(this.stack.dir)}
+      `if ${composeUpCondition(up, '"$log"')}; then rm -f "$log"; ${recordComposeHashesScript(this.stack.dir)}
 exit 0; fi`,
       failureDigest(this.stack.name),
     ].join('\n');

@@ -218,9 +218,9 @@ describe('stacks: plans from a converged and a drifted real server', () => {
     expect(summaries(dev)).toEqual([
       'unexpected container seller1-dev-stack-extra (service old-worker) in project seller1-dev-stack: remove',
     ]);
-    expect(scripts(dev)[0]).toContain('docker compose up -d --wait --wait-timeout 300 --remove-orphans >"$log"');
+    expect(scripts(dev)[0]).toContain('docker compose up -d --wait --wait-timeout 300 --remove-orphans </dev/null >"$log"');
     // Only the drifted service is brought up: compose leaves every other container alone.
-    expect(scripts(plan('myshop-stack'))[0]).toContain('docker compose up -d --wait --wait-timeout 300 redis >');
+    expect(scripts(plan('myshop-stack'))[0]).toContain('docker compose up -d --wait --wait-timeout 300 redis </dev/null >');
     for (const stack of ['pro-0kt-stack', 'seller1-prod-stack', 'commerce-stack']) expect(plan(stack), stack).toEqual([]);
   });
 
@@ -263,7 +263,7 @@ describe('stacks: plans from a converged and a drifted real server', () => {
     expect(summaries(up.plan(facts, ctx(['env seller1-dev-stack'])))).toEqual([
       'container seller1-dev-n8n uses changed secret seller1_dev_n8n_encryption_key: would be recreated',
     ]);
-    expect(scripts(up.plan(facts, ctx(['env seller1-dev-stack'])))[0]).toContain('--wait-timeout 300 n8n >');
+    expect(scripts(up.plan(facts, ctx(['env seller1-dev-stack'])))[0]).toContain('--wait-timeout 300 n8n </dev/null >');
   });
 
   it('a bare server: the whole plan, nothing fails', () => {

@@ -1,0 +1,57 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { composeUpCondition, RUNC_INIT_DIED } from '../../src/resources/compose-up.js';
+
+/**
+ * A stand-in docker CLI that fails its first `up` calls with the given stderr lines, then
+ * succeeds; it counts its calls. Only the shell logic around compose is under test here (the
+ * real compose runs in the integration tests).
+ */
+async function scriptedDocker(failures: string[]) {
+  const dir = await mkdtemp(join(tmpdir(), 'hostkit-compose-up-'));
+  await writeFile(join(dir, 'failures'), failures.map((f) => `${f}\n`).join(''));
+  await writeFile(
+    join(dir, 'docker'),
+    `#!/bin/sh
+echo "$*" >>"${dir}/calls"
+n=$(wc -l <"${dir}/calls")
+line=$(sed -n "\${n}p" "${dir}/failures")
+[ -z "$line" ] && { echo "up ok"; exit 0; }
+echo "$line" >&2; exit 1
+`,
+    { mode: 0o755 },
+  );
+  const run = async () => {
+    const script = `log=$(mktemp); if ${composeUpCondition(['docker', 'compose', 'up', '-d', '--wait'], '"$log"')}; then echo UP; else tail -n 1 "$log"; echo FAILED; fi`;
+    const r = await execa('sh', ['-c', script], { reject: false, env: { PATH: `${dir}:${process.env.PATH}` } });
+    const calls = (await readFile(join(dir, 'calls'), 'utf8')).trim().split('\n');
+    return { out: String(r.stdout).trim().split('\n'), calls: calls.length };
+  };
+  return run;
+}
+
+const runcDied = `Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: waiting for init preliminary setup: ${RUNC_INIT_DIED}: unknown`;
+
+describe('compose up: one more try only when runc init died', () => {
+  it('succeeds at once without a second call', async () => {
+    expect(await (await scriptedDocker([]))()).toEqual({ out: ['UP'], calls: 1 });
+  });
+
+  it("retries once after runc's init died, and succeeds", async () => {
+    expect(await (await scriptedDocker([runcDied]))()).toEqual({ out: ['UP'], calls: 2 });
+  });
+
+  it('fails after the one retry when runc dies again, with the last error', async () => {
+    expect(await (await scriptedDocker([runcDied, runcDied]))()).toEqual({ out: [runcDied, 'FAILED'], calls: 2 });
+  });
+
+  it('never retries another failure (an image that does not start, a bad mount)', async () => {
+    const unhealthy = 'dependency failed to start: container prod-web is unhealthy';
+    expect(await (await scriptedDocker([unhealthy]))()).toEqual({ out: [unhealthy, 'FAILED'], calls: 1 });
+    const mount = 'OCI runtime create failed: runc create failed: error mounting "/mnt/data/x" to rootfs: no such file';
+    expect(await (await scriptedDocker([mount]))()).toEqual({ out: [mount, 'FAILED'], calls: 1 });
+  });
+});
