@@ -2,7 +2,15 @@ import type { Fact, ProbeOutput } from '../engine/types.js';
 import { defineFact } from './define.js';
 import { sh } from '../transports/quote.js';
 import { COMPOSE_LABEL, NO_DOCKER, WHEN_DOCKER } from './containers.js';
-import { COMPOSE_PLUGIN, COMPOSE_WITHOUT_WAKING, DOCKER_API_SOCKET, DOCKERD_NOT_ASKED, DOCKERD_RUNNING, apiGet } from './docker.js';
+import {
+  COMPOSE_PLUGIN,
+  COMPOSE_WITHOUT_WAKING,
+  DOCKER_API_SOCKET,
+  DOCKERD_NOT_ASKED,
+  DOCKERD_RUNNING,
+  apiGet,
+  unlessDockerdStopped,
+} from './docker.js';
 
 const NO_COMPOSE = '#hostkit: docker compose not installed';
 const NO_FILE = '#hostkit: no compose file';
@@ -47,7 +55,7 @@ export const composeProjectsFact: Fact<ComposeProjects> = defineFact(
     // `compose version` only when ls failed (a second compose start on every audit otherwise):
     // it tells "no compose plugin" from ls failing, whose exit code and stderr then stand.
     // A stopped daemon is not asked (ls would start it through docker.socket): no plugin still wins.
-    `${DOCKERD_RUNNING} || { docker compose version >/dev/null 2>&1 || { echo '${NO_COMPOSE}'; exit 0; }; ${DOCKERD_NOT_ASKED}; }`,
+    unlessDockerdStopped(`docker compose version >/dev/null 2>&1 || { echo '${NO_COMPOSE}'; exit 0; }; ${DOCKERD_NOT_ASKED}`),
     'docker compose ls -a --format json && exit 0',
     'rc=$?',
     `docker compose version >/dev/null 2>&1 || { echo '${NO_COMPOSE}'; exit 0; }`,

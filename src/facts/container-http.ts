@@ -2,7 +2,16 @@ import type { Fact, FactGroup, ProbeOutput } from '../engine/types.js';
 import { defineFact } from './define.js';
 import { quote, sh } from '../transports/quote.js';
 import { NO_DOCKER, WHEN_DOCKER } from './containers.js';
-import { ANSWER_MARK, CURL_PRESENT, DOCKER_API_SOCKET, DOCKERD_RUNNING, PLAIN_NAME, apiGet, apiGetEach } from './docker.js';
+import {
+  ANSWER_MARK,
+  CURL_PRESENT,
+  DOCKER_API_SOCKET,
+  DOCKERD_RUNNING,
+  PLAIN_NAME,
+  apiGet,
+  apiGetEach,
+  unlessDockerdStopped,
+} from './docker.js';
 
 /**
  * The head of one HTTP answer of a container, asked from the host to the container's address on
@@ -52,7 +61,7 @@ const INSPECT_IPS = `docker inspect -f '{{if .State.Running}}{{range .NetworkSet
  * stopped docker.service behind an active docker.socket (socket activation), which a probe must
  * never do.
  */
-const WHEN_DOCKERD = `${DOCKERD_RUNNING} || { echo '${MARK} no-container'; exit 0; }`;
+const WHEN_DOCKERD = unlessDockerdStopped(`echo '${MARK} no-container'; exit 0`);
 
 export function containerHttpFact(container: string, port: number, path: string, host: string): Fact<ContainerHttp> {
   const inspect = `ips=$(${INSPECT_IPS} ${sh([container])} 2>/dev/null) || { echo '${MARK} no-container'; exit 0; }`;

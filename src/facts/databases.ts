@@ -1,7 +1,7 @@
 import type { Fact } from '../engine/types.js';
 import { defineFact } from './define.js';
 import { quote } from '../transports/quote.js';
-import { DOCKER_API_SOCKET, DOCKERD_RUNNING, PLAIN_NAME, apiGet } from './docker.js';
+import { DOCKER_API_SOCKET, PLAIN_NAME, apiGet, unlessDockerdStopped } from './docker.js';
 
 /**
  * The roles and databases a database server has, read with the server's own client through
@@ -48,7 +48,7 @@ export const databaseObjectsFact = (container: string, engine: DbServerEngine, a
       `command -v docker >/dev/null 2>&1 || { echo '{"state":"no-docker","detail":"docker is not installed"}'; exit 0; }`,
       // Asking a daemon that is not running would START it through an active docker.socket (socket
       // activation): a probe never does; the server is not ready, as it cannot be running.
-      `${DOCKERD_RUNNING} || { echo '{"state":"not-ready","detail":"docker.service is not running"}'; exit 0; }`,
+      unlessDockerdStopped(`echo '{"state":"not-ready","detail":"docker.service is not running"}'; exit 0`),
       // The state from the Engine API where the CLI would ask that socket (one curl, not the CLI's
       // Go start; a 404 falls back, for the CLI's verdict), the docker CLI otherwise.
       ...(PLAIN_NAME.test(container)

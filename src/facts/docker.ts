@@ -52,7 +52,12 @@ export const DOCKERD_RUNNING =
  * not answer does (exit 1, the reason on stderr): the docker CLI would wake it through docker.socket.
  */
 export const DOCKERD_NOT_ASKED = `echo 'docker.service is not running (not asked: a request would start it through docker.socket)' >&2; exit 1`;
-export const UNLESS_DOCKERD_STOPPED = `${DOCKERD_RUNNING} || { ${DOCKERD_NOT_ASKED}; }`;
+
+/** Go on only when dockerd runs; otherwise run `otherwise` (which ends the probe with its answer). */
+export function unlessDockerdStopped(otherwise: string): string {
+  return `${DOCKERD_RUNNING} || { ${otherwise}; }`;
+}
+export const UNLESS_DOCKERD_STOPPED = unlessDockerdStopped(DOCKERD_NOT_ASKED);
 
 /**
  * Before `docker compose config`: compose works a file's config out without the daemon but pings
