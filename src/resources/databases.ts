@@ -3,7 +3,7 @@ import { BaseResource, type ResourceOptions } from '../engine/resource.js';
 import { databaseObjectsFact, dbClient, type DatabaseObjects, type DbServerEngine } from '../facts/databases.js';
 import { quote } from '../transports/quote.js';
 import { driftsWithOneAction } from './changes.js';
-import { composeUpCondition } from './compose-up.js';
+import { composeUpCondition } from './container-start.js';
 
 /**
  * The databases and roles a database server must have (inventory `database:` on its service):

@@ -3,6 +3,7 @@ import type { Action } from '../engine/types.js';
 import { handler } from '../engine/resource.js';
 import { atomicWriteScript } from '../transports/shell.js';
 import { quote } from '../transports/quote.js';
+import { onceMoreIfRuncInitDied } from './container-start.js';
 import { ManagedFile } from './file.js';
 
 /**
@@ -39,7 +40,9 @@ export function restartHandler(containerName: string, files: readonly string[], 
     'newest=0',
     `for f in ${files.map(quote).join(' ')}; do m=$(stat -c %.9Y "$f" 2>/dev/null | tr -d .) || continue; [ "$m" -gt "$newest" ] && newest=$m; done`,
     '[ "$newest" -gt "$started" ] || exit 0',
-    `docker restart ${c} >/dev/null`,
+    'err=$(mktemp)',
+    `if ! ${onceMoreIfRuncInitDied(`docker restart ${c} >/dev/null 2>"$err"`, '"$err"')}; then cat "$err" >&2; rm -f "$err"; exit 1; fi`,
+    'rm -f "$err"',
     `i=0; while :; do`,
     `  st=$(docker inspect -f '{{.State.Status}} {{with index .State "Health"}}{{.Status}}{{else}}none{{end}}' ${c})`,
     '  case "$st" in "running healthy"|"running none") exit 0;; esac',

@@ -9,7 +9,7 @@ import { runImage, secretVariable, type StackModel } from '../platform/model.js'
 import { parseEnvFile } from '../platform/secrets.js';
 import { sh } from '../transports/quote.js';
 import { driftsWithOneAction } from './changes.js';
-import { composeUpCondition } from './compose-up.js';
+import { composeUpCondition } from './container-start.js';
 import type { StackComposeFile, StackEnvFile } from './stack-files.js';
 
 interface Drift {

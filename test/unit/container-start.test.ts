@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { composeUpCondition, RUNC_INIT_DIED } from '../../src/resources/compose-up.js';
+import { composeUpCondition, RUNC_INIT_DIED } from '../../src/resources/container-start.js';
 
 /**
  * A stand-in docker CLI that fails its first `up` calls with the given stderr lines, then

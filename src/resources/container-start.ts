@@ -1,0 +1,21 @@
+import { quote, sh } from '../transports/quote.js';
+
+/**
+ * runc's init process died before its setup was read (runc reports "possibly OOM-killed" since
+ * 1.0; seen here when many containers start at once on a loaded host): the container is left
+ * "created", nothing of it ran, and the same start starts it. No other failure is retried.
+ */
+export const RUNC_INIT_DIED = 'read init-p: connection reset by peer';
+
+/**
+ * A shell condition: `command` (shell text) with its stderr in `log`, run once more (after 2 s)
+ * only when it failed with RUNC_INIT_DIED. For idempotent starts only (`up -d`, `restart`).
+ */
+export function onceMoreIfRuncInitDied(command: string, log: string): string {
+  return `{ ${command} || { grep -qF ${quote(RUNC_INIT_DIED)} ${log} && sleep 2 && ${command}; }; }`;
+}
+
+/** `docker compose up ...` with all its output in `log`, tried once more only when runc's init died. */
+export function composeUpCondition(up: readonly string[], log: string): string {
+  return onceMoreIfRuncInitDied(`${sh([...up])} </dev/null >${log} 2>&1`, log);
+}
