@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { composeUpCondition, RUNC_INIT_DIED } from '../../src/resources/container-start.js';
+import { restartHandler } from '../../src/resources/service-file.js';
 
 /**
  * A stand-in docker CLI that fails its first `up` calls with the given stderr lines, then
@@ -30,7 +31,7 @@ echo "$line" >&2; exit 1
     const calls = (await readFile(join(dir, 'calls'), 'utf8')).trim().split('\n');
     return { out: String(r.stdout).trim().split('\n'), calls: calls.length };
   };
-  return run;
+  return Object.assign(run, { dir });
 }
 
 const runcDied = `Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: waiting for init preliminary setup: ${RUNC_INIT_DIED}: unknown`;
@@ -53,5 +54,40 @@ describe('compose up: one more try only when runc init died', () => {
     expect(await (await scriptedDocker([unhealthy]))()).toEqual({ out: [unhealthy, 'FAILED'], calls: 1 });
     const mount = 'OCI runtime create failed: runc create failed: error mounting "/mnt/data/x" to rootfs: no such file';
     expect(await (await scriptedDocker([mount]))()).toEqual({ out: [mount, 'FAILED'], calls: 1 });
+  });
+});
+
+describe("a container's restart after its files changed", () => {
+  /** A stand-in docker whose `inspect` says the container started long ago and is healthy. */
+  async function restart(failures: string[]) {
+    const run = await scriptedDocker(failures);
+    const conf = join(run.dir, 'app.conf');
+    await writeFile(conf, 'changed now');
+    await writeFile(
+      join(run.dir, 'docker'),
+      `#!/bin/sh
+case "$1" in
+  inspect) case "$3" in *StartedAt*) echo 2020-01-01T00:00:00Z ;; *) echo 'running healthy' ;; esac; exit 0 ;;
+esac
+echo "$*" >>"${run.dir}/calls"
+n=$(wc -l <"${run.dir}/calls")
+line=$(sed -n "\${n}p" "${run.dir}/failures")
+[ -z "$line" ] && exit 0
+echo "$line" >&2; exit 1
+`,
+    );
+    const [action] = restartHandler('app', [conf], 5).actions;
+    const r = await execa('sh', ['-c', action!.kind === 'exec' ? action!.script : ''], {
+      reject: false,
+      env: { PATH: `${run.dir}:${process.env.PATH}` },
+    });
+    const calls = (await readFile(join(run.dir, 'calls'), 'utf8')).trim().split('\n');
+    return { exitCode: r.exitCode, stderr: String(r.stderr).trim(), restarts: calls.length };
+  }
+
+  it('is tried once more when runc died, and fails at once on any other error, with it', async () => {
+    expect(await restart([runcDied])).toEqual({ exitCode: 0, stderr: '', restarts: 2 });
+    const gone = 'Error response from daemon: Cannot restart container app: error mounting /mnt/data/x';
+    expect(await restart([gone])).toEqual({ exitCode: 1, stderr: gone, restarts: 1 });
   });
 });
