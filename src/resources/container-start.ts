@@ -1,9 +1,9 @@
 import { quote, sh } from '../transports/quote.js';
 
 /**
- * runc's init process died before its setup was read (runc reports "possibly OOM-killed" since
- * 1.0; seen here when many containers start at once on a loaded host): the container is left
- * "created", nothing of it ran, and the same start starts it. No other failure is retried.
+ * runc's init process died before its setup was read (one cause is the init being OOM-killed,
+ * runc#2812; seen in CI when many containers started at once on a loaded host): the container is
+ * left "created", nothing of it ran, and the same start starts it. No other failure is retried.
  */
 export const RUNC_INIT_DIED = 'read init-p: connection reset by peer';
 
