@@ -15,6 +15,11 @@ export function onceMoreIfRuncInitDied(command: string, log: string): string {
   return `{ ${command} || { grep -qF ${quote(RUNC_INIT_DIED)} ${log} && sleep 2 && ${command}; }; }`;
 }
 
+/** `docker compose up -d --wait` with its timeout: the start of every up a resource plans. */
+export function composeUpArgv(waitTimeoutS: number, ...rest: string[]): string[] {
+  return ['docker', 'compose', 'up', '-d', '--wait', '--wait-timeout', String(waitTimeoutS), ...rest];
+}
+
 /** `docker compose up ...` with all its output in `log`, tried once more only when runc's init died. */
 export function composeUpCondition(up: readonly string[], log: string): string {
   return onceMoreIfRuncInitDied(`${sh([...up])} </dev/null >${log} 2>&1`, log);

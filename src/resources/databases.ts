@@ -3,7 +3,7 @@ import { BaseResource, type ResourceOptions } from '../engine/resource.js';
 import { databaseObjectsFact, dbClient, type DatabaseObjects, type DbServerEngine } from '../facts/databases.js';
 import { quote } from '../transports/quote.js';
 import { driftsWithOneAction } from './changes.js';
-import { composeUpCondition } from './container-start.js';
+import { composeUpArgv, composeUpCondition } from './container-start.js';
 
 /**
  * The databases and roles a database server must have (inventory `database:` on its service):
@@ -106,7 +106,7 @@ export class Databases extends BaseResource<DatabasesSpec> {
 
   private action(objects: Pick<DatabasesSpec, 'roles' | 'databases'>) {
     const { dir, service, container, engine, adminUser, waitTimeoutS } = this.spec;
-    const up = ['docker', 'compose', 'up', '-d', '--wait', '--wait-timeout', String(waitTimeoutS), service];
+    const up = composeUpArgv(waitTimeoutS, service);
     const script = [
       `cd ${quote(dir)} || exit 1`,
       // The server first, healthy (compose leaves it alone when it already runs as declared).

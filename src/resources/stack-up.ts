@@ -9,7 +9,7 @@ import { runImage, secretVariable, type StackModel } from '../platform/model.js'
 import { parseEnvFile } from '../platform/secrets.js';
 import { sh } from '../transports/quote.js';
 import { driftsWithOneAction } from './changes.js';
-import { composeUpCondition } from './container-start.js';
+import { composeUpArgv, composeUpCondition } from './container-start.js';
 import type { StackComposeFile, StackEnvFile } from './stack-files.js';
 
 interface Drift {
@@ -171,7 +171,7 @@ export class StackUp extends BaseResource<StackUpSpec> {
 
   private upAction(services: string[], removeOrphans: boolean, restarts: string[]) {
     const all = services.length === 0 || services.length === this.stack.services.length;
-    const up = ['docker', 'compose', 'up', '-d', '--wait', '--wait-timeout', String(this.waitTimeoutS)];
+    const up = composeUpArgv(this.waitTimeoutS);
     if (removeOrphans) up.push('--remove-orphans');
     // Only the drifted services: compose starts their dependencies if needed and leaves every
     // other container alone. (--no-deps would be worse: compose drops the depends_on entries
